@@ -1,0 +1,128 @@
+import type { MailErrorCode } from "./codes.js";
+import { scrubText } from "./redact.js";
+
+const MARKER = Symbol.for("mailpath.error");
+
+/** The SMTP reply behind an error. */
+export interface SmtpReplyInfo {
+  /** `535` */
+  readonly replyCode: number;
+  /** `5.7.139` */
+  readonly enhancedCode?: string;
+  /** The server's full reply text. */
+  readonly response: string;
+}
+
+/** The HTTP response behind an error (Graph, Entra). */
+export interface HttpErrorInfo {
+  readonly status: number;
+  /** Graph `error.code` / Entra `error` (and AADSTS code in the message). */
+  readonly code?: string;
+  /** `request-id` (Graph) or `trace_id` (Entra): quote it to Microsoft support. */
+  readonly requestId?: string;
+}
+
+/** One problem found in a message or a configuration. */
+export interface MailIssue {
+  /** Where: `to[1]`, `headers.X-Foo`, `MAILPATH_SMTP_HOST`. */
+  readonly path: string;
+  readonly message: string;
+}
+
+/** Fields of a `MailError`. */
+export interface MailErrorOptions {
+  readonly code: MailErrorCode;
+  readonly message: string;
+  /** @default false */
+  readonly retryable?: boolean;
+  readonly transport?: string;
+  readonly retryAfterMs?: number;
+  readonly smtp?: SmtpReplyInfo;
+  readonly http?: HttpErrorInfo;
+  readonly hint?: string;
+  readonly ambiguous?: boolean;
+  readonly attempts?: number;
+  readonly issues?: readonly MailIssue[];
+  readonly messageId?: string;
+  readonly cause?: unknown;
+}
+
+/**
+ * Every failure a mailpath user can meet. Carries a stable `code`, whether retrying can help,
+ * the server's own words and a hint that says what to change. Never holds a secret: message,
+ * hint and server text are scrubbed of token-shaped strings.
+ *
+ * @example
+ * try { await mailer.send(message) } catch (error) {
+ *   if (MailError.isInstance(error) && error.code === "AUTH_DISABLED") console.error(error.hint)
+ * }
+ * @since 0.1.0
+ */
+export class MailError extends Error {
+  private readonly [MARKER] = true;
+  override readonly name = "MailError";
+  readonly code: MailErrorCode;
+  readonly retryable: boolean;
+  readonly transport?: string;
+  readonly retryAfterMs?: number;
+  readonly smtp?: SmtpReplyInfo;
+  readonly http?: HttpErrorInfo;
+  readonly hint?: string;
+  /** The server may have accepted the message before the failure (at-least-once risk). */
+  readonly ambiguous?: boolean;
+  /** Attempts made by the mailer before it gave up. */
+  readonly attempts?: number;
+  /** Every problem, for `INVALID_MESSAGE` and `INVALID_CONFIG`. */
+  readonly issues?: readonly MailIssue[];
+  /** The Message-ID of the message this error is about. */
+  readonly messageId?: string;
+
+  constructor(options: MailErrorOptions) {
+    super(scrubText(options.message), options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = options.code;
+    this.retryable = options.retryable ?? false;
+    if (options.transport !== undefined) this.transport = options.transport;
+    if (options.retryAfterMs !== undefined) this.retryAfterMs = Math.max(0, Math.round(options.retryAfterMs));
+    if (options.smtp) this.smtp = { ...options.smtp, response: scrubText(options.smtp.response) };
+    if (options.http) this.http = { ...options.http };
+    if (options.hint !== undefined) this.hint = scrubText(options.hint);
+    if (options.ambiguous !== undefined) this.ambiguous = options.ambiguous;
+    if (options.attempts !== undefined) this.attempts = options.attempts;
+    if (options.issues) this.issues = options.issues.map((issue) => ({ ...issue, message: scrubText(issue.message) }));
+    if (options.messageId !== undefined) this.messageId = options.messageId;
+  }
+
+  /** True for a `MailError` from any installed copy of `@mailpath/core`. */
+  static isInstance(value: unknown): value is MailError {
+    return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[MARKER] === true;
+  }
+
+  /** A copy with some fields replaced (used to add `attempts`, `transport`, …). */
+  with(changes: Partial<MailErrorOptions>): MailError {
+    return new MailError({ ...this.toOptions(), ...changes });
+  }
+
+  /** The fields as plain data: safe to log. */
+  toJSON(): Record<string, unknown> {
+    const { cause: _cause, ...options } = this.toOptions();
+    return { name: this.name, ...options };
+  }
+
+  private toOptions(): MailErrorOptions {
+    return {
+      code: this.code,
+      message: this.message,
+      retryable: this.retryable,
+      ...(this.transport !== undefined && { transport: this.transport }),
+      ...(this.retryAfterMs !== undefined && { retryAfterMs: this.retryAfterMs }),
+      ...(this.smtp && { smtp: this.smtp }),
+      ...(this.http && { http: this.http }),
+      ...(this.hint !== undefined && { hint: this.hint }),
+      ...(this.ambiguous !== undefined && { ambiguous: this.ambiguous }),
+      ...(this.attempts !== undefined && { attempts: this.attempts }),
+      ...(this.issues && { issues: this.issues }),
+      ...(this.messageId !== undefined && { messageId: this.messageId }),
+      ...(this.cause !== undefined && { cause: this.cause }),
+    };
+  }
+}

@@ -1,0 +1,33 @@
+import { fileURLToPath } from "node:url";
+import type { ViteUserConfig } from "vitest/config";
+
+const root = fileURLToPath(new URL(".", import.meta.url));
+const src = (path: string) => `${root}packages/${path}`;
+
+/**
+ * Tests run on the workspace packages' TypeScript sources, so a change in core is seen by
+ * every package's tests without a rebuild. Published manifests point at `dist` only.
+ */
+export function sharedTestConfig(_packageUrl: string): ViteUserConfig {
+  return {
+    resolve: {
+      alias: [
+        { find: /^@mailpath\/core\/testing$/, replacement: src("core/src/testing/index.ts") },
+        { find: /^@mailpath\/core$/, replacement: src("core/src/index.ts") },
+        { find: /^@mailpath\/entra$/, replacement: src("entra/src/index.ts") },
+        { find: /^@mailpath\/transport-smtp$/, replacement: src("transport-smtp/src/index.ts") },
+        { find: /^@mailpath\/transport-relay$/, replacement: src("transport-relay/src/index.ts") },
+        { find: /^@mailpath\/transport-graph$/, replacement: src("transport-graph/src/index.ts") },
+        { find: /^@mailpath\/emulator$/, replacement: src("emulator/src/index.ts") },
+        { find: /^@mailpath\/conformance$/, replacement: src("conformance/src/index.ts") },
+        { find: /^mailpath$/, replacement: src("mailpath/src/index.ts") },
+      ],
+    },
+    test: {
+      include: ["src/**/*.test.ts", "test/**/*.test.ts"],
+      testTimeout: 20_000,
+      hookTimeout: 30_000,
+      restoreMocks: true,
+    },
+  };
+}
