@@ -78,23 +78,35 @@ export class MailError extends Error {
   readonly messageId?: string;
 
   constructor(options: MailErrorOptions) {
-    super(scrubText(options.message), options.cause === undefined ? undefined : { cause: options.cause });
+    super(
+      scrubText(options.message),
+      options.cause === undefined ? undefined : { cause: options.cause },
+    );
     this.code = options.code;
     this.retryable = options.retryable ?? false;
     if (options.transport !== undefined) this.transport = options.transport;
-    if (options.retryAfterMs !== undefined) this.retryAfterMs = Math.max(0, Math.round(options.retryAfterMs));
+    if (options.retryAfterMs !== undefined)
+      this.retryAfterMs = Math.max(0, Math.round(options.retryAfterMs));
     if (options.smtp) this.smtp = { ...options.smtp, response: scrubText(options.smtp.response) };
     if (options.http) this.http = { ...options.http };
     if (options.hint !== undefined) this.hint = scrubText(options.hint);
     if (options.ambiguous !== undefined) this.ambiguous = options.ambiguous;
     if (options.attempts !== undefined) this.attempts = options.attempts;
-    if (options.issues) this.issues = options.issues.map((issue) => ({ ...issue, message: scrubText(issue.message) }));
+    if (options.issues)
+      this.issues = options.issues.map((issue) => ({
+        ...issue,
+        message: scrubText(issue.message),
+      }));
     if (options.messageId !== undefined) this.messageId = options.messageId;
   }
 
   /** True for a `MailError` from any installed copy of `@mailpath/core`. */
   static isInstance(value: unknown): value is MailError {
-    return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[MARKER] === true;
+    return (
+      typeof value === "object" &&
+      value !== null &&
+      (value as Record<symbol, unknown>)[MARKER] === true
+    );
   }
 
   /** A copy with some fields replaced (used to add `attempts`, `transport`, …). */
