@@ -9,7 +9,14 @@ import type { TenantPolicy } from "./tenant.js";
 export type EndpointName = "smtp" | "relay" | "graph" | "token";
 
 /** Where in a request or session a fault strikes. */
-export type FaultStage = "connect" | "auth" | "mail" | "rcpt" | "before-data" | "after-data" | "request";
+export type FaultStage =
+  | "connect"
+  | "auth"
+  | "mail"
+  | "rcpt"
+  | "before-data"
+  | "after-data"
+  | "request";
 
 /**
  * A fault to inject. `count` faults strike the next N matching requests/sessions (default 1);
@@ -23,9 +30,11 @@ export type FaultSpec = {
   readonly pathIncludes?: string;
 } & (
   | /** Close the TCP connection (SMTP: at `stage`; HTTP: destroy the socket before answering, or after reading the body with `stage: "after-data"`). */
-    { readonly kind: "drop"; readonly stage?: FaultStage }
-  | /** Answer with this SMTP reply (`"451 4.3.0 Temporary server error"`) or HTTP status + Graph/Entra error body. */
-    {
+  {
+      readonly kind: "drop";
+      readonly stage?: FaultStage;
+    } /** Answer with this SMTP reply (`"451 4.3.0 Temporary server error"`) or HTTP status + Graph/Entra error body. */
+  | {
       readonly kind: "reply";
       readonly stage?: FaultStage;
       readonly reply?: string;
@@ -33,11 +42,13 @@ export type FaultSpec = {
       readonly errorCode?: string;
       readonly errorMessage?: string;
       readonly retryAfterSeconds?: number;
-    }
-  | /** Delay the answer. */
-    { readonly kind: "latency"; readonly ms: number; readonly stage?: FaultStage }
-  | /** Throttle like Exchange does: SMTP `432 4.3.2`/`451 4.7.500` style per endpoint, HTTP 429 + Retry-After. */
-    { readonly kind: "throttle"; readonly retryAfterSeconds?: number; readonly stage?: FaultStage }
+    } /** Delay the answer. */
+  | {
+      readonly kind: "latency";
+      readonly ms: number;
+      readonly stage?: FaultStage;
+    } /** Throttle like Exchange does: SMTP `432 4.3.2`/`451 4.7.500` style per endpoint, HTTP 429 + Retry-After. */
+  | { readonly kind: "throttle"; readonly retryAfterSeconds?: number; readonly stage?: FaultStage }
 );
 
 /** Registry of pending faults; endpoints call `take()` at each stage. */
@@ -62,7 +73,10 @@ export interface DeliveryInput {
 export interface MailStore {
   deliver(input: DeliveryInput): Promise<DeliveredMessage>;
   list(): readonly DeliveredMessage[];
-  waitFor(count: number, options?: { readonly timeoutMs?: number }): Promise<readonly DeliveredMessage[]>;
+  waitFor(
+    count: number,
+    options?: { readonly timeoutMs?: number },
+  ): Promise<readonly DeliveredMessage[]>;
   clear(): void;
 }
 
@@ -107,7 +121,9 @@ export interface EmulatorTls {
   readonly cert: string;
   readonly key: string;
   /** Issues a client certificate with this CN/SAN, signed by the CA (relay connectors, Entra assertions). */
-  issueClientCertificate(commonName: string): Promise<{ readonly cert: string; readonly key: string }>;
+  issueClientCertificate(
+    commonName: string,
+  ): Promise<{ readonly cert: string; readonly key: string }>;
 }
 
 /** Everything an endpoint needs. */

@@ -59,7 +59,7 @@ export interface MailErrorOptions {
  * @since 0.1.0
  */
 export class MailError extends Error {
-  private readonly [MARKER] = true;
+  protected readonly [MARKER] = true;
   override readonly name = "MailError";
   readonly code: MailErrorCode;
   readonly retryable: boolean;
