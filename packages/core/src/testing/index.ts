@@ -4,3 +4,14 @@ export type {
   DeliveredMessage,
   DeliveryPath,
 } from "./delivered-message.js";
+export {
+  createMemoryStore,
+  type MemoryStore,
+  type WaitForMessagesOptions,
+} from "./memory-store.js";
+export {
+  createMemoryTransport,
+  type MemoryFailure,
+  type MemoryTransport,
+  type MemoryTransportOptions,
+} from "./memory-transport.js";
