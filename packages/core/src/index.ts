@@ -32,3 +32,29 @@ export {
   type SmtpReplyInfo,
 } from "./errors/mail-error.js";
 export { redactSecrets, scrubText } from "./errors/redact.js";
+export {
+  createMailer,
+  type Mailer,
+  type MailerEvent,
+  type MailerEvents,
+  type MailerOptions,
+  type SendOptions,
+  type SendResult,
+} from "./mailer.js";
+export {
+  formatAddress,
+  isValidAddress,
+  type ParsedAddress,
+  parseAddressInput,
+} from "./message/address.js";
+export { contentTypeFor } from "./message/content-type.js";
+export { defaultMessageId, type NormalizeOptions, normalizeMessage } from "./message/normalize.js";
+export {
+  type BreakerState,
+  type CircuitBreakerOptions,
+  isPathFailure,
+} from "./resilience/circuit-breaker.js";
+export type { RateLimitOptions } from "./resilience/rate-limiter.js";
+export type { RetryOptions } from "./resilience/retry.js";
+export { failover, type RoutingOptions } from "./routing/failover.js";
+export { type WeightedOptions, type WeightedPath, weighted } from "./routing/weighted.js";

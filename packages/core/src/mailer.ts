@@ -1,0 +1,434 @@
+import { EventEmitter } from "node:events";
+import { Readable } from "node:stream";
+import type { AddressInput, MailMessage, NormalizedMessage } from "./contract/message.js";
+import type { Transport, TransportReceipt } from "./contract/transport.js";
+import { MailError } from "./errors/mail-error.js";
+import { normalizeMessage } from "./message/normalize.js";
+import { type CircuitBreakerOptions, TransportBreaker } from "./resilience/circuit-breaker.js";
+import {
+  KeyedRateLimiter,
+  type RateLimitOptions,
+  resolveRateLimit,
+} from "./resilience/rate-limiter.js";
+import { decideRetry, type RetryOptions, resolveRetryOptions } from "./resilience/retry.js";
+
+/**
+ * Options of `createMailer`. Every policy has documented defaults; `false` turns one off.
+ * @since 0.1.0
+ */
+export interface MailerOptions {
+  readonly transport: Transport;
+  /** Default sender for messages without `from`. */
+  readonly from?: AddressInput;
+  /** @default { maxAttempts: 3, baseDelayMs: 500, maxDelayMs: 30_000, maxRetryAfterMs: 120_000, retryAmbiguous: true } */
+  readonly retry?: RetryOptions | false;
+  /** @default the transport's `limits` (per sender mailbox) */
+  readonly rateLimit?: RateLimitOptions | false;
+  /** @default { errorThresholdPercentage: 50, volumeThreshold: 5, rollingWindowMs: 60_000, resetTimeoutMs: 30_000 } */
+  readonly circuitBreaker?: CircuitBreakerOptions | false;
+  /** Longest one attempt may take; it is then aborted and fails with `TIMEOUT`. @default 60_000 */
+  readonly timeoutMs?: number;
+  /** Clock, injectable for tests. @default Date.now */
+  readonly now?: () => number;
+}
+
+/** What `send()` resolves with. */
+export interface SendResult {
+  /** The Message-ID the message carried on every attempt. */
+  readonly messageId: string;
+  /** The transport that delivered it (for routing transports, the path actually used). */
+  readonly transport: string;
+  readonly accepted: readonly string[];
+  readonly rejected: readonly string[];
+  readonly response?: string;
+  readonly attempts: number;
+  readonly durationMs: number;
+}
+
+/** Options of one `send()`. */
+export interface SendOptions {
+  /** Cancels waiting for a slot, backoff and the in-flight attempt. */
+  readonly signal?: AbortSignal;
+}
+
+/** Event names and their payloads. */
+export interface MailerEvents {
+  attempt: [{ messageId: string; transport: string; attempt: number }];
+  retry: [
+    {
+      messageId: string;
+      transport: string;
+      attempt: number;
+      code: string;
+      delayMs: number;
+      error: MailError;
+    },
+  ];
+  throttled: [
+    {
+      messageId: string;
+      transport: string;
+      attempt: number;
+      code: string;
+      delayMs: number;
+      retryAfterMs?: number;
+    },
+  ];
+  sent: [
+    {
+      messageId: string;
+      transport: string;
+      attempts: number;
+      accepted: readonly string[];
+      rejected: readonly string[];
+      durationMs: number;
+    },
+  ];
+  failed: [
+    { messageId: string; transport: string; attempts: number; code: string; error: MailError },
+  ];
+  "breaker:open": [{ transport: string; retryAfterMs?: number }];
+  "breaker:halfOpen": [{ transport: string }];
+  "breaker:close": [{ transport: string }];
+}
+
+/** @see MailerEvents */
+export type MailerEvent = keyof MailerEvents;
+
+/**
+ * One `send()` with validation, per-sender rate limiting, retry with backoff, a circuit breaker
+ * and per-attempt timeouts, over any `Transport`.
+ * @since 0.1.0
+ */
+export interface Mailer {
+  /** Validates and sends. Rejects with a `MailError` only. */
+  send(message: MailMessage, options?: SendOptions): Promise<SendResult>;
+  /** Connects and authenticates through the transport, sends nothing. */
+  verify(): Promise<void>;
+  /** Waits for sends in flight, then closes the transport. Later sends fail with `ABORTED`. Idempotent. */
+  close(): Promise<void>;
+  on<E extends MailerEvent>(event: E, listener: (...args: MailerEvents[E]) => void): this;
+  off<E extends MailerEvent>(event: E, listener: (...args: MailerEvents[E]) => void): this;
+}
+
+function aborted(reason: unknown, transport: string, messageId?: string): MailError {
+  if (MailError.isInstance(reason)) return reason;
+  return new MailError({
+    code: "ABORTED",
+    message: "The send was aborted.",
+    transport,
+    ...(messageId !== undefined && { messageId }),
+    cause: reason,
+  });
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+function unexpected(error: unknown, transport: string): MailError {
+  return new MailError({
+    code: "UNKNOWN",
+    message: `Transport "${transport}" failed with a non-MailError: ${error instanceof Error ? error.message : String(error)}`,
+    transport,
+    cause: error,
+    hint: "A transport should only throw MailError; report this to its authors.",
+  });
+}
+
+/** Readables can be read once: a retry after the first attempt read one would send a truncated file. */
+function consumedStream(message: NormalizedMessage): boolean {
+  return message.attachments.some(
+    (attachment) => attachment.content instanceof Readable && attachment.content.readableDidRead,
+  );
+}
+
+/**
+ * Creates a mailer over a transport.
+ *
+ * @example
+ * const mailer = createMailer({ transport: createGraphTransport({ ... }), from: "notifications@contoso.com" });
+ * const result = await mailer.send({ to: "ada@contoso.com", subject: "Hello", text: "Hi Ada" });
+ * @throws MailError `INVALID_CONFIG` when options are wrong.
+ * @since 0.1.0
+ */
+export function createMailer(options: MailerOptions): Mailer {
+  const { transport } = options;
+  if (!transport || typeof transport.send !== "function") {
+    throw new MailError({
+      code: "INVALID_CONFIG",
+      message: "createMailer needs a `transport` with a send() method.",
+      hint: "Pass a transport from createSmtpTransport, createRelayTransport or createGraphTransport.",
+      issues: [{ path: "transport", message: "is required" }],
+    });
+  }
+  if (transport.specificationVersion !== "v1") {
+    throw new MailError({
+      code: "INVALID_CONFIG",
+      message: `Transport "${transport.name}" implements specification ${String(transport.specificationVersion)}; this mailer supports "v1".`,
+      hint: "Upgrade @mailpath/core or the transport package so their versions match.",
+      issues: [{ path: "transport.specificationVersion", message: 'must be "v1"' }],
+    });
+  }
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  if (!(timeoutMs > 0)) {
+    throw new MailError({
+      code: "INVALID_CONFIG",
+      message: "timeoutMs must be a positive number of milliseconds.",
+      issues: [{ path: "timeoutMs", message: "must be > 0" }],
+    });
+  }
+  const now = options.now ?? Date.now;
+  const retry = resolveRetryOptions(options.retry);
+  const limits = resolveRateLimit(options.rateLimit, transport.limits);
+  const limiter = limits ? new KeyedRateLimiter(limits) : undefined;
+  const events = new EventEmitter();
+  const breaker =
+    options.circuitBreaker === false
+      ? undefined
+      : new TransportBreaker(
+          transport.name,
+          options.circuitBreaker ?? {},
+          (state, retryAfterMs) =>
+            events.emit(`breaker:${state}`, {
+              transport: transport.name,
+              ...(retryAfterMs !== undefined && { retryAfterMs }),
+            }),
+          now,
+        );
+  const closeController = new AbortController();
+  const inFlight = new Set<Promise<unknown>>();
+  let closing: Promise<void> | undefined;
+
+  const attemptOnce = (
+    message: NormalizedMessage,
+    signal: AbortSignal,
+  ): Promise<TransportReceipt> => {
+    // Each attempt has its own controller: the caller's signal, the mailer closing and the
+    // timeout all abort it, and the transport sees one signal.
+    const controller = new AbortController();
+    const onAbort = () =>
+      controller.abort(signal.aborted ? signal.reason : closeController.signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    closeController.signal.addEventListener("abort", onAbort, { once: true });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = new MailError({
+          code: "TIMEOUT",
+          message: `The attempt through "${transport.name}" took longer than ${timeoutMs} ms and was aborted.`,
+          retryable: true,
+          // We cannot know how far the transport got: the server may have accepted it.
+          ambiguous: true,
+          transport: transport.name,
+          messageId: message.messageId,
+          hint: "The server or network is slow; raise timeoutMs if large messages are expected.",
+        });
+        controller.abort(error);
+        reject(error);
+      }, timeoutMs);
+    });
+    const abortedPromise = new Promise<never>((_, reject) => {
+      controller.signal.addEventListener("abort", () => reject(controller.signal.reason), {
+        once: true,
+      });
+    });
+    const call = async () => {
+      try {
+        return await transport.send(message, { signal: controller.signal });
+      } catch (error) {
+        if (controller.signal.aborted) throw controller.signal.reason;
+        throw MailError.isInstance(error) ? error : unexpected(error, transport.name);
+      }
+    };
+    const run = breaker ? () => breaker.run(call) : call;
+    return Promise.race([run(), timedOut, abortedPromise]).finally(() => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", onAbort);
+      closeController.signal.removeEventListener("abort", onAbort);
+    });
+  };
+
+  const sendNormalized = async (
+    message: NormalizedMessage,
+    signal: AbortSignal,
+    startedAt: number,
+  ): Promise<SendResult> => {
+    const key = message.from.address.toLowerCase();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if (signal.aborted) throw signal.reason;
+        const run = () => {
+          events.emit("attempt", {
+            messageId: message.messageId,
+            transport: transport.name,
+            attempt,
+          });
+          return attemptOnce(message, signal);
+        };
+        const receipt = limiter ? await limiter.run(key, run, signal) : await run();
+        const result: SendResult = {
+          messageId: message.messageId,
+          transport: receipt.transport ?? transport.name,
+          accepted: receipt.accepted,
+          rejected: receipt.rejected,
+          ...(receipt.response !== undefined && { response: receipt.response }),
+          attempts: attempt,
+          durationMs: now() - startedAt,
+        };
+        events.emit("sent", {
+          messageId: result.messageId,
+          transport: result.transport,
+          attempts: attempt,
+          accepted: result.accepted,
+          rejected: result.rejected,
+          durationMs: result.durationMs,
+        });
+        return result;
+      } catch (caught) {
+        const error = signal.aborted
+          ? aborted(signal.reason, transport.name, message.messageId)
+          : MailError.isInstance(caught)
+            ? caught
+            : unexpected(caught, transport.name);
+        const decision =
+          error.code === "ABORTED"
+            ? ({ retry: false, reason: "aborted" } as const)
+            : // An open breaker fails fast; its retryAfterMs tells the caller when the path is tried again.
+              error.code === "CIRCUIT_OPEN"
+              ? ({ retry: false, reason: "circuit open" } as const)
+              : consumedStream(message)
+                ? ({ retry: false, reason: "a Readable attachment was consumed" } as const)
+                : decideRetry(error, attempt, retry);
+        if (!decision.retry) {
+          const final = error.with({
+            attempts: attempt,
+            messageId: message.messageId,
+            ...(error.transport === undefined && { transport: transport.name }),
+          });
+          events.emit("failed", {
+            messageId: message.messageId,
+            transport: final.transport ?? transport.name,
+            attempts: attempt,
+            code: final.code,
+            error: final,
+          });
+          throw final;
+        }
+        const payload = {
+          messageId: message.messageId,
+          transport: error.transport ?? transport.name,
+          attempt,
+          code: error.code,
+          delayMs: decision.delayMs,
+        };
+        if (error.code === "THROTTLED" || error.retryAfterMs !== undefined) {
+          events.emit("throttled", {
+            ...payload,
+            ...(error.retryAfterMs !== undefined && { retryAfterMs: error.retryAfterMs }),
+          });
+        }
+        events.emit("retry", { ...payload, error });
+        try {
+          await sleep(decision.delayMs, signal);
+        } catch (reason) {
+          const final = aborted(reason, transport.name, message.messageId).with({
+            attempts: attempt,
+          });
+          events.emit("failed", {
+            messageId: message.messageId,
+            transport: transport.name,
+            attempts: attempt,
+            code: final.code,
+            error: final,
+          });
+          throw final;
+        }
+      }
+    }
+  };
+
+  const mailer: Mailer = {
+    async send(message, sendOptions = {}) {
+      if (closing) {
+        throw new MailError({
+          code: "ABORTED",
+          message: "The mailer is closed; create a new one to send.",
+          transport: transport.name,
+        });
+      }
+      const startedAt = now();
+      const normalized = normalizeMessage(
+        message,
+        options.from === undefined ? {} : { from: options.from },
+      );
+      const maxRecipients = transport.limits?.maxRecipientsPerMessage;
+      if (maxRecipients !== undefined && normalized.recipients.length > maxRecipients) {
+        throw new MailError({
+          code: "INVALID_MESSAGE",
+          message: `The message has ${normalized.recipients.length} recipients; transport "${transport.name}" allows ${maxRecipients} per message.`,
+          hint: "Split the recipients over several messages, or use a distribution list.",
+          transport: transport.name,
+          messageId: normalized.messageId,
+          issues: [
+            { path: "to", message: `more than ${maxRecipients} recipients (to + cc + bcc)` },
+          ],
+        });
+      }
+      const signal = sendOptions.signal;
+      if (signal?.aborted)
+        throw aborted(signal.reason, transport.name, normalized.messageId).with({ attempts: 0 });
+      const promise = sendNormalized(normalized, signal ?? new AbortController().signal, startedAt);
+      inFlight.add(promise);
+      try {
+        return await promise;
+      } finally {
+        inFlight.delete(promise);
+      }
+    },
+    async verify() {
+      if (!transport.verify) return;
+      try {
+        await transport.verify();
+      } catch (error) {
+        throw MailError.isInstance(error) ? error : unexpected(error, transport.name);
+      }
+    },
+    close() {
+      closing ??= (async () => {
+        await Promise.allSettled([...inFlight]);
+        breaker?.shutdown();
+        limiter?.clear();
+        closeController.abort(
+          new MailError({
+            code: "ABORTED",
+            message: "The mailer was closed.",
+            transport: transport.name,
+          }),
+        );
+        await transport.close?.();
+      })();
+      return closing;
+    },
+    on(event, listener) {
+      events.on(event, listener as (...args: unknown[]) => void);
+      return mailer;
+    },
+    off(event, listener) {
+      events.off(event, listener as (...args: unknown[]) => void);
+      return mailer;
+    },
+  };
+  return mailer;
+}

@@ -1,0 +1,119 @@
+import type { Address, AddressInput, AddressListInput } from "../contract/message.js";
+
+// Addresses as applications write them: `ada@contoso.com`, `Ada Lovelace <ada@contoso.com>`,
+// `"Lovelace, Ada" <ada@contoso.com>`, `Zoë Ümlaut <zoe@contoso.com>`, or a comma-separated
+// list of those in one string. Full RFC 5322 (comments, groups, obsolete routes) is not accepted:
+// Exchange and Graph refuse most of it anyway, and a clear error beats a silent misparse.
+
+const LOCAL_PART =
+  /^(?:[\p{L}\p{N}!#$%&'*+/=?^_`{|}~-]+(?:\.[\p{L}\p{N}!#$%&'*+/=?^_`{|}~-]+)*|"(?:[^"\\\r\n]|\\.)+")$/u;
+const DOMAIN_LABEL = /^[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?$/u;
+
+/** Whether `address` is `local@domain` with a dotted domain, as Exchange accepts. */
+export function isValidAddress(address: string): boolean {
+  if (address.length > 320 || /[\r\n\s<>]/.test(address.replace(/"[^"]*"/g, ""))) return false;
+  const at = address.lastIndexOf("@");
+  if (at < 1 || at === address.length - 1) return false;
+  const local = address.slice(0, at);
+  const domain = address.slice(at + 1);
+  if (local.length > 64 || !LOCAL_PART.test(local)) return false;
+  const labels = domain.split(".");
+  if (labels.length < 2) return false;
+  return labels.every((label) => DOMAIN_LABEL.test(label)) && !/^\d+$/.test(labels.at(-1)!);
+}
+
+/** Splits a string on commas (and semicolons) that are outside quotes and angle brackets. */
+function splitList(input: string): string[] {
+  const parts: string[] = [];
+  let current = "";
+  let quoted = false;
+  let angle = false;
+  for (let index = 0; index < input.length; index++) {
+    const char = input[index]!;
+    if (char === "\\" && quoted) {
+      current += char + (input[index + 1] ?? "");
+      index++;
+      continue;
+    }
+    if (char === '"') quoted = !quoted;
+    else if (char === "<" && !quoted) angle = true;
+    else if (char === ">" && !quoted) angle = false;
+    if ((char === "," || char === ";") && !quoted && !angle) {
+      parts.push(current);
+      current = "";
+      continue;
+    }
+    current += char;
+  }
+  parts.push(current);
+  return parts.map((part) => part.trim()).filter((part) => part.length > 0);
+}
+
+function unquote(name: string): string {
+  const trimmed = name.trim();
+  if (trimmed.length >= 2 && trimmed.startsWith('"') && trimmed.endsWith('"')) {
+    return trimmed.slice(1, -1).replace(/\\(.)/g, "$1");
+  }
+  return trimmed;
+}
+
+/** The result of parsing one address: the address, or why it is not one. */
+export type ParsedAddress =
+  | { readonly ok: true; readonly value: Address }
+  | { readonly ok: false; readonly reason: string };
+
+function parseOne(text: string): ParsedAddress {
+  const open = text.lastIndexOf("<");
+  let name: string | undefined;
+  let address: string;
+  if (open >= 0) {
+    const close = text.indexOf(">", open);
+    if (close < 0 || text.slice(close + 1).trim() !== "") {
+      return { ok: false, reason: `"${text}" has an unclosed or misplaced "<…>"` };
+    }
+    name = unquote(text.slice(0, open));
+    address = text.slice(open + 1, close).trim();
+  } else {
+    address = text.trim();
+  }
+  if (/[\r\n]/.test(text)) return { ok: false, reason: "contains a line break" };
+  if (!isValidAddress(address))
+    return { ok: false, reason: `"${address}" is not a valid mail address` };
+  return { ok: true, value: name ? { address, name } : { address } };
+}
+
+/**
+ * Parses one address input (an object, or a string with one or more addresses).
+ * @returns one entry per address found, each parsed or with the reason it is invalid.
+ */
+export function parseAddressInput(input: AddressInput): ParsedAddress[] {
+  if (typeof input === "string") {
+    const parts = splitList(input);
+    return parts.length === 0 ? [{ ok: false, reason: "is empty" }] : parts.map(parseOne);
+  }
+  if (typeof input !== "object" || input === null || typeof input.address !== "string") {
+    return [{ ok: false, reason: "must be a string or { address, name? }" }];
+  }
+  const address = input.address.trim();
+  if (typeof input.name === "string" && /[\r\n]/.test(input.name)) {
+    return [{ ok: false, reason: "display name contains a line break" }];
+  }
+  if (!isValidAddress(address))
+    return [{ ok: false, reason: `"${address}" is not a valid mail address` }];
+  const name = input.name?.trim();
+  return [{ ok: true, value: name ? { address, name } : { address } }];
+}
+
+/** Normalizes `undefined | one | many` to an array. */
+export function toAddressList(input: AddressListInput | undefined): readonly AddressInput[] {
+  if (input === undefined || input === null) return [];
+  return Array.isArray(input) ? (input as readonly AddressInput[]) : [input as AddressInput];
+}
+
+/** Formats an address for a header: `"Name" <a@b>` quoting when needed. */
+export function formatAddress(address: Address): string {
+  if (!address.name) return address.address;
+  const needsQuotes = /[",.:;<>@()[\]\\]/.test(address.name);
+  const name = needsQuotes ? `"${address.name.replace(/(["\\])/g, "\\$1")}"` : address.name;
+  return `${name} <${address.address}>`;
+}

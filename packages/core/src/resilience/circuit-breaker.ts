@@ -1,0 +1,95 @@
+import CircuitBreaker from "opossum";
+import { PATH_FAILURE_CODES } from "../errors/codes.js";
+import { MailError } from "../errors/mail-error.js";
+
+/**
+ * When to stop calling a failing path. Only path failures count (connection, timeout, TLS,
+ * 5xx server, credential-wide auth); a rejected recipient or an invalid message never does, and
+ * a throttle backs off through retries instead of tripping the breaker.
+ * @since 0.1.0
+ */
+export interface CircuitBreakerOptions {
+  /** Share of failed attempts in the rolling window that opens the breaker. @default 50 */
+  readonly errorThresholdPercentage?: number;
+  /** Attempts in the window before the breaker may open at all. @default 5 */
+  readonly volumeThreshold?: number;
+  /** The rolling window. @default 60_000 */
+  readonly rollingWindowMs?: number;
+  /** How long the breaker stays open before one trial attempt (half-open). @default 30_000 */
+  readonly resetTimeoutMs?: number;
+}
+
+/** A breaker state change. */
+export type BreakerState = "open" | "halfOpen" | "close";
+
+/** Whether an error means the path itself is failing. */
+export function isPathFailure(error: unknown): boolean {
+  return MailError.isInstance(error)
+    ? PATH_FAILURE_CODES.has(error.code) && error.code !== "CIRCUIT_OPEN"
+    : true;
+}
+
+/** One breaker per transport, on opossum. */
+export class TransportBreaker {
+  private readonly breaker: CircuitBreaker<[() => Promise<unknown>], unknown>;
+  private openedAt = 0;
+  private readonly resetTimeoutMs: number;
+
+  constructor(
+    private readonly transport: string,
+    options: CircuitBreakerOptions,
+    onState: (state: BreakerState, retryAfterMs?: number) => void,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.resetTimeoutMs = options.resetTimeoutMs ?? 30_000;
+    const rollingWindowMs = options.rollingWindowMs ?? 60_000;
+    this.breaker = new CircuitBreaker((task: () => Promise<unknown>) => task(), {
+      // Timeouts are the mailer's (they abort the attempt); opossum's would only race it.
+      timeout: false,
+      resetTimeout: this.resetTimeoutMs,
+      errorThresholdPercentage: options.errorThresholdPercentage ?? 50,
+      volumeThreshold: options.volumeThreshold ?? 5,
+      rollingCountTimeout: rollingWindowMs,
+      rollingCountBuckets: 10,
+      // Filtered errors are not failures of the path: opossum does not count them.
+      errorFilter: (error: unknown) => !isPathFailure(error),
+    });
+    this.breaker.on("open", () => {
+      this.openedAt = this.now();
+      onState("open", this.resetTimeoutMs);
+    });
+    this.breaker.on("halfOpen", () => onState("halfOpen"));
+    this.breaker.on("close", () => onState("close"));
+  }
+
+  /** The current state. */
+  get state(): BreakerState {
+    if (this.breaker.opened) return "open";
+    return this.breaker.halfOpen ? "halfOpen" : "close";
+  }
+
+  /** Runs `task` unless the breaker is open; then rejects with `CIRCUIT_OPEN`. */
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    try {
+      return (await this.breaker.fire(task)) as T;
+    } catch (error) {
+      if ((error as { code?: unknown })?.code === "EOPENBREAKER") {
+        const retryAfterMs = Math.max(0, this.openedAt + this.resetTimeoutMs - this.now());
+        throw new MailError({
+          code: "CIRCUIT_OPEN",
+          message: `The circuit breaker of transport "${this.transport}" is open after repeated path failures; not trying it for ${retryAfterMs} ms.`,
+          retryable: true,
+          retryAfterMs,
+          transport: this.transport,
+          hint: "The path keeps failing (connection, TLS, server or credentials): look at the errors before the breaker opened.",
+        });
+      }
+      throw error;
+    }
+  }
+
+  /** Stops opossum's timers. */
+  shutdown(): void {
+    this.breaker.shutdown();
+  }
+}
