@@ -1,0 +1,101 @@
+// msal's `system.networkClient`, always used so that every request takes one code path: it
+// trusts an extra CA (private clouds, the emulator), enforces TLS >= 1.2, bounds each request
+// with a timeout, and records the raw token-endpoint answer (status, Retry-After, trace_id)
+// that msal's ServerError drops.
+import { request } from "node:https";
+import { rootCertificates } from "node:tls";
+import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from "@azure/msal-node";
+
+/** The last answer (or failure) of the token endpoint, for error mapping. */
+export interface TokenEndpointRecord {
+  status?: number;
+  headers?: Record<string, string>;
+  body?: Record<string, unknown>;
+  /** A transport failure (no HTTP answer). */
+  error?: NodeJS.ErrnoException;
+}
+
+export interface NetworkClientOptions {
+  /** Extra trusted CA certificates (PEM); the public roots stay trusted. */
+  readonly ca?: readonly (string | Buffer)[];
+  readonly timeoutMs: number;
+  /** Called with every POST outcome (the token request). */
+  readonly onTokenEndpoint: (record: TokenEndpointRecord) => void;
+}
+
+/** A timeout raised by this client (mapped to `TIMEOUT`). */
+export const TIMEOUT_CODE = "MAILPATH_ETIMEDOUT";
+
+export function createNetworkClient(options: NetworkClientOptions): INetworkModule {
+  const ca = options.ca && options.ca.length > 0 ? [...rootCertificates, ...options.ca] : undefined;
+
+  const send = <T>(
+    method: "GET" | "POST",
+    url: string,
+    requestOptions: NetworkRequestOptions | undefined,
+    timeoutMs: number,
+  ): Promise<NetworkResponse<T>> =>
+    new Promise((resolve, reject) => {
+      const body = requestOptions?.body ?? "";
+      const headers: Record<string, string | number> = { ...requestOptions?.headers };
+      if (method === "POST") headers["Content-Length"] = Buffer.byteLength(body);
+      const outgoing = request(
+        url,
+        {
+          method,
+          headers,
+          agent: false,
+          minVersion: "TLSv1.2",
+          ...(ca && { ca }),
+        },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on("data", (chunk: Buffer) => chunks.push(chunk));
+          response.on("error", reject);
+          response.on("end", () => {
+            const status = response.statusCode ?? 0;
+            const responseHeaders: Record<string, string> = {};
+            for (const [name, value] of Object.entries(response.headers)) {
+              if (value !== undefined)
+                responseHeaders[name] = Array.isArray(value) ? value.join(", ") : value;
+            }
+            const text = Buffer.concat(chunks).toString("utf8");
+            let parsed: Record<string, unknown>;
+            try {
+              parsed = text.length > 0 ? JSON.parse(text) : {};
+            } catch {
+              parsed = {};
+            }
+            if ((status < 200 || status >= 300) && typeof parsed.error !== "string") {
+              // A proxy or gateway answered (HTML 502/503): give msal an OAuth error body so
+              // it raises an error instead of trying to read a token out of nothing.
+              parsed = { ...parsed, error: status >= 500 ? "server_error" : "http_error" };
+              parsed.error_description = `HTTP ${status} from the token endpoint`;
+            }
+            if (method === "POST")
+              options.onTokenEndpoint({ status, headers: responseHeaders, body: parsed });
+            resolve({ status, headers: responseHeaders, body: parsed as T });
+          });
+        },
+      );
+      outgoing.setTimeout(timeoutMs, () => {
+        const error: NodeJS.ErrnoException = new Error(
+          `No answer from ${new URL(url).host} within ${timeoutMs} ms`,
+        );
+        error.code = TIMEOUT_CODE;
+        outgoing.destroy(error);
+      });
+      outgoing.on("error", (error: NodeJS.ErrnoException) => {
+        if (method === "POST") options.onTokenEndpoint({ error });
+        reject(error);
+      });
+      outgoing.end(method === "POST" ? body : undefined);
+    });
+
+  return {
+    sendGetRequestAsync: (url, requestOptions, timeout) =>
+      send("GET", url, requestOptions, timeout ?? options.timeoutMs),
+    sendPostRequestAsync: (url, requestOptions) =>
+      send("POST", url, requestOptions, options.timeoutMs),
+  };
+}
