@@ -100,6 +100,14 @@ const EXPECTED: readonly [
     false,
   ],
   [
+    "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Mailbox. Visit https://aka.ms/smtp_auth_disabled for more information.",
+    "AUTH_DISABLED",
+    false,
+  ],
+  ["504 5.7.4 Unrecognized authentication type [host]", "AUTH_FAILED", false],
+  ["530 5.7.57 Client not authenticated to send mail. [host]", "AUTH_FAILED", false],
+  ["421 4.3.2 Service not available, closing transmission channel", "SERVER_ERROR", true],
+  [
     "535 5.7.139 Authentication unsuccessful, basic authentication is disabled.",
     "AUTH_DISABLED",
     false,

@@ -116,6 +116,15 @@ export const SMTP_RULES: readonly SmtpRule[] = [
       "530 5.7.57 SMTP; Client was not authenticated to send anonymous mail during MAIL FROM [MW4PR03CA0123.namprd03.prod.outlook.com]",
   },
   {
+    id: "smtp-auth-mechanism-unavailable",
+    match: "504 5.7.4 Unrecognized authentication type",
+    enhanced: "5.7.4",
+    code: "AUTH_FAILED",
+    retryable: false,
+    hint: "The server does not offer this authentication method at this point: authenticate after STARTTLS, with AUTH LOGIN (Basic) or AUTH XOAUTH2 (OAuth).",
+    example: "504 5.7.4 Unrecognized authentication type [MW4PR03CA0123.namprd03.prod.outlook.com]",
+  },
+  {
     id: "smtp-not-authenticated-571",
     match: "5.7.1 Client was not authenticated",
     enhanced: "5.7.1",
