@@ -30,7 +30,7 @@ const RULES: readonly EntraRule[] = [
   },
   {
     aadsts: 90002,
-    code: "INVALID_CONFIG",
+    code: "AUTH_FAILED",
     hint: "The tenant does not exist in this cloud: check tenantId (the Directory (tenant) ID GUID or a verified domain) and the cloud option.",
   },
   {
