@@ -74,6 +74,14 @@ export interface TenantLimits {
   readonly graphMaxChunkBytes: number;
   /** Seconds sent in `Retry-After` on throttling replies. @default 1 */
   readonly retryAfterSeconds: number;
+  /**
+   * Messages per `relayWindowMs` the relay (MX) endpoint takes from one client IP before it
+   * answers `451 4.7.500 Server busy. Please try again later from [ip]. (AS761)`.
+   * @default Infinity (no IP throttling)
+   */
+  readonly relayMessagesPerWindow: number;
+  /** @default 60_000 */
+  readonly relayWindowMs: number;
 }
 
 /** The whole tenant. */
@@ -96,6 +104,14 @@ export interface TenantPolicy {
   readonly rejectDirectSend: boolean;
   /** Unknown recipients in accepted domains are refused at RCPT / as invalid recipients. @default true */
   readonly rejectUnknownInternalRecipients: boolean;
+  /**
+   * Which words the 4th concurrent SMTP AUTH session of a mailbox gets:
+   * `sender-thread-limit` → `432 4.3.2 STOREDRV.ClientSubmit; sender thread limit exceeded`
+   * (long-standing text); `concurrent-connections` → `432 4.3.2 Concurrent connections limit
+   * exceeded. Visit https://aka.ms/concurrent_sending for more information.` (newer servers).
+   * @default "sender-thread-limit"
+   */
+  readonly concurrencyReply?: "sender-thread-limit" | "concurrent-connections";
   readonly limits: TenantLimits;
 }
 
@@ -124,6 +140,8 @@ export const DEFAULT_LIMITS: TenantLimits = {
   graphMaxInlineAttachmentBytes: 3 * 1024 * 1024,
   graphMaxChunkBytes: 4 * 1024 * 1024,
   retryAfterSeconds: 1,
+  relayMessagesPerWindow: Number.POSITIVE_INFINITY,
+  relayWindowMs: 60_000,
 };
 
 /** The tenant `startEmulator()` plays when given nothing. */

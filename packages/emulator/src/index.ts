@@ -1,0 +1,49 @@
+// Public API of @mailpath/emulator. Explicit named re-exports only.
+export { certificateNameMatches, certificateNames, type EmulatorTlsInput } from "./certs.js";
+export type {
+  AccessTokenClaims,
+  DeliveryInput,
+  EmulatorContext,
+  EmulatorStats,
+  EmulatorTls,
+  EndpointName,
+  FaultRegistry,
+  FaultSpec,
+  FaultStage,
+  MailStore,
+  TokenVerifier,
+} from "./context.js";
+export {
+  type Emulator,
+  type IssueAccessTokenOptions,
+  type MessageFilter,
+  type StartEmulatorOptions,
+  startEmulator,
+} from "./emulator.js";
+export { createFaultRegistry, defaultFaultStage } from "./faults.js";
+export {
+  ADVERTISED_SIZE,
+  RELAY_HOSTNAME,
+  replies as SMTP_REPLIES,
+  SMTP_TOKEN_AUDIENCE,
+  type SmtpReply,
+  SUBMISSION_HOSTNAME,
+} from "./smtp/index.js";
+export { createMailStore, parseDelivery } from "./store.js";
+export {
+  type AppPermission,
+  type AppRegistration,
+  type ConnectorPolicy,
+  DEFAULT_CLIENT_ID,
+  DEFAULT_CLIENT_SECRET,
+  DEFAULT_LIMITS,
+  DEFAULT_PASSWORD,
+  DEFAULT_SENDER,
+  DEFAULT_TENANT_ID,
+  defaultTenant,
+  type MailboxPolicy,
+  mergeTenant,
+  type TenantLimits,
+  type TenantPolicy,
+  type TenantPolicyInput,
+} from "./tenant.js";

@@ -1,0 +1,142 @@
+// Helpers both SMTP endpoints (submission and relay) share: faults, tenant look-ups, MIME
+// header peeking and listening.
+import { randomUUID } from "node:crypto";
+import type { AddressInfo } from "node:net";
+import { parseAddressHeader } from "mailparser";
+import type { EmulatorContext, FaultStage } from "../context.js";
+import type { MailboxPolicy, TenantPolicy } from "../tenant.js";
+import type { ExchangeSmtpServer } from "./exchange-server.js";
+import { parseReply, replies, type SmtpReply } from "./replies.js";
+
+/** A running SMTP endpoint. */
+export interface SmtpEndpoint {
+  readonly host: string;
+  readonly port: number;
+  /** Drops every open session and stops listening. */
+  close(): Promise<void>;
+  /** Forgets rate windows and session slots (`emulator.reset()`). */
+  resetLimits(): void;
+}
+
+/** What a fault makes a stage do: continue (`undefined`), answer a reply, or drop the connection. */
+export type StageOutcome = undefined | SmtpReply | "drop";
+
+const DEFAULT_FAULT_REPLY: Record<FaultStage, string> = {
+  connect: "421 4.3.2 Service not available, closing transmission channel",
+  auth: "454 4.7.0 Temporary authentication failure",
+  mail: "451 4.3.0 Temporary server error. Please try again later",
+  rcpt: "451 4.3.0 Temporary server error. Please try again later",
+  "before-data": "451 4.3.0 Temporary server error. Please try again later",
+  "after-data": "451 4.3.0 Temporary server error. Please try again later",
+  request: "451 4.3.0 Temporary server error. Please try again later",
+};
+
+/**
+ * Consumes the fault registered for this endpoint and stage, if any, and says what to do.
+ * Latency is served here (the promise resolves after it); throttles count in `stats.throttled`.
+ */
+export async function applyFault(
+  context: EmulatorContext,
+  endpoint: "smtp" | "relay",
+  stage: FaultStage,
+  throttleReply: () => SmtpReply,
+): Promise<StageOutcome> {
+  const fault = context.faults.take(endpoint, stage);
+  if (!fault) return undefined;
+  switch (fault.kind) {
+    case "drop":
+      return "drop";
+    case "latency":
+      await new Promise((resolve) => setTimeout(resolve, fault.ms));
+      return undefined;
+    case "throttle":
+      context.stats.throttled[endpoint] += 1;
+      return throttleReply();
+    case "reply":
+      return parseReply(fault.reply ?? DEFAULT_FAULT_REPLY[stage]);
+  }
+}
+
+/** Lower-cased domain of an address. */
+export function domainOf(address: string): string {
+  return address.slice(address.lastIndexOf("@") + 1).toLowerCase();
+}
+
+/** Whether the address is in one of the tenant's accepted domains. */
+export function isAcceptedDomain(tenant: TenantPolicy, address: string): boolean {
+  const domain = domainOf(address);
+  return tenant.domains.some((accepted) => accepted.toLowerCase() === domain);
+}
+
+/** The mailbox with this address (case-insensitive). */
+export function findMailbox(tenant: TenantPolicy, address: string): MailboxPolicy | undefined {
+  const wanted = address.trim().toLowerCase();
+  return tenant.mailboxes.find((mailbox) => mailbox.address.toLowerCase() === wanted);
+}
+
+/** Splits raw MIME at the end of its header block. */
+function headerBlock(raw: Buffer): string {
+  const text = raw.toString("latin1");
+  const end = text.search(/\r?\n\r?\n/);
+  return end === -1 ? text : text.slice(0, end);
+}
+
+/** Addresses of the message's `From` header (Exchange checks Send As against it at end of DATA). */
+export function fromHeaderAddresses(raw: Buffer): string[] {
+  const unfolded = headerBlock(raw).replace(/\r?\n[ \t]+/g, " ");
+  const line = unfolded.split(/\r?\n/).find((entry) => /^from\s*:/i.test(entry));
+  if (!line) return [];
+  const value = line.slice(line.indexOf(":") + 1);
+  return parseAddressHeader(value, { flatten: true, decodePunycode: false })
+    .value.map((entry) => entry.address)
+    .filter((address): address is string => Boolean(address));
+}
+
+/** Returns the message's Message-ID, adding one to the header like Exchange does when absent. */
+export function ensureMessageId(raw: Buffer, host: string): { raw: Buffer; messageId: string } {
+  const unfolded = headerBlock(raw).replace(/\r?\n[ \t]+/g, " ");
+  const line = unfolded.split(/\r?\n/).find((entry) => /^message-id\s*:/i.test(entry));
+  const existing = line ? /<[^>]+>/.exec(line)?.[0] : undefined;
+  if (existing) return { raw, messageId: existing };
+  const messageId = `<${randomUUID()}@${host.toLowerCase()}>`;
+  return { raw: Buffer.concat([Buffer.from(`Message-ID: ${messageId}\r\n`), raw]), messageId };
+}
+
+/** Reads a DATA stream to the end. */
+export async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream)
+    chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
+  return Buffer.concat(chunks);
+}
+
+/** Starts listening and resolves the bound port. */
+export async function listen(
+  server: ExchangeSmtpServer,
+  host: string,
+  port: number,
+): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.server.once("error", reject);
+    server.listen(port, host, () => {
+      server.server.off("error", reject);
+      resolve();
+    });
+  });
+  return (server.server.address() as AddressInfo).port;
+}
+
+/** Drops every session and closes the listener. */
+export async function closeServer(server: ExchangeSmtpServer): Promise<void> {
+  for (const connection of server.connections) {
+    connection._socket.destroy();
+  }
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
+/** The reply for an error thrown while handling a stage (never leaks internals). */
+export function internalErrorReply(): SmtpReply {
+  return parseReply("451 4.3.0 Temporary server error. Please try again later");
+}
+
+export { replies };

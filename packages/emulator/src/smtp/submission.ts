@@ -1,0 +1,338 @@
+// The SMTP AUTH client-submission endpoint (smtp.office365.com:587): STARTTLS, TLS 1.2+,
+// AUTH LOGIN / XOAUTH2 against the tenant, then Exchange's submission checks (Send As,
+// recipient limits, size, rates) with Exchange's reply texts.
+import type {
+  SMTPServerAddress,
+  SMTPServerAuthentication,
+  SMTPServerAuthenticationResponse,
+  SMTPServerDataStream,
+  SMTPServerSession,
+} from "smtp-server";
+import type { EmulatorContext } from "../context.js";
+import type { MailboxPolicy, TenantPolicy } from "../tenant.js";
+import {
+  applyFault,
+  closeServer,
+  ensureMessageId,
+  findMailbox,
+  fromHeaderAddresses,
+  internalErrorReply,
+  isAcceptedDomain,
+  listen,
+  readAll,
+  type SmtpEndpoint,
+  type StageOutcome,
+} from "./common.js";
+import { dropConnection, ExchangeSmtpServer, type SmtpConnection } from "./exchange-server.js";
+import { replies, replyError, type SmtpReply } from "./replies.js";
+import { RollingCounter, SessionSlots } from "./windows.js";
+
+/** Name the submission endpoint gives itself in replies (Exchange: the front-end server). */
+export const SUBMISSION_HOSTNAME = "EMU0PR01CA0001.outlook.emulator.mailpath.dev";
+/** `SIZE` Exchange Online advertises (150 MiB). */
+export const ADVERTISED_SIZE = 157_286_400;
+/** Audience of access tokens for SMTP XOAUTH2. */
+export const SMTP_TOKEN_AUDIENCE = "https://outlook.office365.com";
+
+/** @default MaxSendSize 35 MB */
+const DEFAULT_MAX_SEND_BYTES = 36_700_160;
+/** @default RecipientLimits 500 */
+const DEFAULT_RECIPIENT_LIMIT = 500;
+
+/** Who authenticated a session. */
+interface SubmissionUser {
+  /** The mailbox address as the tenant spells it. */
+  readonly mailbox: string;
+  /** The app, for XOAUTH2 sessions. */
+  readonly appId?: string;
+}
+
+type Callback = (error?: Error | null) => void;
+
+function userOf(session: SMTPServerSession): SubmissionUser | undefined {
+  return session.user as SubmissionUser | undefined;
+}
+
+function smtpAuthEnabled(tenant: TenantPolicy, mailbox: MailboxPolicy): SmtpReply | undefined {
+  // The mailbox switch wins over the org switch when set (Set-CASMailbox tri-state).
+  if (mailbox.smtpAuthEnabled === false) return replies.smtpAuthDisabledForMailbox();
+  if (mailbox.smtpAuthEnabled === undefined && !tenant.smtpAuthEnabled) {
+    return replies.smtpAuthDisabledForTenant();
+  }
+  return undefined;
+}
+
+function mayUseAddress(mailbox: MailboxPolicy, address: string): boolean {
+  const wanted = address.toLowerCase();
+  return (
+    mailbox.address.toLowerCase() === wanted ||
+    (mailbox.sendAs ?? []).some((granted) => granted.toLowerCase() === wanted)
+  );
+}
+
+/**
+ * Starts the submission endpoint.
+ * @param context the emulator's shared state
+ * @param options.port port to bind, 0 for an ephemeral one
+ */
+export async function startSubmissionEndpoint(
+  context: EmulatorContext,
+  options: { readonly port?: number } = {},
+): Promise<SmtpEndpoint> {
+  const host = SUBMISSION_HOSTNAME;
+  const connections = new Map<string, SmtpConnection>();
+  const slots = new SessionSlots();
+  const messages = new RollingCounter();
+  const recipients = new RollingCounter();
+  const throttled = (reply: SmtpReply) => {
+    context.stats.throttled.smtp += 1;
+    return reply;
+  };
+  const fault = (stage: Parameters<typeof applyFault>[2]) =>
+    applyFault(context, "smtp", stage, () => replies.serverBusy());
+
+  /** Answers a stage's callback from a fault outcome; true when the fault handled it. */
+  const settle = (session: SMTPServerSession, outcome: StageOutcome, callback: Callback) => {
+    if (outcome === undefined) return false;
+    if (outcome === "drop") {
+      const connection = connections.get(session.id);
+      if (connection) dropConnection(connection);
+      callback(replyError({ code: 421, text: "4.4.2 Connection dropped" }));
+      return true;
+    }
+    callback(replyError(outcome));
+    return true;
+  };
+
+  const mailboxOf = (session: SMTPServerSession): MailboxPolicy | undefined => {
+    const user = userOf(session);
+    return user ? findMailbox(context.tenant(), user.mailbox) : undefined;
+  };
+
+  const messageRateExceeded = (mailbox: string) => {
+    const { limits } = context.tenant();
+    const sent = messages.count(mailbox.toLowerCase(), context.now(), limits.smtpMessageWindowMs);
+    return sent >= limits.smtpMessagesPerWindow;
+  };
+
+  const authenticate = async (
+    auth: SMTPServerAuthentication,
+  ): Promise<SmtpReply | SubmissionUser> => {
+    const tenant = context.tenant();
+    const username = (auth.username ?? "").trim();
+    if (auth.method === "XOAUTH2") {
+      let claims: Awaited<ReturnType<EmulatorContext["tokens"]["verify"]>>;
+      try {
+        claims = await context.tokens.verify(auth.accessToken ?? "", SMTP_TOKEN_AUDIENCE);
+      } catch {
+        return replies.badCredentials(host);
+      }
+      const app = tenant.apps.find((entry) => entry.clientId === claims.appid);
+      const mailbox = findMailbox(tenant, username);
+      const mayUseMailbox =
+        app &&
+        mailbox &&
+        (app.mailboxes === undefined ||
+          app.mailboxes === "*" ||
+          app.mailboxes.some((address) => address.toLowerCase() === mailbox.address.toLowerCase()));
+      if (
+        claims.tid !== tenant.tenantId ||
+        !app ||
+        !mailbox ||
+        !claims.roles.includes("SMTP.SendAsApp") ||
+        !mayUseMailbox
+      ) {
+        return replies.badCredentials(host);
+      }
+      return smtpAuthEnabled(tenant, mailbox) ?? { mailbox: mailbox.address, appId: app.clientId };
+    }
+    // Basic auth (AUTH LOGIN). The tenant-wide Basic switch is checked before credentials.
+    if (tenant.basicAuth === "retired") return replies.basicAuthRetired();
+    if (tenant.basicAuth === "disabled") return replies.basicAuthDisabled();
+    const mailbox = findMailbox(tenant, username);
+    if (!mailbox || mailbox.password === undefined || mailbox.password !== auth.password) {
+      return replies.badCredentials(host);
+    }
+    return smtpAuthEnabled(tenant, mailbox) ?? { mailbox: mailbox.address };
+  };
+
+  const server = new ExchangeSmtpServer(
+    {
+      key: context.tls.key,
+      cert: context.tls.cert,
+      minVersion: "TLSv1.2",
+      size: ADVERTISED_SIZE,
+      authMethods: ["LOGIN", "XOAUTH2"],
+      authRequiredMessage: replies.notAuthenticated(host).text,
+      closeTimeout: 1_000,
+
+      onConnect(session, callback) {
+        context.stats.requests.smtp += 1;
+        fault("connect").then(
+          (outcome) => {
+            if (!settle(session, outcome, callback)) callback();
+          },
+          () => callback(replyError(internalErrorReply())),
+        );
+      },
+
+      onAuth(
+        auth,
+        session,
+        callback: (error: Error | null, response?: SMTPServerAuthenticationResponse) => void,
+      ) {
+        const run = async () => {
+          const outcome = await fault("auth");
+          if (outcome === "drop") {
+            const connection = connections.get(session.id);
+            if (connection) dropConnection(connection);
+            return callback(replyError({ code: 421, text: "4.4.2 Connection dropped" }));
+          }
+          if (outcome) return callback(replyError(outcome));
+          const result = await authenticate(auth);
+          if ("code" in result) return callback(replyError(result));
+          const open = slots.open(result.mailbox.toLowerCase(), session.id);
+          context.stats.maxConcurrency.smtp = Math.max(context.stats.maxConcurrency.smtp, open);
+          callback(null, { user: result });
+        };
+        run().catch(() => callback(replyError(internalErrorReply())));
+      },
+
+      onMailFrom(address: SMTPServerAddress, session, callback) {
+        const run = async () => {
+          if (settle(session, await fault("mail"), callback)) return;
+          const user = userOf(session);
+          const mailbox = mailboxOf(session);
+          if (!user || !mailbox) return callback(replyError(replies.notAuthenticated(host)));
+          const { limits } = context.tenant();
+          // Exchange allows 3 concurrent sessions per mailbox; later ones are refused.
+          if (
+            slots.position(user.mailbox.toLowerCase(), session.id) >=
+            limits.smtpConnectionsPerMailbox
+          ) {
+            const reply =
+              context.tenant().concurrencyReply === "concurrent-connections"
+                ? replies.concurrentConnectionsLimit()
+                : replies.senderThreadLimit();
+            return callback(replyError(throttled(reply)));
+          }
+          if (messageRateExceeded(user.mailbox)) {
+            return callback(replyError(throttled(replies.serverBusy())));
+          }
+          const declared = address.args ? Number(address.args.SIZE ?? 0) : 0;
+          if (declared > (mailbox.maxSendBytes ?? DEFAULT_MAX_SEND_BYTES)) {
+            return callback(replyError(replies.messageTooLarge()));
+          }
+          callback();
+        };
+        run().catch(() => callback(replyError(internalErrorReply())));
+      },
+
+      onRcptTo(address: SMTPServerAddress, session, callback) {
+        const run = async () => {
+          if (settle(session, await fault("rcpt"), callback)) return;
+          const tenant = context.tenant();
+          if (
+            tenant.rejectUnknownInternalRecipients &&
+            isAcceptedDomain(tenant, address.address) &&
+            !findMailbox(tenant, address.address)
+          ) {
+            return callback(replyError(replies.recipientNotFound()));
+          }
+          callback();
+        };
+        run().catch(() => callback(replyError(internalErrorReply())));
+      },
+
+      onData(stream: SMTPServerDataStream, session, callback) {
+        const run = async () => {
+          const raw = await readAll(stream);
+          const tenant = context.tenant();
+          const user = userOf(session);
+          const mailbox = mailboxOf(session);
+          if (!user || !mailbox) return callback(replyError(replies.notAuthenticated(host)));
+          const envelopeTo = session.envelope.rcptTo.map((entry) => entry.address);
+          const envelopeFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : "";
+          const key = user.mailbox.toLowerCase();
+          const now = context.now();
+          if (raw.length > (mailbox.maxSendBytes ?? DEFAULT_MAX_SEND_BYTES)) {
+            return callback(replyError(replies.messageTooLarge()));
+          }
+          const recipientLimit = mailbox.recipientLimit ?? DEFAULT_RECIPIENT_LIMIT;
+          if (envelopeTo.length > recipientLimit) {
+            return callback(replyError(replies.tooManyRecipients(recipientLimit)));
+          }
+          // Send As is checked at the end of DATA, against the envelope and the From header.
+          const senders = [envelopeFrom, ...fromHeaderAddresses(raw)].filter(Boolean);
+          if (senders.some((sender) => !mayUseAddress(mailbox, sender))) {
+            return callback(replyError(replies.sendAsDenied(host, mailbox.address)));
+          }
+          const sentRecipients = recipients.count(key, now, tenant.limits.recipientWindowMs);
+          if (sentRecipients + envelopeTo.length > tenant.limits.recipientsPerWindow) {
+            return callback(replyError(throttled(replies.submissionQuotaExceeded(host))));
+          }
+          if (messageRateExceeded(user.mailbox)) {
+            return callback(replyError(throttled(replies.serverBusy())));
+          }
+          const outcome = await fault("after-data");
+          if (outcome !== undefined && outcome !== "drop") return callback(replyError(outcome));
+          const stamped = ensureMessageId(raw, host);
+          messages.record(key, now);
+          recipients.record(key, now, envelopeTo.length);
+          await context.store.deliver({
+            path: "smtp",
+            envelope: { from: envelopeFrom, to: envelopeTo },
+            raw: stamped.raw,
+            submittedBy: mailbox.address,
+            savedToSentItems: true,
+          });
+          if (outcome === "drop") {
+            // Stored, but the client never hears the 250: an ambiguous failure.
+            const connection = connections.get(session.id);
+            if (connection) dropConnection(connection);
+            return callback(replyError({ code: 421, text: "4.4.2 Connection dropped" }));
+          }
+          callback(null, replies.accepted(stamped.messageId, host).text);
+        };
+        run().catch(() => callback(replyError(internalErrorReply())));
+      },
+
+      onClose(session) {
+        connections.delete(session.id);
+        const user = userOf(session);
+        if (user) slots.close(user.mailbox.toLowerCase(), session.id);
+      },
+    },
+    {
+      hostname: host,
+      capabilities(connection) {
+        const features = [`SIZE ${ADVERTISED_SIZE}`, "PIPELINING", "ENHANCEDSTATUSCODES"];
+        if (!connection.secure) features.push("STARTTLS");
+        else if (!connection.session.user) features.push("AUTH LOGIN XOAUTH2");
+        features.push("8BITMIME", "SMTPUTF8");
+        return features;
+      },
+      refuseAuth(connection) {
+        // AUTH is only advertised after STARTTLS; before it Exchange does not know the mechanism.
+        return connection.secure ? undefined : replies.unrecognizedAuth(host);
+      },
+      async onDataCommand(): Promise<StageOutcome> {
+        return fault("before-data");
+      },
+      onConnection(connection) {
+        connections.set(connection.id, connection);
+      },
+    },
+  );
+
+  const port = await listen(server, context.host, options.port ?? 0);
+  return {
+    host: context.host,
+    port,
+    close: () => closeServer(server),
+    resetLimits() {
+      messages.clear();
+      recipients.clear();
+    },
+  };
+}
