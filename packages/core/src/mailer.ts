@@ -122,18 +122,18 @@ function aborted(reason: unknown, transport: string, messageId?: string): MailEr
   });
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
+    if (signal?.aborted) return reject(signal.reason);
     const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
+      signal?.removeEventListener("abort", onAbort);
       resolve();
     }, ms);
     const onAbort = () => {
       clearTimeout(timer);
-      reject(signal.reason);
+      reject(signal!.reason);
     };
-    signal.addEventListener("abort", onAbort, { once: true });
+    signal?.addEventListener("abort", onAbort, { once: true });
   });
 }
 
@@ -207,24 +207,31 @@ export function createMailer(options: MailerOptions): Mailer {
             }),
           now,
         );
-  const closeController = new AbortController();
   const inFlight = new Set<Promise<unknown>>();
   let closing: Promise<void> | undefined;
 
+  // One attempt: the caller's signal and the timeout both abort it, and the transport sees one
+  // signal. Written with listeners rather than Promise.race and AbortSignal.any: this runs for
+  // every attempt and those allocate several promises and signals each.
   const attemptOnce = (
     message: NormalizedMessage,
-    signal: AbortSignal,
-  ): Promise<TransportReceipt> => {
-    // Each attempt has its own controller: the caller's signal, the mailer closing and the
-    // timeout all abort it, and the transport sees one signal.
-    const controller = new AbortController();
-    const onAbort = () =>
-      controller.abort(signal.aborted ? signal.reason : closeController.signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    closeController.signal.addEventListener("abort", onAbort, { once: true });
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
+    signal: AbortSignal | undefined,
+  ): Promise<TransportReceipt> =>
+    new Promise<TransportReceipt>((resolve, reject) => {
+      const controller = new AbortController();
+      let settled = false;
+      const finish = (settle: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+        settle();
+      };
+      const onAbort = () => {
+        controller.abort(signal!.reason);
+        finish(() => reject(signal!.reason));
+      };
+      const timer = setTimeout(() => {
         const error = new MailError({
           code: "TIMEOUT",
           message: `The attempt through "${transport.name}" took longer than ${timeoutMs} ms and was aborted.`,
@@ -236,39 +243,34 @@ export function createMailer(options: MailerOptions): Mailer {
           hint: "The server or network is slow; raise timeoutMs if large messages are expected.",
         });
         controller.abort(error);
-        reject(error);
+        finish(() => reject(error));
       }, timeoutMs);
+      signal?.addEventListener("abort", onAbort, { once: true });
+      const call = () => transport.send(message, { signal: controller.signal });
+      (breaker ? breaker.run(call) : call()).then(
+        (receipt) => finish(() => resolve(receipt)),
+        (error: unknown) =>
+          finish(() =>
+            reject(
+              controller.signal.aborted
+                ? controller.signal.reason
+                : MailError.isInstance(error)
+                  ? error
+                  : unexpected(error, transport.name),
+            ),
+          ),
+      );
     });
-    const abortedPromise = new Promise<never>((_, reject) => {
-      controller.signal.addEventListener("abort", () => reject(controller.signal.reason), {
-        once: true,
-      });
-    });
-    const call = async () => {
-      try {
-        return await transport.send(message, { signal: controller.signal });
-      } catch (error) {
-        if (controller.signal.aborted) throw controller.signal.reason;
-        throw MailError.isInstance(error) ? error : unexpected(error, transport.name);
-      }
-    };
-    const run = breaker ? () => breaker.run(call) : call;
-    return Promise.race([run(), timedOut, abortedPromise]).finally(() => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", onAbort);
-      closeController.signal.removeEventListener("abort", onAbort);
-    });
-  };
 
   const sendNormalized = async (
     message: NormalizedMessage,
-    signal: AbortSignal,
+    signal: AbortSignal | undefined,
     startedAt: number,
   ): Promise<SendResult> => {
     const key = message.from.address.toLowerCase();
     for (let attempt = 1; ; attempt++) {
       try {
-        if (signal.aborted) throw signal.reason;
+        if (signal?.aborted) throw signal.reason;
         const run = () => {
           events.emit("attempt", {
             messageId: message.messageId,
@@ -297,7 +299,7 @@ export function createMailer(options: MailerOptions): Mailer {
         });
         return result;
       } catch (caught) {
-        const error = signal.aborted
+        const error = signal?.aborted
           ? aborted(signal.reason, transport.name, message.messageId)
           : MailError.isInstance(caught)
             ? caught
@@ -389,7 +391,7 @@ export function createMailer(options: MailerOptions): Mailer {
       const signal = sendOptions.signal;
       if (signal?.aborted)
         throw aborted(signal.reason, transport.name, normalized.messageId).with({ attempts: 0 });
-      const promise = sendNormalized(normalized, signal ?? new AbortController().signal, startedAt);
+      const promise = sendNormalized(normalized, signal, startedAt);
       inFlight.add(promise);
       try {
         return await promise;
@@ -410,13 +412,6 @@ export function createMailer(options: MailerOptions): Mailer {
         await Promise.allSettled([...inFlight]);
         breaker?.shutdown();
         limiter?.clear();
-        closeController.abort(
-          new MailError({
-            code: "ABORTED",
-            message: "The mailer was closed.",
-            transport: transport.name,
-          }),
-        );
         await transport.close?.();
       })();
       return closing;
