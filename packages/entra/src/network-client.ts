@@ -23,6 +23,9 @@ export interface NetworkClientOptions {
   readonly onTokenEndpoint: (record: TokenEndpointRecord) => void;
 }
 
+// A token response is a few kB; anything far larger is not Entra.
+const MAX_RESPONSE_BYTES = 1024 * 1024;
+
 /** A timeout raised by this client (mapped to `TIMEOUT`). */
 export const TIMEOUT_CODE = "MAILPATH_ETIMEDOUT";
 
@@ -36,6 +39,14 @@ export function createNetworkClient(options: NetworkClientOptions): INetworkModu
     timeoutMs: number,
   ): Promise<NetworkResponse<T>> =>
     new Promise((resolve, reject) => {
+      let settled = false;
+      const fail = (error: NodeJS.ErrnoException) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (method === "POST") options.onTokenEndpoint({ error });
+        reject(error);
+      };
       const body = requestOptions?.body ?? "";
       const headers: Record<string, string | number> = { ...requestOptions?.headers };
       if (method === "POST") headers["Content-Length"] = Buffer.byteLength(body);
@@ -50,9 +61,25 @@ export function createNetworkClient(options: NetworkClientOptions): INetworkModu
         },
         (response) => {
           const chunks: Buffer[] = [];
-          response.on("data", (chunk: Buffer) => chunks.push(chunk));
-          response.on("error", reject);
+          let received = 0;
+          response.on("data", (chunk: Buffer) => {
+            received += chunk.length;
+            if (received > MAX_RESPONSE_BYTES) {
+              const error: NodeJS.ErrnoException = new Error(
+                `The answer from ${new URL(url).host} is larger than ${MAX_RESPONSE_BYTES} bytes`,
+              );
+              error.code = "ERESPONSETOOLARGE";
+              fail(error);
+              outgoing.destroy();
+              return;
+            }
+            chunks.push(chunk);
+          });
+          response.on("error", fail);
           response.on("end", () => {
+            if (settled) return;
+            settled = true;
+            clearTimeout(timer);
             const status = response.statusCode ?? 0;
             const responseHeaders: Record<string, string> = {};
             for (const [name, value] of Object.entries(response.headers)) {
@@ -78,17 +105,17 @@ export function createNetworkClient(options: NetworkClientOptions): INetworkModu
           });
         },
       );
-      outgoing.setTimeout(timeoutMs, () => {
+      // The whole exchange, not only socket idleness, is bounded.
+      const timer = setTimeout(() => {
         const error: NodeJS.ErrnoException = new Error(
           `No answer from ${new URL(url).host} within ${timeoutMs} ms`,
         );
         error.code = TIMEOUT_CODE;
-        outgoing.destroy(error);
-      });
-      outgoing.on("error", (error: NodeJS.ErrnoException) => {
-        if (method === "POST") options.onTokenEndpoint({ error });
-        reject(error);
-      });
+        fail(error);
+        outgoing.destroy();
+      }, timeoutMs);
+      timer.unref();
+      outgoing.on("error", fail);
       outgoing.end(method === "POST" ? body : undefined);
     });
 
