@@ -1,0 +1,330 @@
+// Graph message resources in and MIME out. A JSON message is rendered with nodemailer's
+// MailComposer the way Exchange would send it (one body, `X-` headers kept, Bcc only in the
+// envelope), so it compares field by field with the same message sent by SMTP. A MIME message
+// is delivered as sent, minus its Bcc header.
+import { randomBytes } from "node:crypto";
+import addressparser from "nodemailer/lib/addressparser";
+import MailComposer from "nodemailer/lib/mail-composer";
+import { GraphError, graphErrors } from "./graph-errors.js";
+
+/** `{ emailAddress: { name, address } }` as Graph spells a recipient. */
+export interface GraphRecipient {
+  readonly emailAddress: { readonly name?: string; readonly address: string };
+}
+
+/** A file attachment as stored on a message (from `contentBytes` or an upload session). */
+export interface StoredAttachment {
+  readonly id: string;
+  readonly name: string;
+  readonly contentType: string;
+  readonly isInline: boolean;
+  readonly contentId?: string;
+  readonly content: Buffer;
+}
+
+/** The message fields the emulator understands, validated. */
+export interface GraphMessage {
+  readonly subject?: string;
+  readonly body?: { readonly contentType: "html" | "text"; readonly content: string };
+  readonly from?: GraphRecipient;
+  readonly toRecipients: readonly GraphRecipient[];
+  readonly ccRecipients: readonly GraphRecipient[];
+  readonly bccRecipients: readonly GraphRecipient[];
+  readonly replyTo: readonly GraphRecipient[];
+  readonly importance?: "low" | "normal" | "high";
+  readonly internetMessageHeaders: readonly { readonly name: string; readonly value: string }[];
+  readonly internetMessageId?: string;
+  readonly attachments: readonly StoredAttachment[];
+}
+
+/** Exchange Online's Message-ID shape: `<…@<server>.namprd…prod.outlook.com>`. */
+export function exchangeMessageId(): string {
+  const server = `SN${randomBytes(2).readUInt16BE() % 10}PR${10 + ((randomBytes(1)[0] ?? 0) % 9)}MB${1000 + (randomBytes(2).readUInt16BE() % 9000)}`;
+  return `<${server}${randomBytes(10).toString("hex").toUpperCase()}@${server}.namprd${10 + ((randomBytes(1)[0] ?? 0) % 9)}.prod.outlook.com>`;
+}
+
+/** A Graph-style item id (`AAMkAD…`), URL-safe. */
+export function graphItemId(): string {
+  return `AAMkAD${randomBytes(48).toString("base64url")}`;
+}
+
+const ADDRESS = /^[^\s@<>()",;:\\[\]]+@[^\s@<>()",;:\\[\].]+(\.[^\s@<>()",;:\\[\].]+)+$/u;
+
+/** Whether an address is syntactically a mailbox address. */
+export function isValidAddress(address: string): boolean {
+  return ADDRESS.test(address);
+}
+
+function record(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === "object" && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
+}
+
+function text(value: unknown): string | undefined {
+  return typeof value === "string" ? value : undefined;
+}
+
+function recipient(value: unknown): GraphRecipient {
+  const emailAddress = record(record(value)?.emailAddress);
+  const address = text(emailAddress?.address);
+  if (address === undefined) {
+    throw graphErrors.invalidRecipient(text(emailAddress?.name) ?? "");
+  }
+  const name = text(emailAddress?.name);
+  return { emailAddress: name === undefined ? { address } : { name, address } };
+}
+
+function recipients(value: unknown): GraphRecipient[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw graphErrors.unreadableBody();
+  return value.map(recipient);
+}
+
+/**
+ * Reads one `fileAttachment` from JSON (`contentBytes` base64).
+ * @throws GraphError for other attachment types or a missing name/content
+ */
+export function parseFileAttachment(value: unknown): StoredAttachment {
+  const attachment = record(value);
+  if (!attachment) throw graphErrors.unreadableBody();
+  const type = text(attachment["@odata.type"]);
+  if (type !== undefined && type.toLowerCase() !== "#microsoft.graph.fileattachment") {
+    throw graphErrors.invalidRequest(
+      `The attachment type '${type}' isn't supported by the emulator; use #microsoft.graph.fileAttachment.`,
+    );
+  }
+  const name = text(attachment.name);
+  const contentBytes = text(attachment.contentBytes);
+  if (!name || contentBytes === undefined) {
+    throw graphErrors.invalidRequest("A file attachment needs a name and contentBytes.");
+  }
+  const contentId = text(attachment.contentId);
+  return {
+    id: graphItemId(),
+    name,
+    contentType: text(attachment.contentType) ?? "application/octet-stream",
+    isInline: attachment.isInline === true,
+    ...(contentId ? { contentId } : {}),
+    content: Buffer.from(contentBytes, "base64"),
+  };
+}
+
+/**
+ * Validates a Graph `message` resource.
+ * @throws GraphError `InvalidInternetMessageHeader` for a header not starting with `x-`, and
+ *   `UnableToDeserializePostBody` for a shape Graph could not read
+ */
+export function parseGraphMessage(value: unknown): GraphMessage {
+  const message = record(value);
+  if (!message) throw graphErrors.unreadableBody();
+  const body = record(message.body);
+  const headers = message.internetMessageHeaders ?? [];
+  if (!Array.isArray(headers)) throw graphErrors.unreadableBody();
+  const internetMessageHeaders = headers.map((entry) => {
+    const name = text(record(entry)?.name) ?? "";
+    const headerValue = text(record(entry)?.value) ?? "";
+    // Graph accepts only custom headers here; anything else fails the whole request.
+    if (!/^x-/i.test(name)) throw graphErrors.invalidHeader(name);
+    return { name, value: headerValue };
+  });
+  const importance = text(message.importance)?.toLowerCase();
+  const attachments = message.attachments ?? [];
+  if (!Array.isArray(attachments)) throw graphErrors.unreadableBody();
+  const from =
+    message.from === undefined || message.from === null ? undefined : recipient(message.from);
+  const subject = text(message.subject);
+  const internetMessageId = text(message.internetMessageId);
+  return {
+    ...(subject !== undefined ? { subject } : {}),
+    ...(body
+      ? {
+          body: {
+            contentType: text(body.contentType)?.toLowerCase() === "html" ? "html" : "text",
+            content: text(body.content) ?? "",
+          },
+        }
+      : {}),
+    ...(from ? { from } : {}),
+    toRecipients: recipients(message.toRecipients),
+    ccRecipients: recipients(message.ccRecipients),
+    bccRecipients: recipients(message.bccRecipients),
+    replyTo: recipients(message.replyTo),
+    ...(importance === "low" || importance === "normal" || importance === "high"
+      ? { importance }
+      : {}),
+    internetMessageHeaders,
+    ...(internetMessageId ? { internetMessageId } : {}),
+    attachments: attachments.map(parseFileAttachment),
+  };
+}
+
+function composerAddress(value: GraphRecipient): { name: string; address: string } {
+  return { name: value.emailAddress.name ?? "", address: value.emailAddress.address };
+}
+
+/** Everything a rendered message needs besides the resource itself. */
+export interface RenderOptions {
+  /** The sending mailbox, used as From when the message has none. */
+  readonly mailbox: { readonly address: string; readonly displayName?: string };
+  readonly messageId: string;
+  readonly date: Date;
+}
+
+/** Renders a Graph message to MIME and its envelope, as Exchange would submit it. */
+export async function renderGraphMessage(
+  message: GraphMessage,
+  options: RenderOptions,
+): Promise<{ raw: Buffer; envelope: { from: string; to: string[] } }> {
+  const from = message.from ?? {
+    emailAddress: { name: options.mailbox.displayName ?? "", address: options.mailbox.address },
+  };
+  const headers: { key: string; value: string }[] = message.internetMessageHeaders.map((entry) => ({
+    key: entry.name,
+    value: entry.value,
+  }));
+  // Same priority headers nodemailer's mailer writes, so both paths parse to the same importance.
+  if (message.importance === "high") {
+    headers.push(
+      { key: "X-Priority", value: "1 (Highest)" },
+      { key: "X-MSMail-Priority", value: "High" },
+      { key: "Importance", value: "High" },
+    );
+  } else if (message.importance === "low") {
+    headers.push(
+      { key: "X-Priority", value: "5 (Lowest)" },
+      { key: "X-MSMail-Priority", value: "Low" },
+      { key: "Importance", value: "Low" },
+    );
+  }
+  const composer = new MailComposer({
+    from: composerAddress(from),
+    ...(message.toRecipients.length > 0 ? { to: message.toRecipients.map(composerAddress) } : {}),
+    ...(message.ccRecipients.length > 0 ? { cc: message.ccRecipients.map(composerAddress) } : {}),
+    ...(message.replyTo.length > 0 ? { replyTo: message.replyTo.map(composerAddress) } : {}),
+    subject: message.subject ?? "",
+    messageId: options.messageId,
+    date: options.date,
+    // Graph keeps one body: the html, or the text.
+    ...(message.body?.contentType === "html"
+      ? { html: message.body.content }
+      : { text: message.body?.content ?? "" }),
+    attachments: message.attachments.map((attachment) => ({
+      filename: attachment.name,
+      content: attachment.content,
+      contentType: attachment.contentType,
+      contentDisposition: attachment.isInline ? "inline" : "attachment",
+      ...(attachment.isInline && attachment.contentId ? { cid: attachment.contentId } : {}),
+    })),
+    headers,
+  });
+  const raw = await composer.compile().build();
+  const to = [...message.toRecipients, ...message.ccRecipients, ...message.bccRecipients].map(
+    (entry) => entry.emailAddress.address,
+  );
+  return { raw, envelope: { from: from.emailAddress.address, to } };
+}
+
+/** What the emulator needs from a MIME message's header block. */
+export interface MimeSummary {
+  readonly from?: string;
+  readonly recipients: readonly string[];
+  readonly hasMessageId: boolean;
+  readonly hasDate: boolean;
+}
+
+/** Splits a MIME message at the end of its header block. */
+function splitHeader(raw: Buffer): { head: string; rest: Buffer; newline: string } {
+  const crlf = raw.indexOf("\r\n\r\n");
+  const lf = raw.indexOf("\n\n");
+  if (crlf !== -1 && (lf === -1 || crlf < lf)) {
+    return {
+      head: raw.subarray(0, crlf).toString("latin1"),
+      rest: raw.subarray(crlf),
+      newline: "\r\n",
+    };
+  }
+  if (lf !== -1) {
+    return { head: raw.subarray(0, lf).toString("latin1"), rest: raw.subarray(lf), newline: "\n" };
+  }
+  return { head: raw.toString("latin1"), rest: Buffer.alloc(0), newline: "\r\n" };
+}
+
+/** Header fields in order, each with its folded source lines. */
+function headerFields(head: string): { name: string; value: string; source: string }[] {
+  const fields: { name: string; value: string; source: string }[] = [];
+  for (const line of head.split(/\r?\n/)) {
+    const last = fields.at(-1);
+    if (/^[ \t]/.test(line) && last) {
+      last.value += ` ${line.trim()}`;
+      last.source += `\n${line}`;
+      continue;
+    }
+    const colon = line.indexOf(":");
+    if (colon <= 0) continue;
+    fields.push({
+      name: line.slice(0, colon).trim().toLowerCase(),
+      value: line.slice(colon + 1).trim(),
+      source: line,
+    });
+  }
+  return fields;
+}
+
+function addresses(value: string): string[] {
+  return addressparser(Buffer.from(value, "latin1").toString("utf8"), { flatten: true })
+    .map((entry) => entry.address)
+    .filter((address) => address.length > 0);
+}
+
+/** Reads From and the To/Cc/Bcc recipients from a MIME message's header block. */
+export function summarizeMime(raw: Buffer): MimeSummary {
+  const fields = headerFields(splitHeader(raw).head);
+  const from = fields.find((field) => field.name === "from");
+  const recipients = fields
+    .filter((field) => field.name === "to" || field.name === "cc" || field.name === "bcc")
+    .flatMap((field) => addresses(field.value));
+  const fromAddress = from ? addresses(from.value)[0] : undefined;
+  return {
+    ...(fromAddress ? { from: fromAddress } : {}),
+    recipients,
+    hasMessageId: fields.some((field) => field.name === "message-id"),
+    hasDate: fields.some((field) => field.name === "date"),
+  };
+}
+
+/**
+ * Prepares a MIME message for delivery as Exchange submits it: the Bcc header is removed (the
+ * recipients stay in the envelope) and a missing From, Message-ID or Date is added.
+ */
+export function prepareMime(
+  raw: Buffer,
+  additions: { readonly from?: string; readonly messageId?: string; readonly date?: Date },
+): Buffer {
+  const { head, rest, newline } = splitHeader(raw);
+  const kept: string[] = [];
+  let skipping = false;
+  for (const line of head.split(/\r?\n/)) {
+    if (/^[ \t]/.test(line)) {
+      if (!skipping) kept.push(line);
+      continue;
+    }
+    skipping = /^bcc\s*:/i.test(line);
+    if (!skipping) kept.push(line);
+  }
+  if (additions.from) kept.unshift(`From: ${additions.from}`);
+  if (additions.messageId) kept.unshift(`Message-ID: ${additions.messageId}`);
+  if (additions.date) kept.unshift(`Date: ${additions.date.toUTCString().replace("GMT", "+0000")}`);
+  return Buffer.concat([Buffer.from(kept.join(newline), "latin1"), rest]);
+}
+
+/** Decodes Graph's base64 MIME body strictly (whitespace allowed, nothing else). */
+export function decodeMimeBase64(body: Buffer): Buffer {
+  const compact = body.toString("latin1").replace(/[\r\n\t ]/g, "");
+  if (compact.length === 0 || compact.length % 4 !== 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(compact)) {
+    throw graphErrors.invalidBase64();
+  }
+  return Buffer.from(compact, "base64");
+}
+
+export { GraphError };

@@ -1,0 +1,470 @@
+import { createHash } from "node:crypto";
+import { GraphError } from "@microsoft/microsoft-graph-client";
+import MailComposer from "nodemailer/lib/mail-composer";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { type Emulator, startEmulator } from "../emulator.js";
+import { DEFAULT_CLIENT_ID, DEFAULT_SENDER, defaultTenant } from "../tenant.js";
+import { GRAPH_AUDIENCE, mailboxObjectId } from "./index.js";
+import { caDispatcher, graphClient } from "./test-support/clients.js";
+import { graphFetcher } from "./test-support/graph-fetch.js";
+
+let emulator: Emulator;
+let dispatcher: ReturnType<typeof caDispatcher>;
+let graph: ReturnType<typeof graphFetcher>;
+
+beforeAll(async () => {
+  emulator = await startEmulator();
+  dispatcher = caDispatcher(emulator.ca);
+  graph = graphFetcher(emulator.graph.baseUrl, dispatcher, () =>
+    emulator.issueAccessToken({ audience: GRAPH_AUDIENCE }),
+  );
+});
+afterAll(async () => {
+  await dispatcher.close();
+  await emulator.stop();
+});
+afterEach(() => emulator.reset({ tenant: true }));
+
+const SEND = `/v1.0/users/${DEFAULT_SENDER}/sendMail`;
+const sha256 = (data: Buffer | string) => createHash("sha256").update(data).digest("hex");
+const to = (address: string, name?: string) => ({
+  emailAddress: name ? { address, name } : { address },
+});
+const simple = (overrides: Record<string, unknown> = {}) => ({
+  message: {
+    subject: "Quarterly report",
+    body: { contentType: "Text", content: "Numbers attached." },
+    toRecipients: [to("ada@contoso.com")],
+    ...overrides,
+  },
+});
+
+describe("Graph sendMail (JSON)", () => {
+  it("answers 202 with an empty body and Graph's request-id / client-request-id headers", async () => {
+    const reply = await graph("POST", SEND, {
+      json: simple(),
+      headers: { "client-request-id": "9d1e2f3a-0000-4000-8000-00000000abcd" },
+    });
+    expect(reply.status).toBe(202);
+    expect(reply.text).toBe("");
+    expect(reply.headers.get("content-length")).toBe("0");
+    expect(reply.headers.get("request-id")).toMatch(/^[0-9a-f-]{36}$/);
+    expect(reply.headers.get("client-request-id")).toBe("9d1e2f3a-0000-4000-8000-00000000abcd");
+    expect(emulator.stats().requests.graph).toBe(1);
+  });
+
+  it("delivers the message rendered as Exchange would: headers, one html body, bcc only in the envelope", async () => {
+    const png = Buffer.from("89504e470d0a1a0a0000000d4948445200000001", "hex");
+    const pdf = Buffer.from("%PDF-1.7 emulator test document\n");
+    const reply = await graph("POST", SEND, {
+      json: {
+        message: {
+          subject: "Grüße aus Zürich",
+          body: { contentType: "HTML", content: '<p>Hallo <img src="cid:logo@contoso"></p>' },
+          from: to(DEFAULT_SENDER, "Contoso Notifications"),
+          toRecipients: [to("ada@contoso.com", "Ada Lovelace"), to("someone@example.org")],
+          ccRecipients: [to("grace@contoso.com", "Grace Hopper")],
+          bccRecipients: [to("alan@contoso.com")],
+          replyTo: [to("reports@contoso.com", "Reports")],
+          importance: "high",
+          internetMessageId: "<quarterly-2026@contoso.com>",
+          internetMessageHeaders: [{ name: "X-Campaign", value: "q4" }],
+          attachments: [
+            {
+              "@odata.type": "#microsoft.graph.fileAttachment",
+              name: "report.pdf",
+              contentType: "application/pdf",
+              contentBytes: pdf.toString("base64"),
+            },
+            {
+              "@odata.type": "#microsoft.graph.fileAttachment",
+              name: "logo.png",
+              contentType: "image/png",
+              contentBytes: png.toString("base64"),
+              isInline: true,
+              contentId: "logo@contoso",
+            },
+          ],
+        },
+      },
+    });
+    expect(reply.status).toBe(202);
+    const [message] = await emulator.waitForMessages(1);
+    expect(message).toMatchObject({
+      path: "graph",
+      submittedBy: DEFAULT_CLIENT_ID,
+      savedToSentItems: true,
+      messageId: "<quarterly-2026@contoso.com>",
+      subject: "Grüße aus Zürich",
+      from: { address: DEFAULT_SENDER, name: "Contoso Notifications" },
+      to: [
+        { address: "ada@contoso.com", name: "Ada Lovelace" },
+        { address: "someone@example.org" },
+      ],
+      cc: [{ address: "grace@contoso.com", name: "Grace Hopper" }],
+      bcc: [{ address: "alan@contoso.com" }],
+      replyTo: [{ address: "reports@contoso.com", name: "Reports" }],
+      importance: "high",
+      html: '<p>Hallo <img src="cid:logo@contoso"></p>',
+      envelope: {
+        from: DEFAULT_SENDER,
+        to: ["ada@contoso.com", "someone@example.org", "grace@contoso.com", "alan@contoso.com"],
+      },
+    });
+    expect(message?.text ?? "").not.toContain("<p>");
+    expect(message?.headers["x-campaign"]).toBe("q4");
+    expect(message?.headers.bcc).toBeUndefined();
+    expect(message?.raw).not.toMatch(/^bcc:/im);
+    expect(message?.attachments).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          filename: "report.pdf",
+          contentType: "application/pdf",
+          sha256: sha256(pdf),
+          inline: false,
+        }),
+        expect.objectContaining({
+          filename: "logo.png",
+          sha256: sha256(png),
+          contentId: "logo@contoso",
+          inline: true,
+        }),
+      ]),
+    );
+  });
+
+  it("uses the mailbox as From and an Exchange-style Message-ID when the message names neither", async () => {
+    await graph("POST", SEND, { json: simple() });
+    const [message] = await emulator.waitForMessages(1);
+    expect(message?.from).toEqual({ address: DEFAULT_SENDER, name: "Contoso Notifications" });
+    expect(message?.messageId).toMatch(/^<[0-9A-Z]+@[0-9A-Z]+\.namprd\d+\.prod\.outlook\.com>$/);
+    expect(message?.text?.trim()).toBe("Numbers attached.");
+    expect(message?.html).toBeUndefined();
+  });
+
+  it("records saveToSentItems: false", async () => {
+    await graph("POST", SEND, { json: { ...simple(), saveToSentItems: false } });
+    const [message] = await emulator.waitForMessages(1);
+    expect(message?.savedToSentItems).toBe(false);
+  });
+
+  it("accepts the mailbox's object id in place of its UPN", async () => {
+    const reply = await graph("POST", `/v1.0/users/${mailboxObjectId(DEFAULT_SENDER)}/sendMail`, {
+      json: simple(),
+    });
+    expect(reply.status).toBe(202);
+    expect(emulator.messages()).toHaveLength(1);
+  });
+
+  it("works with the Graph client (no RetryHandler, customHosts) and surfaces errors as GraphError", async () => {
+    const client = graphClient({
+      baseUrl: emulator.graph.baseUrl,
+      dispatcher,
+      token: () => emulator.issueAccessToken({ audience: GRAPH_AUDIENCE }),
+    });
+    await client.api(`/users/${DEFAULT_SENDER}/sendMail`).post(simple());
+    expect(emulator.messages()).toHaveLength(1);
+    const failure = await client
+      .api(`/users/${DEFAULT_SENDER}/sendMail`)
+      .post(simple({ from: to("grace@contoso.com") }))
+      .catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(GraphError);
+    expect(failure).toMatchObject({ statusCode: 403, code: "ErrorSendAsDenied" });
+    expect((failure as GraphError).requestId).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
+
+describe("Graph sendMail (MIME)", () => {
+  async function mime(options: ConstructorParameters<typeof MailComposer>[0]): Promise<Buffer> {
+    const node = new MailComposer(options).compile();
+    node.keepBcc = true;
+    return node.build();
+  }
+
+  it("delivers a base64 MIME message as sent: its Message-ID, both bodies and any header", async () => {
+    const raw = await mime({
+      from: DEFAULT_SENDER,
+      to: "ada@contoso.com",
+      bcc: "alan@contoso.com",
+      subject: "MIME path",
+      messageId: "<mime-path@contoso.com>",
+      text: "plain body",
+      html: "<p>html body</p>",
+      headers: { "List-Unsubscribe": "<https://contoso.com/unsubscribe>" },
+    });
+    const reply = await graph("POST", SEND, {
+      body: raw.toString("base64"),
+      contentType: "text/plain",
+    });
+    expect(reply.status).toBe(202);
+    expect(reply.text).toBe("");
+    const [message] = await emulator.waitForMessages(1);
+    expect(message).toMatchObject({
+      path: "graph",
+      messageId: "<mime-path@contoso.com>",
+      text: "plain body",
+      html: "<p>html body</p>",
+      bcc: [{ address: "alan@contoso.com" }],
+      envelope: { from: DEFAULT_SENDER, to: ["ada@contoso.com", "alan@contoso.com"] },
+      savedToSentItems: true,
+    });
+    expect(message?.headers["list-unsubscribe"]).toBe("<https://contoso.com/unsubscribe>");
+    expect(message?.headers.bcc).toBeUndefined();
+  });
+
+  it("answers 400 ErrorMimeContentInvalidBase64String for a body that is not base64", async () => {
+    const reply = await graph("POST", SEND, {
+      body: "From: x@contoso.com\r\n\r\nnot base64!",
+      contentType: "text/plain",
+    });
+    expect(reply.status).toBe(400);
+    expect(reply.error).toMatchObject({
+      code: "ErrorMimeContentInvalidBase64String",
+      message: "Invalid base64 string for MIME content.",
+    });
+  });
+
+  it("answers 403 ErrorSendAsDenied when the MIME From is another mailbox", async () => {
+    const raw = await mime({
+      from: "grace@contoso.com",
+      to: "ada@contoso.com",
+      subject: "x",
+      text: "x",
+    });
+    const reply = await graph("POST", SEND, {
+      body: raw.toString("base64"),
+      contentType: "text/plain",
+    });
+    expect(reply.status).toBe(403);
+    expect(reply.error?.code).toBe("ErrorSendAsDenied");
+  });
+});
+
+describe("Graph bearer validation", () => {
+  it("answers 401 InvalidAuthenticationToken 'Access token is empty.' without a token", async () => {
+    const reply = await graph("POST", SEND, { json: simple(), token: null });
+    expect(reply.status).toBe(401);
+    expect(reply.error).toMatchObject({
+      code: "InvalidAuthenticationToken",
+      message: "Access token is empty.",
+    });
+    expect(reply.headers.get("www-authenticate")).toMatch(/^Bearer /);
+  });
+
+  it("answers 401 for a token that is not a JWT", async () => {
+    const reply = await graph("POST", SEND, { json: simple(), token: "not-a-token" });
+    expect(reply.status).toBe(401);
+    expect(reply.error).toMatchObject({
+      code: "InvalidAuthenticationToken",
+      message: "CompactToken parsing failed with error code: 80049217",
+    });
+  });
+
+  it("answers 401 'Lifetime validation failed, the token is expired.' for an expired token", async () => {
+    const token = await emulator.issueAccessToken({
+      audience: GRAPH_AUDIENCE,
+      lifetimeSeconds: -60,
+    });
+    const reply = await graph("POST", SEND, { json: simple(), token });
+    expect(reply.status).toBe(401);
+    expect(reply.error).toMatchObject({
+      code: "InvalidAuthenticationToken",
+      message: "Lifetime validation failed, the token is expired.",
+    });
+  });
+
+  it("answers 401 'Invalid audience.' for a token issued for outlook.office365.com", async () => {
+    const token = await emulator.issueAccessToken({ audience: "https://outlook.office365.com" });
+    const reply = await graph("POST", SEND, { json: simple(), token });
+    expect(reply.status).toBe(401);
+    expect(reply.error).toMatchObject({
+      code: "InvalidAuthenticationToken",
+      message: "Access token validation failure. Invalid audience.",
+    });
+  });
+
+  it("answers 403 ErrorAccessDenied when the token lacks Mail.Send", async () => {
+    const token = await emulator.issueAccessToken({
+      audience: GRAPH_AUDIENCE,
+      roles: ["Mail.ReadWrite"],
+    });
+    const reply = await graph("POST", SEND, { json: simple(), token });
+    expect(reply.status).toBe(403);
+    expect(reply.error).toMatchObject({
+      code: "ErrorAccessDenied",
+      message: "Access is denied. Check credentials and try again.",
+    });
+    expect(emulator.messages()).toHaveLength(0);
+  });
+
+  it("answers 403 ErrorAccessDenied for a mailbox outside the app's scope (RBAC for Applications)", async () => {
+    const app = defaultTenant().apps[0];
+    if (!app) throw new Error("default tenant has an app");
+    emulator.configure({ apps: [{ ...app, mailboxes: ["ada@contoso.com"] }] });
+    const reply = await graph("POST", SEND, { json: simple() });
+    expect(reply.status).toBe(403);
+    expect(reply.error).toMatchObject({
+      code: "ErrorAccessDenied",
+      message: "Access is denied. Check credentials and try again.",
+    });
+  });
+
+  it("puts date, request-id and client-request-id in every error's innerError", async () => {
+    const reply = await graph("POST", SEND, {
+      json: simple(),
+      token: null,
+      headers: { "client-request-id": "11111111-2222-4333-8444-555555555555" },
+    });
+    expect(reply.error?.innerError).toEqual({
+      date: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/),
+      "request-id": reply.headers.get("request-id"),
+      "client-request-id": "11111111-2222-4333-8444-555555555555",
+    });
+  });
+});
+
+describe("Graph sendMail policy errors", () => {
+  it("answers 403 ErrorSendAsDenied when From is another mailbox without Send As", async () => {
+    const reply = await graph("POST", SEND, { json: simple({ from: to("grace@contoso.com") }) });
+    expect(reply.status).toBe(403);
+    expect(reply.error).toMatchObject({
+      code: "ErrorSendAsDenied",
+      message:
+        "The user account which was used to submit this request does not have the right to send mail on behalf of the specified sending account., Cannot submit message.",
+    });
+  });
+
+  it("sends as another address when the mailbox has Send As on it", async () => {
+    const mailboxes = defaultTenant().mailboxes.map((mailbox) =>
+      mailbox.address === DEFAULT_SENDER ? { ...mailbox, sendAs: ["grace@contoso.com"] } : mailbox,
+    );
+    emulator.configure({ mailboxes });
+    const reply = await graph("POST", SEND, { json: simple({ from: to("grace@contoso.com") }) });
+    expect(reply.status).toBe(202);
+    const [message] = await emulator.waitForMessages(1);
+    expect(message?.from?.address).toBe("grace@contoso.com");
+  });
+
+  it("answers 400 ErrorInvalidRecipients for a malformed address", async () => {
+    const reply = await graph("POST", SEND, {
+      json: simple({ toRecipients: [to("not an address")] }),
+    });
+    expect(reply.status).toBe(400);
+    expect(reply.error).toMatchObject({
+      code: "ErrorInvalidRecipients",
+      message:
+        "At least one recipient isn't valid., Recipient 'not an address' isn't resolved. All recipients must be resolved before a message can be submitted.",
+    });
+  });
+
+  it("answers 400 ErrorInvalidRecipients for an unknown address in an accepted domain", async () => {
+    const reply = await graph("POST", SEND, {
+      json: simple({ ccRecipients: [to("nobody@contoso.com")] }),
+    });
+    expect(reply.status).toBe(400);
+    expect(reply.error?.code).toBe("ErrorInvalidRecipients");
+    expect(reply.error?.message).toContain("Recipient 'nobody@contoso.com' isn't resolved.");
+  });
+
+  it("answers 400 ErrorInvalidRecipients for a message without recipients", async () => {
+    const reply = await graph("POST", SEND, { json: simple({ toRecipients: [] }) });
+    expect(reply.status).toBe(400);
+    expect(reply.error).toMatchObject({
+      code: "ErrorInvalidRecipients",
+      message:
+        "At least one recipient isn't valid., A message can't be sent because it contains no recipients.",
+    });
+  });
+
+  it("answers 400 InvalidInternetMessageHeader for a header that does not start with X-", async () => {
+    const reply = await graph("POST", SEND, {
+      json: simple({
+        internetMessageHeaders: [{ name: "List-Unsubscribe", value: "<mailto:u@contoso.com>" }],
+      }),
+    });
+    expect(reply.status).toBe(400);
+    expect(reply.error).toMatchObject({
+      code: "InvalidInternetMessageHeader",
+      message:
+        "The internet message header name 'List-Unsubscribe' should start with 'x-' or 'X-'.",
+    });
+  });
+
+  it("answers 413 RequestEntityTooLarge for a request body over 4 MB", async () => {
+    const big = Buffer.alloc(3 * 1024 * 1024 + 512, 7).toString("base64");
+    const reply = await graph("POST", SEND, {
+      json: simple({
+        attachments: [
+          { "@odata.type": "#microsoft.graph.fileAttachment", name: "big.bin", contentBytes: big },
+        ],
+      }),
+    });
+    expect(reply.status).toBe(413);
+    expect(reply.error).toMatchObject({
+      code: "RequestEntityTooLarge",
+      message: "The maximum request length supported is 4MB.",
+    });
+  });
+
+  it("answers 413 for an inline (POST) attachment at or over the 3 MB limit", async () => {
+    emulator.configure({ limits: { graphMaxInlineAttachmentBytes: 1024 } });
+    const reply = await graph("POST", SEND, {
+      json: simple({
+        attachments: [
+          {
+            "@odata.type": "#microsoft.graph.fileAttachment",
+            name: "a.bin",
+            contentBytes: Buffer.alloc(1024).toString("base64"),
+          },
+        ],
+      }),
+    });
+    expect(reply.status).toBe(413);
+    expect(reply.error?.code).toBe("RequestEntityTooLarge");
+    expect(reply.error?.message).toMatch(/must be added with an upload session/);
+  });
+
+  it("answers 400 ErrorMessageSizeExceeded for a message over the mailbox's MaxSendSize", async () => {
+    const mailboxes = defaultTenant().mailboxes.map((mailbox) =>
+      mailbox.address === DEFAULT_SENDER ? { ...mailbox, maxSendBytes: 10_000 } : mailbox,
+    );
+    emulator.configure({ mailboxes });
+    const reply = await graph("POST", SEND, {
+      json: simple({ body: { contentType: "Text", content: "x".repeat(20_000) } }),
+    });
+    expect(reply.status).toBe(400);
+    expect(reply.error).toMatchObject({
+      code: "ErrorMessageSizeExceeded",
+      message:
+        "The message exceeds the maximum supported size., Cannot save changes made to an item to store.",
+    });
+  });
+
+  it("answers 404 MailboxNotEnabledForRESTAPI for an unlicensed mailbox", async () => {
+    const mailboxes = defaultTenant().mailboxes.map((mailbox) =>
+      mailbox.address === DEFAULT_SENDER ? { ...mailbox, licensed: false } : mailbox,
+    );
+    emulator.configure({ mailboxes });
+    const reply = await graph("POST", SEND, { json: simple() });
+    expect(reply.status).toBe(404);
+    expect(reply.error).toMatchObject({
+      code: "MailboxNotEnabledForRESTAPI",
+      message: "The mailbox is either inactive, soft-deleted, or is hosted on-premise.",
+    });
+  });
+
+  it("answers 404 ErrorInvalidUser for a user the tenant does not have", async () => {
+    const reply = await graph("POST", "/v1.0/users/ghost@contoso.com/sendMail", { json: simple() });
+    expect(reply.status).toBe(404);
+    expect(reply.error).toMatchObject({
+      code: "ErrorInvalidUser",
+      message: "The requested user 'ghost@contoso.com' is invalid.",
+    });
+  });
+
+  it("answers 400 UnableToDeserializePostBody for a body that is not JSON", async () => {
+    const reply = await graph("POST", SEND, { body: "{nope", contentType: "application/json" });
+    expect(reply.status).toBe(400);
+    expect(reply.error?.code).toBe("UnableToDeserializePostBody");
+  });
+});

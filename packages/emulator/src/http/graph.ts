@@ -1,0 +1,720 @@
+// The Microsoft Graph endpoint: sendMail (JSON and MIME), drafts, attachments, upload sessions
+// and send, behind bearer validation, mailbox scope and Outlook's per app + mailbox limits.
+import { randomBytes, randomUUID } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { errors as joseErrors } from "jose";
+import type { AccessTokenClaims, EmulatorContext } from "../context.js";
+import type { AppPermission, MailboxPolicy, TenantPolicy } from "../tenant.js";
+import { guidFrom, type TokenAuthority } from "../tokens.js";
+import { delay, dropConnection, header, readBody, sendEmpty, sendJson } from "./common.js";
+import {
+  defaultErrorFor,
+  GraphError,
+  graphErrorBody,
+  graphErrors,
+  type RequestIds,
+} from "./graph-errors.js";
+import {
+  decodeMimeBase64,
+  exchangeMessageId,
+  type GraphMessage,
+  type GraphRecipient,
+  graphItemId,
+  isValidAddress,
+  parseFileAttachment,
+  parseGraphMessage,
+  prepareMime,
+  renderGraphMessage,
+  type StoredAttachment,
+  summarizeMime,
+} from "./graph-message.js";
+import { GraphThrottle } from "./graph-throttle.js";
+
+/** The audience Graph accepts in access tokens. */
+export const GRAPH_AUDIENCE = "https://graph.microsoft.com";
+/** How long an upload session stays open. */
+const UPLOAD_SESSION_MS = 6 * 60 * 60 * 1000;
+/** Largest JSON body of a createUploadSession / send request (no content in them). */
+const SMALL_BODY_BYTES = 64 * 1024;
+
+/** The stable object id Graph accepts in place of a mailbox's UPN in `/users/{id}`. */
+export function mailboxObjectId(address: string): string {
+  return guidFrom(`mailbox:${address.toLowerCase()}`);
+}
+
+interface Draft {
+  readonly id: string;
+  readonly mailbox: string;
+  readonly appId: string;
+  readonly message: GraphMessage;
+  readonly attachments: StoredAttachment[];
+  readonly internetMessageId: string;
+  readonly createdMs: number;
+}
+
+interface UploadSession {
+  readonly id: string;
+  readonly token: string;
+  readonly draftId: string;
+  readonly mailbox: string;
+  readonly appId: string;
+  readonly name: string;
+  readonly size: number;
+  readonly contentType: string;
+  readonly isInline: boolean;
+  readonly contentId?: string;
+  readonly expiresMs: number;
+  readonly chunks: Buffer[];
+  received: number;
+}
+
+interface Reply {
+  readonly status: number;
+  readonly body?: unknown;
+  readonly headers?: Record<string, string>;
+}
+
+type Route =
+  | { kind: "sendMail" }
+  | { kind: "createDraft" }
+  | { kind: "draft"; messageId: string }
+  | { kind: "attachments"; messageId: string }
+  | { kind: "createUploadSession"; messageId: string }
+  | { kind: "send"; messageId: string };
+
+/** What the permission check of each route needs (Mail.ReadWrite for drafts, as Graph). */
+function permissionFor(route: Route): AppPermission {
+  return route.kind === "sendMail" || route.kind === "send" ? "Mail.Send" : "Mail.ReadWrite";
+}
+
+/** The Graph endpoint's request handler and its state (drafts, sessions, budgets). */
+export interface GraphHandler {
+  handle(request: IncomingMessage, response: ServerResponse): Promise<void>;
+  /** Forgets drafts, upload sessions and throttle budgets. */
+  clear(): void;
+}
+
+/** Builds the Graph endpoint over an emulator context. */
+export function createGraphHandler(
+  context: EmulatorContext & { readonly tokens: TokenAuthority },
+  baseUrl: () => string,
+): GraphHandler {
+  const throttle = new GraphThrottle(context.stats, () => context.now());
+  const drafts = new Map<string, Draft>();
+  const sessions = new Map<string, UploadSession>();
+
+  function matchRoute(path: string, method: string): { user: string; route: Route } {
+    const segments = path.split("/").filter(Boolean).map(decodeURIComponent);
+    const [version, collection, user, ...rest] = segments;
+    if (version !== "v1.0") throw graphErrors.segmentNotFound(version ?? "");
+    if (collection?.toLowerCase() !== "users" || !user)
+      throw graphErrors.segmentNotFound(collection ?? "");
+    const lower = rest.map((segment) => segment.toLowerCase());
+    const allow = (route: Route, ...methods: string[]) => {
+      if (!methods.includes(method)) throw graphErrors.methodNotAllowed();
+      return { user, route };
+    };
+    const [first, messageId, third, fourth] = lower;
+    const id = rest[1] ?? "";
+    if (rest.length === 1 && first === "sendmail") return allow({ kind: "sendMail" }, "POST");
+    if (rest.length === 1 && first === "messages") return allow({ kind: "createDraft" }, "POST");
+    if (first === "messages" && messageId !== undefined) {
+      if (rest.length === 2) return allow({ kind: "draft", messageId: id }, "GET", "DELETE");
+      if (rest.length === 3 && third === "send")
+        return allow({ kind: "send", messageId: id }, "POST");
+      if (rest.length === 3 && third === "attachments")
+        return allow({ kind: "attachments", messageId: id }, "POST");
+      if (rest.length === 4 && third === "attachments" && fourth === "createuploadsession") {
+        return allow({ kind: "createUploadSession", messageId: id }, "POST");
+      }
+    }
+    throw graphErrors.segmentNotFound(rest.at(-1) ?? user);
+  }
+
+  async function authorize(
+    request: IncomingMessage,
+    permission: AppPermission,
+  ): Promise<AccessTokenClaims> {
+    const token = header(request, "authorization")?.match(/^Bearer\s+(\S+)\s*$/i)?.[1];
+    if (!token) throw graphErrors.tokenMissing();
+    if (token.split(".").length !== 3) throw graphErrors.tokenMalformed();
+    let claims: AccessTokenClaims;
+    try {
+      claims = await context.tokens.verify(token, GRAPH_AUDIENCE);
+    } catch (error) {
+      if (error instanceof joseErrors.JWTExpired) throw graphErrors.tokenExpired();
+      if (error instanceof joseErrors.JWTClaimValidationFailed && error.claim === "aud") {
+        throw graphErrors.tokenInvalid("Invalid audience.");
+      }
+      if (error instanceof joseErrors.JWSSignatureVerificationFailed) {
+        throw graphErrors.tokenInvalid("Invalid signature.");
+      }
+      if (error instanceof joseErrors.JWSInvalid || error instanceof joseErrors.JWTInvalid) {
+        throw graphErrors.tokenMalformed();
+      }
+      throw graphErrors.tokenInvalid("Invalid token.");
+    }
+    if (claims.tid.toLowerCase() !== context.tenant().tenantId.toLowerCase()) {
+      throw graphErrors.tokenInvalid("Invalid issuer.");
+    }
+    if (!claims.roles.includes(permission)) throw graphErrors.accessDenied();
+    return claims;
+  }
+
+  function resolveMailbox(policy: TenantPolicy, user: string): MailboxPolicy {
+    const wanted = user.replace(/^'(.*)'$/, "$1").toLowerCase();
+    const mailbox = policy.mailboxes.find(
+      (candidate) =>
+        candidate.address.toLowerCase() === wanted || mailboxObjectId(candidate.address) === wanted,
+    );
+    if (!mailbox) throw graphErrors.invalidUser(user);
+    if (mailbox.licensed === false) throw graphErrors.mailboxNotEnabled();
+    return mailbox;
+  }
+
+  function checkScope(policy: TenantPolicy, appId: string, mailbox: MailboxPolicy): void {
+    const app = policy.apps.find(
+      (candidate) => candidate.clientId.toLowerCase() === appId.toLowerCase(),
+    );
+    const scope = app?.mailboxes ?? "*";
+    if (!app) throw graphErrors.accessDenied();
+    if (
+      scope !== "*" &&
+      !scope.some((address) => address.toLowerCase() === mailbox.address.toLowerCase())
+    ) {
+      throw graphErrors.accessDenied();
+    }
+  }
+
+  /** Exchange's submission checks: recipients, Send As, size. */
+  function checkSubmission(
+    policy: TenantPolicy,
+    mailbox: MailboxPolicy,
+    from: string,
+    recipients: readonly string[],
+  ): void {
+    if (recipients.length === 0) throw graphErrors.noRecipients();
+    const domains = new Set(policy.domains.map((domain) => domain.toLowerCase()));
+    const known = new Set(policy.mailboxes.map((candidate) => candidate.address.toLowerCase()));
+    for (const recipient of recipients) {
+      if (!isValidAddress(recipient)) throw graphErrors.invalidRecipient(recipient);
+      const lower = recipient.toLowerCase();
+      const domain = lower.slice(lower.lastIndexOf("@") + 1);
+      if (policy.rejectUnknownInternalRecipients && domains.has(domain) && !known.has(lower)) {
+        throw graphErrors.invalidRecipient(recipient);
+      }
+    }
+    const limit = mailbox.recipientLimit ?? 500;
+    if (recipients.length > limit) throw graphErrors.tooManyRecipients(limit);
+    const fromLower = from.toLowerCase();
+    const sendAs = (mailbox.sendAs ?? []).map((address) => address.toLowerCase());
+    if (fromLower !== mailbox.address.toLowerCase() && !sendAs.includes(fromLower)) {
+      throw graphErrors.sendAsDenied();
+    }
+  }
+
+  function checkInlineAttachments(
+    policy: TenantPolicy,
+    attachments: readonly StoredAttachment[],
+  ): void {
+    const limit = policy.limits.graphMaxInlineAttachmentBytes;
+    if (attachments.some((attachment) => attachment.content.length >= limit)) {
+      throw graphErrors.attachmentTooLargeForPost(limit);
+    }
+  }
+
+  async function deliverGraphMessage(
+    policy: TenantPolicy,
+    mailbox: MailboxPolicy,
+    appId: string,
+    message: GraphMessage,
+    attachments: readonly StoredAttachment[],
+    messageId: string,
+    savedToSentItems: boolean,
+  ): Promise<void> {
+    const recipients = [
+      ...message.toRecipients,
+      ...message.ccRecipients,
+      ...message.bccRecipients,
+    ].map((entry: GraphRecipient) => entry.emailAddress.address);
+    checkSubmission(
+      policy,
+      mailbox,
+      message.from?.emailAddress.address ?? mailbox.address,
+      recipients,
+    );
+    const { raw, envelope } = await renderGraphMessage(
+      { ...message, attachments },
+      { mailbox, messageId, date: new Date(context.now()) },
+    );
+    if (raw.length > (mailbox.maxSendBytes ?? 36_700_160)) throw graphErrors.messageTooLarge();
+    await context.store.deliver({
+      path: "graph",
+      envelope,
+      raw,
+      submittedBy: appId,
+      savedToSentItems,
+    });
+  }
+
+  function parseJson(body: Buffer): unknown {
+    try {
+      return JSON.parse(body.toString("utf8"));
+    } catch {
+      throw graphErrors.unreadableBody();
+    }
+  }
+
+  async function sendMail(
+    request: IncomingMessage,
+    body: Buffer,
+    policy: TenantPolicy,
+    mailbox: MailboxPolicy,
+    appId: string,
+  ): Promise<Reply> {
+    if (/^text\/plain/i.test(header(request, "content-type") ?? "")) {
+      // MIME: Exchange submits the message as sent (its headers, Message-ID, every part).
+      const raw = decodeMimeBase64(body);
+      const summary = summarizeMime(raw);
+      checkSubmission(policy, mailbox, summary.from ?? mailbox.address, summary.recipients);
+      if (raw.length > (mailbox.maxSendBytes ?? 36_700_160)) throw graphErrors.messageTooLarge();
+      const prepared = prepareMime(raw, {
+        ...(summary.from ? {} : { from: formatMailbox(mailbox) }),
+        ...(summary.hasMessageId ? {} : { messageId: exchangeMessageId() }),
+        ...(summary.hasDate ? {} : { date: new Date(context.now()) }),
+      });
+      await context.store.deliver({
+        path: "graph",
+        envelope: { from: summary.from ?? mailbox.address, to: [...summary.recipients] },
+        raw: prepared,
+        submittedBy: appId,
+        savedToSentItems: true,
+      });
+      return { status: 202 };
+    }
+    const json = parseJson(body);
+    const request_ =
+      typeof json === "object" && json !== null ? (json as Record<string, unknown>) : {};
+    if (request_.message === undefined || request_.message === null) {
+      throw graphErrors.invalidRequest("The value of the parameter 'Message' is empty.");
+    }
+    const message = parseGraphMessage(request_.message);
+    checkInlineAttachments(policy, message.attachments);
+    const saveToSentItems =
+      request_.saveToSentItems !== false && request_.saveToSentItems !== "false";
+    await deliverGraphMessage(
+      policy,
+      mailbox,
+      appId,
+      message,
+      message.attachments,
+      message.internetMessageId ?? exchangeMessageId(),
+      saveToSentItems,
+    );
+    return { status: 202 };
+  }
+
+  function draftFor(mailbox: MailboxPolicy, messageId: string): Draft {
+    const draft = drafts.get(messageId);
+    if (!draft || draft.mailbox !== mailbox.address.toLowerCase()) throw graphErrors.itemNotFound();
+    return draft;
+  }
+
+  function messageResource(draft: Draft): object {
+    const { message } = draft;
+    const created = new Date(draft.createdMs).toISOString().replace(/\.\d+Z$/, "Z");
+    const from = message.from ?? null;
+    return {
+      "@odata.context": `${baseUrl()}/v1.0/$metadata#users('${draft.mailbox}')/messages/$entity`,
+      "@odata.etag": `W/"${draft.id.slice(-16)}"`,
+      id: draft.id,
+      createdDateTime: created,
+      lastModifiedDateTime: created,
+      changeKey: draft.id.slice(-16),
+      categories: [],
+      receivedDateTime: created,
+      sentDateTime: created,
+      hasAttachments: draft.attachments.some((attachment) => !attachment.isInline),
+      internetMessageId: draft.internetMessageId,
+      subject: message.subject ?? "",
+      bodyPreview: (message.body?.content ?? "").replace(/<[^>]*>/g, "").slice(0, 255),
+      importance: message.importance ?? "normal",
+      parentFolderId: "AAMkADrafts",
+      conversationId: guidFrom(`conversation:${draft.id}`),
+      isDeliveryReceiptRequested: false,
+      isReadReceiptRequested: false,
+      isRead: true,
+      isDraft: true,
+      webLink: `https://outlook.office365.com/owa/?ItemID=${encodeURIComponent(draft.id)}&exvsurl=1&viewmodel=ReadMessageItem`,
+      inferenceClassification: "focused",
+      body: message.body ?? { contentType: "text", content: "" },
+      sender: from,
+      from,
+      toRecipients: message.toRecipients,
+      ccRecipients: message.ccRecipients,
+      bccRecipients: message.bccRecipients,
+      replyTo: message.replyTo,
+      internetMessageHeaders: message.internetMessageHeaders,
+      flag: { flagStatus: "notFlagged" },
+    };
+  }
+
+  function attachmentResource(draft: Draft, attachment: StoredAttachment): object {
+    return {
+      "@odata.context": `${baseUrl()}/v1.0/$metadata#users('${draft.mailbox}')/messages('${draft.id}')/attachments/$entity`,
+      "@odata.type": "#microsoft.graph.fileAttachment",
+      "@odata.mediaContentType": attachment.contentType,
+      id: attachment.id,
+      lastModifiedDateTime: new Date(context.now()).toISOString().replace(/\.\d+Z$/, "Z"),
+      name: attachment.name,
+      contentType: attachment.contentType,
+      size: attachment.content.length,
+      isInline: attachment.isInline,
+      contentId: attachment.contentId ?? null,
+      contentLocation: null,
+    };
+  }
+
+  async function dispatch(
+    request: IncomingMessage,
+    route: Route,
+    body: Buffer,
+    policy: TenantPolicy,
+    mailbox: MailboxPolicy,
+    appId: string,
+  ): Promise<Reply> {
+    switch (route.kind) {
+      case "sendMail":
+        return sendMail(request, body, policy, mailbox, appId);
+      case "createDraft": {
+        const message = parseGraphMessage(parseJson(body));
+        checkInlineAttachments(policy, message.attachments);
+        const draft: Draft = {
+          id: graphItemId(),
+          mailbox: mailbox.address.toLowerCase(),
+          appId,
+          message,
+          attachments: [...message.attachments],
+          internetMessageId: message.internetMessageId ?? exchangeMessageId(),
+          createdMs: context.now(),
+        };
+        drafts.set(draft.id, draft);
+        return { status: 201, body: messageResource(draft) };
+      }
+      case "draft": {
+        const draft = draftFor(mailbox, route.messageId);
+        if (request.method === "GET") return { status: 200, body: messageResource(draft) };
+        drafts.delete(draft.id);
+        for (const [id, session] of sessions) if (session.draftId === draft.id) sessions.delete(id);
+        return { status: 204 };
+      }
+      case "attachments": {
+        const draft = draftFor(mailbox, route.messageId);
+        const attachment = parseFileAttachment(parseJson(body));
+        checkInlineAttachments(policy, [attachment]);
+        draft.attachments.push(attachment);
+        return { status: 201, body: attachmentResource(draft, attachment) };
+      }
+      case "createUploadSession": {
+        const draft = draftFor(mailbox, route.messageId);
+        const json = parseJson(body);
+        const item = (json as { AttachmentItem?: Record<string, unknown> } | null)?.AttachmentItem;
+        if (!item || typeof item !== "object") {
+          throw graphErrors.invalidRequest("The value of the parameter 'AttachmentItem' is empty.");
+        }
+        if (
+          item.attachmentType !== undefined &&
+          String(item.attachmentType).toLowerCase() !== "file"
+        ) {
+          throw graphErrors.invalidRequest(
+            "Only attachmentType 'file' can be uploaded in a session.",
+          );
+        }
+        const name = typeof item.name === "string" ? item.name : "";
+        const size = typeof item.size === "number" ? item.size : Number.NaN;
+        if (!name || !Number.isInteger(size) || size < 0) {
+          throw graphErrors.invalidRequest("AttachmentItem needs a name and an integer size.");
+        }
+        if (size < policy.limits.graphMaxInlineAttachmentBytes)
+          throw graphErrors.attachmentTooSmallForSession();
+        const session: UploadSession = {
+          id: randomBytes(24).toString("base64url"),
+          token: randomBytes(32).toString("base64url"),
+          draftId: draft.id,
+          mailbox: draft.mailbox,
+          appId,
+          name,
+          size,
+          contentType:
+            typeof item.contentType === "string" ? item.contentType : "application/octet-stream",
+          isInline: item.isInline === true,
+          ...(typeof item.contentId === "string" ? { contentId: item.contentId } : {}),
+          expiresMs: context.now() + UPLOAD_SESSION_MS,
+          chunks: [],
+          received: 0,
+        };
+        sessions.set(session.id, session);
+        return {
+          status: 201,
+          body: {
+            "@odata.context": `${baseUrl()}/v1.0/$metadata#microsoft.graph.uploadSession`,
+            uploadUrl: `${baseUrl()}/api/v2.0/Users('${encodeURIComponent(draft.mailbox)}')/Messages('${draft.id}')/AttachmentSessions('${session.id}')?authtoken=${session.token}`,
+            expirationDateTime: new Date(session.expiresMs).toISOString(),
+            nextExpectedRanges: ["0-"],
+          },
+        };
+      }
+      case "send": {
+        const draft = draftFor(mailbox, route.messageId);
+        await deliverGraphMessage(
+          policy,
+          mailbox,
+          appId,
+          draft.message,
+          draft.attachments,
+          draft.internetMessageId,
+          true,
+        );
+        drafts.delete(draft.id);
+        return { status: 202 };
+      }
+    }
+  }
+
+  /** `PUT <uploadUrl>`: pre-authenticated by the URL's token, sequential byte ranges. */
+  async function upload(request: IncomingMessage, url: URL, ids: RequestIds): Promise<Reply> {
+    const sessionId = url.pathname.match(/AttachmentSessions\('([^']+)'\)/i)?.[1] ?? "";
+    const session = sessions.get(sessionId);
+    if (
+      !session ||
+      url.searchParams.get("authtoken") !== session.token ||
+      session.expiresMs <= context.now()
+    ) {
+      throw graphErrors.itemNotFound();
+    }
+    if (header(request, "authorization")) {
+      // The upload URL carries its own credential; a bearer token sent to it would leak the
+      // Graph token to the Outlook upload host, and Outlook refuses it.
+      throw new GraphError(
+        401,
+        "InvalidAuthenticationToken",
+        "The upload URL is pre-authenticated: send PUT requests to it without an Authorization header.",
+      );
+    }
+    const policy = context.tenant();
+    const release = throttle.acquire(session.appId, session.mailbox, policy.limits);
+    try {
+      const range = header(request, "content-range")?.match(/^bytes (\d+)-(\d+)\/(\d+)$/);
+      const declared = Number(header(request, "content-length") ?? Number.NaN);
+      if (!range) {
+        throw graphErrors.invalidRequest(
+          "The Content-Range header is missing or malformed; expected 'bytes start-end/total'.",
+        );
+      }
+      const start = Number(range[1]);
+      const end = Number(range[2]);
+      const total = Number(range[3]);
+      const length = end - start + 1;
+      context.stats.maxUploadChunkBytes = Math.max(
+        context.stats.maxUploadChunkBytes,
+        length,
+        Number.isFinite(declared) ? declared : 0,
+      );
+      const maxChunk = policy.limits.graphMaxChunkBytes;
+      const { body, bytes, tooLarge } = await readBody(request, maxChunk);
+      context.stats.maxUploadChunkBytes = Math.max(context.stats.maxUploadChunkBytes, bytes);
+      if (tooLarge || length > maxChunk) {
+        throw new GraphError(
+          413,
+          "RequestEntityTooLarge",
+          `The chunk is larger than the ${maxChunk} bytes an upload session accepts per request.`,
+        );
+      }
+      if (total !== session.size || end < start || end >= total) {
+        throw graphErrors.invalidRequest(
+          `The Content-Range '${range[0]}' does not fit the attachment of ${session.size} bytes.`,
+        );
+      }
+      if (start !== session.received) {
+        return {
+          status: 416,
+          body: {
+            ...graphErrorBody(
+              new GraphError(
+                416,
+                "ErrorInvalidRange",
+                `The uploaded range starts at ${start}; the next expected byte is ${session.received}.`,
+              ),
+              ids,
+              context.now(),
+            ),
+            nextExpectedRanges: [String(session.received)],
+          },
+        };
+      }
+      if (body.length !== length) {
+        throw graphErrors.invalidRequest(
+          `The request body has ${body.length} bytes but its Content-Range announces ${length}.`,
+        );
+      }
+      session.chunks.push(body);
+      session.received += body.length;
+      if (session.received < session.size) {
+        return {
+          status: 200,
+          body: {
+            "@odata.context": `${baseUrl()}/v1.0/$metadata#microsoft.graph.uploadSession`,
+            expirationDateTime: new Date(session.expiresMs).toISOString(),
+            nextExpectedRanges: [String(session.received)],
+          },
+        };
+      }
+      sessions.delete(session.id);
+      const draft = drafts.get(session.draftId);
+      if (!draft) throw graphErrors.itemNotFound();
+      const attachment: StoredAttachment = {
+        id: graphItemId(),
+        name: session.name,
+        contentType: session.contentType,
+        isInline: session.isInline,
+        ...(session.contentId ? { contentId: session.contentId } : {}),
+        content: Buffer.concat(session.chunks),
+      };
+      session.chunks.length = 0;
+      draft.attachments.push(attachment);
+      return {
+        status: 201,
+        headers: {
+          Location: `${baseUrl()}/api/v2.0/Users('${encodeURIComponent(draft.mailbox)}')/Messages('${draft.id}')/Attachments('${attachment.id}')`,
+        },
+      };
+    } finally {
+      release();
+    }
+  }
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    context.stats.requests.graph += 1;
+    const requestId = randomUUID();
+    const ids: RequestIds = {
+      requestId,
+      clientRequestId: header(request, "client-request-id") ?? requestId,
+    };
+    const baseHeaders: Record<string, string> = {
+      "request-id": ids.requestId,
+      "client-request-id": ids.clientRequestId,
+      "x-ms-ags-diagnostic": JSON.stringify({
+        ServerInfo: {
+          DataCenter: "Emulator",
+          Slice: "E",
+          Ring: "5",
+          ScaleUnit: "000",
+          RoleInstance: "EMULATOR",
+        },
+      }),
+      "Strict-Transport-Security": "max-age=31536000",
+      "Cache-Control": "no-cache",
+    };
+    const reply = (result: Reply) => {
+      const headers = { ...baseHeaders, ...result.headers };
+      if (result.body === undefined) sendEmpty(response, result.status, headers);
+      else sendJson(response, result.status, result.body, headers);
+    };
+    const fail = (error: GraphError) =>
+      sendJson(response, error.status, graphErrorBody(error, ids, context.now()), {
+        ...baseHeaders,
+        ...error.headers,
+      });
+    let release: (() => void) | undefined;
+    try {
+      const url = new URL(request.url ?? "/", baseUrl());
+      const path = url.pathname;
+      const method = request.method ?? "GET";
+      const fault = context.faults.take("graph", "request", path);
+      if (fault?.kind === "drop") {
+        dropConnection(request, response);
+        return;
+      }
+      if (fault?.kind === "throttle") {
+        context.stats.throttled.graph += 1;
+        const retryAfter = fault.retryAfterSeconds ?? context.tenant().limits.retryAfterSeconds;
+        throw new GraphError(
+          429,
+          "ApplicationThrottled",
+          "Application is over its MailboxConcurrency limit.",
+          {
+            "Retry-After": String(retryAfter),
+          },
+        );
+      }
+      if (fault?.kind === "reply") {
+        const status = fault.status ?? 503;
+        const fallback = defaultErrorFor(status);
+        if (status === 429) context.stats.throttled.graph += 1;
+        throw new GraphError(
+          status,
+          fault.errorCode ?? fallback.code,
+          fault.errorMessage ?? fallback.message,
+          fault.retryAfterSeconds === undefined
+            ? {}
+            : { "Retry-After": String(fault.retryAfterSeconds) },
+        );
+      }
+      const latencyMs = fault?.kind === "latency" ? fault.ms : 0;
+
+      if (method === "PUT" && /\/AttachmentSessions\(/i.test(path)) {
+        if (latencyMs > 0) await delay(latencyMs);
+        reply(await upload(request, url, ids));
+        return;
+      }
+      const { user, route } = matchRoute(path, method);
+      const claims = await authorize(request, permissionFor(route));
+      const policy = context.tenant();
+      const mailbox = resolveMailbox(policy, user);
+      checkScope(policy, claims.appid, mailbox);
+      release = throttle.acquire(claims.appid, mailbox.address, policy.limits);
+      const limit = route.kind === "send" ? SMALL_BODY_BYTES : policy.limits.graphMaxRequestBytes;
+      const { body, tooLarge } = await readBody(request, limit);
+      if (tooLarge) throw graphErrors.requestTooLarge(policy.limits.graphMaxRequestBytes);
+      if (latencyMs > 0) await delay(latencyMs);
+      const result = await dispatch(request, route, body, policy, mailbox, claims.appid);
+      // A drop after the body was read: the request took effect but its answer is lost.
+      const after = context.faults.take("graph", "after-data", path);
+      if (after?.kind === "drop") {
+        dropConnection(request, response);
+        return;
+      }
+      reply(result);
+    } catch (error) {
+      if (response.headersSent || response.destroyed) return;
+      if (error instanceof GraphError) {
+        fail(error);
+        return;
+      }
+      fail(
+        new GraphError(
+          500,
+          "InternalServerError",
+          error instanceof Error ? error.message : "Internal error.",
+        ),
+      );
+    } finally {
+      release?.();
+    }
+  }
+
+  return {
+    handle,
+    clear() {
+      drafts.clear();
+      sessions.clear();
+      throttle.clear();
+    },
+  };
+}
+
+function formatMailbox(mailbox: MailboxPolicy): string {
+  // A raw header carries ASCII only; a non-ASCII name would need an encoded word.
+  if (!mailbox.displayName || /[^\x20-\x7e]/.test(mailbox.displayName)) return mailbox.address;
+  return `"${mailbox.displayName.replace(/["\\]/g, "\\$&")}" <${mailbox.address}>`;
+}
