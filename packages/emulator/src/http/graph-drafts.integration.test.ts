@@ -1,0 +1,262 @@
+import { createHash, randomBytes } from "node:crypto";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { type Emulator, startEmulator } from "../emulator.js";
+import { DEFAULT_SENDER } from "../tenant.js";
+import { GRAPH_AUDIENCE } from "./index.js";
+import { caDispatcher } from "./test-support/clients.js";
+import { type GraphReply, graphFetcher } from "./test-support/graph-fetch.js";
+
+const MB = 1024 * 1024;
+
+let emulator: Emulator;
+let dispatcher: ReturnType<typeof caDispatcher>;
+let graph: ReturnType<typeof graphFetcher>;
+
+beforeAll(async () => {
+  emulator = await startEmulator();
+  dispatcher = caDispatcher(emulator.ca);
+  graph = graphFetcher(emulator.graph.baseUrl, dispatcher, () =>
+    emulator.issueAccessToken({ audience: GRAPH_AUDIENCE }),
+  );
+});
+afterAll(async () => {
+  await dispatcher.close();
+  await emulator.stop();
+});
+afterEach(() => emulator.reset({ tenant: true }));
+
+const MESSAGES = `/v1.0/users/${DEFAULT_SENDER}/messages`;
+const sha256 = (data: Buffer) => createHash("sha256").update(data).digest("hex");
+
+async function createDraft(): Promise<string> {
+  const reply = await graph("POST", MESSAGES, {
+    json: {
+      subject: "Large attachment",
+      body: { contentType: "Text", content: "See attached." },
+      toRecipients: [{ emailAddress: { address: "ada@contoso.com" } }],
+    },
+  });
+  expect(reply.status).toBe(201);
+  return (reply.json as { id: string }).id;
+}
+
+async function createSession(
+  draftId: string,
+  item: Record<string, unknown>,
+): Promise<{ uploadUrl: string; reply: GraphReply }> {
+  const reply = await graph("POST", `${MESSAGES}/${draftId}/attachments/createUploadSession`, {
+    json: { AttachmentItem: { attachmentType: "file", ...item } },
+  });
+  return { uploadUrl: (reply.json as { uploadUrl?: string } | undefined)?.uploadUrl ?? "", reply };
+}
+
+function put(
+  uploadUrl: string,
+  chunk: Buffer,
+  start: number,
+  total: number,
+  headers: Record<string, string> = {},
+) {
+  return graph("PUT", uploadUrl, {
+    token: null,
+    body: chunk,
+    contentType: "application/octet-stream",
+    headers: { "content-range": `bytes ${start}-${start + chunk.length - 1}/${total}`, ...headers },
+  });
+}
+
+describe("Graph drafts, attachments and upload sessions", () => {
+  it("creates a draft (201) with an id and its internetMessageId", async () => {
+    const reply = await graph("POST", MESSAGES, {
+      json: { subject: "Draft", toRecipients: [{ emailAddress: { address: "ada@contoso.com" } }] },
+    });
+    expect(reply.status).toBe(201);
+    expect(reply.json).toMatchObject({
+      id: expect.stringMatching(/^AAMkAD/),
+      isDraft: true,
+      subject: "Draft",
+      internetMessageId: expect.stringMatching(/^<.+@.+>$/),
+    });
+  });
+
+  it("answers 403 ErrorAccessDenied for a draft when the token lacks Mail.ReadWrite", async () => {
+    const token = await emulator.issueAccessToken({
+      audience: GRAPH_AUDIENCE,
+      roles: ["Mail.Send"],
+    });
+    const reply = await graph("POST", MESSAGES, { json: { subject: "x" }, token });
+    expect(reply.status).toBe(403);
+    expect(reply.error).toMatchObject({
+      code: "ErrorAccessDenied",
+      message: "Access is denied. Check credentials and try again.",
+    });
+  });
+
+  it("uploads a 10 MB attachment in ≤ 4 MB chunks without Authorization, then sends the draft", async () => {
+    const draftId = await createDraft();
+    const content = randomBytes(10 * MB);
+    const { uploadUrl, reply } = await createSession(draftId, {
+      name: "video.bin",
+      size: content.length,
+      contentType: "application/octet-stream",
+    });
+    expect(reply.status).toBe(201);
+    expect(reply.json).toMatchObject({
+      uploadUrl: expect.stringMatching(/^https:\/\/127\.0\.0\.1:\d+\/.+AttachmentSessions/),
+      expirationDateTime: expect.stringMatching(/^\d{4}-/),
+      nextExpectedRanges: ["0-"],
+    });
+
+    const chunk = 4 * MB;
+    const replies: GraphReply[] = [];
+    for (let start = 0; start < content.length; start += chunk) {
+      replies.push(
+        await put(uploadUrl, content.subarray(start, start + chunk), start, content.length),
+      );
+    }
+    expect(replies.map((entry) => entry.status)).toEqual([200, 200, 201]);
+    expect(replies[0]?.json).toMatchObject({ nextExpectedRanges: [String(4 * MB)] });
+    expect(replies[1]?.json).toMatchObject({ nextExpectedRanges: [String(8 * MB)] });
+    expect(replies[2]?.headers.get("location")).toMatch(/\/Attachments\('.+'\)$/);
+    expect(replies[2]?.text).toBe("");
+
+    const send = await graph("POST", `${MESSAGES}/${draftId}/send`);
+    expect(send.status).toBe(202);
+    expect(send.text).toBe("");
+    const [message] = await emulator.waitForMessages(1);
+    expect(message?.path).toBe("graph");
+    expect(message?.attachments).toEqual([
+      expect.objectContaining({
+        filename: "video.bin",
+        size: content.length,
+        sha256: sha256(content),
+      }),
+    ]);
+    expect(emulator.stats().maxUploadChunkBytes).toBe(4 * MB);
+  });
+
+  it("keeps the draft's internetMessageId and an inline attachment added by POST", async () => {
+    const created = await graph("POST", MESSAGES, {
+      json: {
+        subject: "Inline",
+        body: { contentType: "HTML", content: '<img src="cid:chart">' },
+        toRecipients: [{ emailAddress: { address: "ada@contoso.com" } }],
+      },
+    });
+    const draft = created.json as { id: string; internetMessageId: string };
+    const png = randomBytes(2048);
+    const attached = await graph("POST", `${MESSAGES}/${draft.id}/attachments`, {
+      json: {
+        "@odata.type": "#microsoft.graph.fileAttachment",
+        name: "chart.png",
+        contentType: "image/png",
+        contentBytes: png.toString("base64"),
+        isInline: true,
+        contentId: "chart",
+      },
+    });
+    expect(attached.status).toBe(201);
+    expect(attached.json).toMatchObject({
+      name: "chart.png",
+      size: 2048,
+      isInline: true,
+      contentId: "chart",
+    });
+    expect((await graph("POST", `${MESSAGES}/${draft.id}/send`)).status).toBe(202);
+    const [message] = await emulator.waitForMessages(1);
+    expect(message?.messageId).toBe(draft.internetMessageId);
+    expect(message?.attachments).toEqual([
+      expect.objectContaining({
+        filename: "chart.png",
+        inline: true,
+        contentId: "chart",
+        sha256: sha256(png),
+      }),
+    ]);
+  });
+
+  it("answers 413 to an attachment POST at or over the 3 MB limit", async () => {
+    emulator.configure({ limits: { graphMaxInlineAttachmentBytes: 1024 } });
+    const draftId = await createDraft();
+    const reply = await graph("POST", `${MESSAGES}/${draftId}/attachments`, {
+      json: {
+        "@odata.type": "#microsoft.graph.fileAttachment",
+        name: "big.bin",
+        contentBytes: Buffer.alloc(1024).toString("base64"),
+      },
+    });
+    expect(reply.status).toBe(413);
+    expect(reply.error?.code).toBe("RequestEntityTooLarge");
+  });
+
+  it("answers 400 ErrorAttachmentSizeShouldNotBeLessThanMinimumSize for an upload session under 3 MB", async () => {
+    const draftId = await createDraft();
+    const { reply } = await createSession(draftId, { name: "small.bin", size: 1024 });
+    expect(reply.status).toBe(400);
+    expect(reply.error).toMatchObject({
+      code: "ErrorAttachmentSizeShouldNotBeLessThanMinimumSize",
+      message: "Attachment size must be greater than the minimum size.",
+    });
+  });
+
+  it("answers 413 to a chunk over the 4 MB limit and records its size", async () => {
+    const draftId = await createDraft();
+    const content = randomBytes(6 * MB);
+    const { uploadUrl } = await createSession(draftId, { name: "big.bin", size: content.length });
+    const reply = await put(uploadUrl, content.subarray(0, 5 * MB), 0, content.length);
+    expect(reply.status).toBe(413);
+    expect(reply.error?.code).toBe("RequestEntityTooLarge");
+    expect(emulator.stats().maxUploadChunkBytes).toBe(5 * MB);
+    // The session is still at byte 0: the refused chunk was not kept.
+    const retry = await put(uploadUrl, content.subarray(0, 4 * MB), 0, content.length);
+    expect(retry.json).toMatchObject({ nextExpectedRanges: [String(4 * MB)] });
+  });
+
+  it("answers 416 with nextExpectedRanges to a chunk that does not start at the next expected byte", async () => {
+    const draftId = await createDraft();
+    const content = randomBytes(4 * MB);
+    const { uploadUrl } = await createSession(draftId, { name: "a.bin", size: content.length });
+    expect((await put(uploadUrl, content.subarray(0, MB), 0, content.length)).status).toBe(200);
+    const skipped = await put(uploadUrl, content.subarray(2 * MB, 3 * MB), 2 * MB, content.length);
+    expect(skipped.status).toBe(416);
+    expect(skipped.error?.code).toBe("ErrorInvalidRange");
+    expect(skipped.json).toMatchObject({ nextExpectedRanges: [String(MB)] });
+  });
+
+  it("answers 401 to an upload PUT that carries an Authorization header", async () => {
+    const draftId = await createDraft();
+    const content = randomBytes(4 * MB);
+    const { uploadUrl } = await createSession(draftId, { name: "a.bin", size: content.length });
+    const token = await emulator.issueAccessToken({ audience: GRAPH_AUDIENCE });
+    const reply = await put(uploadUrl, content.subarray(0, MB), 0, content.length, {
+      authorization: `Bearer ${token}`,
+    });
+    expect(reply.status).toBe(401);
+    expect(reply.error?.code).toBe("InvalidAuthenticationToken");
+  });
+
+  it("deletes a draft (204); sending it afterwards answers 404 ErrorItemNotFound", async () => {
+    const draftId = await createDraft();
+    const deleted = await graph("DELETE", `${MESSAGES}/${draftId}`);
+    expect(deleted.status).toBe(204);
+    const send = await graph("POST", `${MESSAGES}/${draftId}/send`);
+    expect(send.status).toBe(404);
+    expect(send.error?.code).toBe("ErrorItemNotFound");
+    expect(emulator.messages()).toHaveLength(0);
+  });
+
+  it("refuses to send a draft whose assembled message exceeds the mailbox's MaxSendSize", async () => {
+    emulator.configure({
+      mailboxes: emulator.tenant.mailboxes.map((mailbox) =>
+        mailbox.address === DEFAULT_SENDER ? { ...mailbox, maxSendBytes: 4 * MB } : mailbox,
+      ),
+    });
+    const draftId = await createDraft();
+    const content = randomBytes(3 * MB + 1);
+    const { uploadUrl } = await createSession(draftId, { name: "a.bin", size: content.length });
+    expect((await put(uploadUrl, content, 0, content.length)).status).toBe(201);
+    const send = await graph("POST", `${MESSAGES}/${draftId}/send`);
+    expect(send.status).toBe(400);
+    expect(send.error?.code).toBe("ErrorMessageSizeExceeded");
+  });
+});
