@@ -1,0 +1,10 @@
+// Public API of @mailpath/transport-relay. Explicit named re-exports only.
+export type { RelayLogger } from "./logger.js";
+export {
+  RELAY_DEFAULT_LIMITS,
+  type RelayDirectSendOptions,
+  type RelayPoolOptions,
+  type RelayTlsOptions,
+  type RelayTransportOptions,
+} from "./options.js";
+export { createRelayTransport, type RelayTransport } from "./relay-transport.js";
