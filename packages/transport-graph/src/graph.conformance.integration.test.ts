@@ -1,0 +1,89 @@
+import { describeTransportConformance } from "@mailpath/conformance";
+import type { Emulator } from "@mailpath/emulator";
+import {
+  closedPort,
+  DEFAULT_SENDER,
+  emulatorTransport,
+  startGraphEmulator,
+} from "./test-support/emulator.js";
+
+let emulator: Emulator;
+
+describeTransportConformance(
+  "graph (emulator)",
+  {
+    async setup() {
+      emulator = await startGraphEmulator();
+    },
+    async teardown() {
+      await emulator?.stop();
+    },
+    createTransport: () => emulatorTransport(emulator),
+    sender: DEFAULT_SENDER,
+    // External recipients are accepted; unknown ones in the tenant's own domain are refused.
+    recipients: Array.from({ length: 10 }, (_, index) => `reader${index + 1}@fabrikam.com`),
+    rejectedRecipient: "nobody@contoso.com",
+    messages: () => emulator.messages(),
+    waitForMessages: (count, options) => emulator.waitForMessages(count, options),
+    reset: () => emulator.reset({ tenant: true }),
+    scenarios: {
+      // Entra answers 401 invalid_client AADSTS7000215 to a wrong client secret.
+      wrongCredentials: async () => ({
+        transport: emulatorTransport(emulator, { clientSecret: "not-the-secret" }),
+      }),
+      // Sending through notifications@ with From ada@, on which it has no Send As.
+      sendAsDenied: async () => ({
+        transport: emulatorTransport(emulator, { mailbox: DEFAULT_SENDER }),
+        message: { from: "ada@contoso.com" },
+      }),
+      // The sender's MaxSendSize is 1 MB; the message carries 2 MB.
+      tooLarge: async () => {
+        emulator.configure({
+          mailboxes: emulator.tenant.mailboxes.map((mailbox) => ({
+            ...mailbox,
+            maxSendBytes: 1024 * 1024,
+          })),
+        });
+        return {
+          transport: emulatorTransport(emulator),
+          message: {
+            attachments: [{ filename: "big.bin", content: new Uint8Array(2 * 1024 * 1024) }],
+          },
+        };
+      },
+      throttled: async () => {
+        emulator.failNext({ endpoint: "graph", kind: "throttle", retryAfterSeconds: 2 });
+        return { transport: emulatorTransport(emulator) };
+      },
+      connectionRefused: async () => ({
+        transport: emulatorTransport(emulator, {
+          baseUrl: `https://127.0.0.1:${await closedPort()}`,
+        }),
+      }),
+      verifyFails: async () => ({
+        transport: emulatorTransport(emulator, { clientSecret: "not-the-secret" }),
+      }),
+      transientFault: async () => {
+        emulator.failNext({
+          endpoint: "graph",
+          kind: "reply",
+          status: 503,
+          pathIncludes: "/sendMail",
+        });
+        return { transport: emulatorTransport(emulator) };
+      },
+      outage: async () => {
+        emulator.inject({ endpoint: "graph", kind: "reply", status: 503, rate: 1 });
+        return { transport: emulatorTransport(emulator) };
+      },
+    },
+  },
+  {
+    skip: {
+      "errors.auth-disabled":
+        "Graph has no switch that turns app-only OAuth off for a tenant or mailbox (SMTP's 535 5.7.139); an app without Mail.Send gets PERMISSION_DENIED, tested in transport.integration.test.ts",
+      "errors.partial-rejection":
+        "Graph accepts or refuses a message as a whole (400 ErrorInvalidRecipients); recipients that fail later come back as non-delivery reports, never in the sendMail answer",
+    },
+  },
+);

@@ -1,0 +1,400 @@
+import {
+  MailError,
+  type NormalizedMessage,
+  type TokenProvider,
+  type Transport,
+  type TransportLimits,
+  type TransportReceipt,
+  type TransportSendOptions,
+} from "@mailpath/core";
+import {
+  LARGE_ATTACHMENT_BYTES,
+  MAX_REQUEST_BYTES,
+  type ResolvedAttachment,
+  readAttachment,
+  readChunks,
+  resolveAttachments,
+} from "./attachments.js";
+import { failureToMailError, type GraphStep, responseToMailError } from "./errors.js";
+import { GraphHttp, type GraphRequestSpec, type HttpResult, RequestFailure } from "./http.js";
+import { chooseMode, estimateJsonBytes, fileAttachment, toGraphMessage } from "./json-message.js";
+import { buildMime } from "./mime-message.js";
+import { type GraphTransportOptions, resolveGraphOptions } from "./options.js";
+import { createTokenProvider } from "./token.js";
+
+/**
+ * The Graph transport: a `Transport` plus what it resolved from its options.
+ * @since 0.1.0
+ */
+export interface GraphTransport extends Transport {
+  readonly name: string;
+  readonly limits: TransportLimits;
+  /** The Graph root requests go to (without the version). */
+  readonly baseUrl: string;
+  /** The mode a message would be sent in (`auto` resolved for this message). */
+  modeFor(message: NormalizedMessage): "json" | "mime";
+  /** Gets a token and checks it carries the `Mail.Send` role. */
+  verify(): Promise<void>;
+  /** Closes the connection pool. Idempotent. */
+  close(): Promise<void>;
+}
+
+// Several sends that need a token at once share one request for it.
+function singleFlight(provider: TokenProvider): TokenProvider {
+  let pending: Promise<string> | undefined;
+  return {
+    getToken(options) {
+      if (options?.forceRefresh) return provider.getToken(options);
+      pending ??= provider.getToken(options).finally(() => {
+        pending = undefined;
+      });
+      return pending;
+    },
+  };
+}
+
+function decodeJwtRoles(token: string): string[] | undefined {
+  const payload = token.split(".")[1];
+  if (!payload) return undefined;
+  try {
+    const claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as {
+      roles?: unknown;
+    };
+    return Array.isArray(claims.roles) ? claims.roles.map(String) : [];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Creates a transport that sends through Microsoft Graph `POST /users/{sender}/sendMail`, as
+ * JSON or as MIME, and through a draft plus upload sessions when a message is too large for
+ * one request. It never retries on its own: the mailer does, with the same Message-ID.
+ *
+ * @throws MailError `INVALID_CONFIG` naming the wrong option.
+ * @example
+ * const transport = createGraphTransport({
+ *   tenantId: process.env.TENANT_ID,
+ *   clientId: process.env.CLIENT_ID,
+ *   clientSecret: process.env.CLIENT_SECRET,
+ * });
+ * const mailer = createMailer({ transport, from: "notifications@contoso.com" });
+ * await mailer.send({ to: "ada@contoso.com", subject: "Hello", text: "Hi Ada" });
+ * @since 0.1.0
+ */
+export function createGraphTransport(options: GraphTransportOptions): GraphTransport {
+  const resolved = resolveGraphOptions(options);
+  const name = resolved.name;
+  const secrets = new Set<string>(resolved.secrets);
+  const rememberToken = (token: string) => {
+    if (secrets.size > 64) secrets.clear();
+    secrets.add(token);
+    for (const secret of resolved.secrets) secrets.add(secret);
+  };
+  const secretList = () => [...secrets];
+
+  const tokenProvider = singleFlight(createTokenProvider(resolved));
+  const http = new GraphHttp({
+    baseUrl: resolved.baseUrl,
+    tokenProvider,
+    ...(resolved.ca !== undefined && { ca: resolved.ca }),
+    ...(resolved.fetch && { fetch: resolved.fetch }),
+    requestTimeoutMs: resolved.requestTimeoutMs,
+    onToken: rememberToken,
+  });
+  let closed = false;
+
+  /** One Graph request; a 401 gets one more try with a fresh token, then it is AUTH_FAILED. */
+  async function call(
+    spec: Omit<GraphRequestSpec, "signal">,
+    step: GraphStep,
+    signal: AbortSignal,
+    messageId?: string,
+  ): Promise<HttpResult> {
+    const context = {
+      transport: name,
+      secrets: secretList(),
+      step,
+      ...(messageId && { messageId }),
+    };
+    let result: HttpResult;
+    try {
+      result = await http.request({ ...spec, signal });
+      if (result.status === 401) {
+        result = await http.request({ ...spec, signal, forceRefresh: true });
+      }
+    } catch (error) {
+      throw failureToMailError(error, { ...context, secrets: secretList() });
+    }
+    if (result.status >= 400)
+      throw responseToMailError(result, { ...context, secrets: secretList() });
+    return result;
+  }
+
+  function userPath(message: NormalizedMessage): string {
+    return `/users/${encodeURIComponent(resolved.mailbox ?? message.from.address)}`;
+  }
+
+  async function sendSmall(
+    message: NormalizedMessage,
+    mode: "json" | "mime",
+    items: readonly ResolvedAttachment[],
+    signal: AbortSignal,
+  ): Promise<HttpResult | undefined> {
+    const path = `${userPath(message)}/sendMail`;
+    if (mode === "json") {
+      if (estimateJsonBytes(message, items) > MAX_REQUEST_BYTES) return undefined;
+      const attachments = [];
+      for (const item of items) attachments.push(fileAttachment(item, await readAttachment(item)));
+      const body = {
+        message: toGraphMessage(message, attachments),
+        saveToSentItems: resolved.saveToSentItems,
+      };
+      return call(
+        { method: "POST", path, body, contentType: "application/json" },
+        "send",
+        signal,
+        message.messageId,
+      );
+    }
+    const mime = await buildMime(message, items);
+    const base64 = mime.toString("base64");
+    if (base64.length > MAX_REQUEST_BYTES) return undefined;
+    // Graph takes a MIME message as base64 text; it reads the recipients from its headers.
+    return call(
+      { method: "POST", path, body: base64, contentType: "text/plain" },
+      "send",
+      signal,
+      message.messageId,
+    );
+  }
+
+  async function uploadLarge(
+    base: string,
+    item: ResolvedAttachment,
+    signal: AbortSignal,
+    messageId: string,
+  ): Promise<void> {
+    const session = await call(
+      {
+        method: "POST",
+        path: `${base}/attachments/createUploadSession`,
+        contentType: "application/json",
+        body: {
+          AttachmentItem: {
+            attachmentType: "file",
+            name: item.name,
+            size: item.size,
+            contentType: item.source.contentType,
+            isInline: item.source.inline,
+            ...(item.source.contentId !== undefined && { contentId: item.source.contentId }),
+          },
+        },
+      },
+      "draft",
+      signal,
+      messageId,
+    );
+    const uploadUrl = (session.body as { uploadUrl?: unknown } | undefined)?.uploadUrl;
+    if (typeof uploadUrl !== "string") {
+      throw new MailError({
+        code: "SERVER_ERROR",
+        message: `${name}: createUploadSession answered without an uploadUrl.`,
+        retryable: true,
+        transport: name,
+        hint: "Graph returned an unexpected answer: retry later.",
+        messageId,
+      });
+    }
+    const context = { transport: name, secrets: secretList(), step: "draft" as const, messageId };
+    let offset = 0;
+    // Sequential PUTs: Graph wants the ranges in order, one at a time.
+    for await (const chunk of readChunks(item)) {
+      const end = offset + chunk.length - 1;
+      let result: HttpResult;
+      try {
+        result = await http.upload(
+          uploadUrl,
+          {
+            method: "PUT",
+            headers: {
+              "Content-Type": "application/octet-stream",
+              "Content-Length": String(chunk.length),
+              "Content-Range": `bytes ${offset}-${end}/${item.size}`,
+            },
+            body: chunk,
+          },
+          signal,
+        );
+      } catch (error) {
+        throw failureToMailError(error, context);
+      }
+      if (result.status >= 400) throw responseToMailError(result, context);
+      offset = end + 1;
+    }
+    if (offset !== item.size) {
+      throw new MailError({
+        code: "INVALID_MESSAGE",
+        message: `${name}: attachment ${item.name} changed size while it was uploaded (${offset} of ${item.size} bytes).`,
+        transport: name,
+        hint: "Do not modify an attachment file while it is being sent.",
+        messageId,
+      });
+    }
+  }
+
+  async function deleteDraft(base: string): Promise<void> {
+    try {
+      await http.request({ method: "DELETE", path: base, signal: AbortSignal.timeout(15_000) });
+    } catch {
+      // Best effort: the draft stays in Drafts, the original error matters more.
+    }
+  }
+
+  /** Draft → attachments (upload sessions for large ones) → send. Needs Mail.ReadWrite. */
+  async function sendLarge(
+    message: NormalizedMessage,
+    mode: "json" | "mime",
+    items: readonly ResolvedAttachment[],
+    signal: AbortSignal,
+  ): Promise<HttpResult> {
+    const messages = `${userPath(message)}/messages`;
+    const draft =
+      mode === "mime"
+        ? await call(
+            {
+              method: "POST",
+              path: messages,
+              body: (await buildMime(message, [])).toString("base64"),
+              contentType: "text/plain",
+            },
+            "draft",
+            signal,
+            message.messageId,
+          )
+        : await call(
+            {
+              method: "POST",
+              path: messages,
+              body: toGraphMessage(message),
+              contentType: "application/json",
+            },
+            "draft",
+            signal,
+            message.messageId,
+          );
+    const id = (draft.body as { id?: unknown } | undefined)?.id;
+    if (typeof id !== "string") {
+      throw new MailError({
+        code: "SERVER_ERROR",
+        message: `${name}: creating the draft answered without an id.`,
+        retryable: true,
+        transport: name,
+        hint: "Graph returned an unexpected answer: retry later.",
+        messageId: message.messageId,
+      });
+    }
+    const base = `${messages}/${encodeURIComponent(id)}`;
+    try {
+      for (const item of items) {
+        if (item.size >= LARGE_ATTACHMENT_BYTES) {
+          await uploadLarge(base, item, signal, message.messageId);
+        } else {
+          await call(
+            {
+              method: "POST",
+              path: `${base}/attachments`,
+              body: fileAttachment(item, await readAttachment(item)),
+              contentType: "application/json",
+            },
+            "draft",
+            signal,
+            message.messageId,
+          );
+        }
+      }
+      return await call(
+        { method: "POST", path: `${base}/send`, body: "", contentType: "application/json" },
+        "send",
+        signal,
+        message.messageId,
+      );
+    } catch (error) {
+      await deleteDraft(base);
+      throw error;
+    }
+  }
+
+  return {
+    specificationVersion: "v1",
+    name,
+    limits: resolved.limits,
+    baseUrl: resolved.baseUrl,
+    modeFor: (message) => chooseMode(message, resolved.mode),
+
+    async send(
+      message: NormalizedMessage,
+      sendOptions: TransportSendOptions,
+    ): Promise<TransportReceipt> {
+      const signal = sendOptions?.signal ?? new AbortController().signal;
+      if (closed) {
+        throw new MailError({
+          code: "ABORTED",
+          message: `${name}: the transport is closed.`,
+          transport: name,
+          hint: "Create a new transport after close().",
+          messageId: message.messageId,
+        });
+      }
+      if (signal.aborted) {
+        throw failureToMailError(new RequestFailure("aborted", signal.reason, false), {
+          transport: name,
+          secrets: secretList(),
+          step: "draft",
+          messageId: message.messageId,
+        });
+      }
+      const mode = chooseMode(message, resolved.mode);
+      const attachments = await resolveAttachments(message.attachments);
+      try {
+        const large = attachments.items.some((item) => item.size >= LARGE_ATTACHMENT_BYTES);
+        const result =
+          (!large && (await sendSmall(message, mode, attachments.items, signal))) ||
+          (await sendLarge(message, mode, attachments.items, signal));
+        const requestId = result.headers.get("request-id");
+        return {
+          accepted: [...message.recipients],
+          rejected: [],
+          response: `${result.status} Accepted${requestId ? ` (request-id ${requestId})` : ""}`,
+        };
+      } finally {
+        await attachments.cleanup();
+      }
+    },
+
+    async verify(): Promise<void> {
+      let token: string;
+      try {
+        token = await tokenProvider.getToken();
+        rememberToken(token);
+      } catch (error) {
+        throw failureToMailError(error, { transport: name, secrets: secretList(), step: "verify" });
+      }
+      const roles = decodeJwtRoles(token);
+      if (roles && !roles.includes("Mail.Send")) {
+        throw new MailError({
+          code: "PERMISSION_DENIED",
+          message: `${name}: the access token has no Mail.Send application permission (roles: ${roles.join(", ") || "none"}).`,
+          transport: name,
+          hint: "Add the Mail.Send application permission (not delegated) to the app registration and grant admin consent.",
+        });
+      }
+    },
+
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      await http.close();
+    },
+  };
+}
