@@ -155,7 +155,9 @@ export function createClientCredentialsProvider(
         nowMs: now(),
       });
       if (record?.status !== undefined) msalHoldsThrottle = true;
-      if ((error.code === "THROTTLED" || error.code === "SERVER_ERROR") && error.retryAfterMs)
+      // Only a window the server asked for is enforced locally; the classifier's suggested
+      // delay for a bare 5xx is left to the caller's retry policy.
+      if (error.retryable && error.retryAfterMs && record?.headers?.["retry-after"] !== undefined)
         blocked = { untilMs: now() + error.retryAfterMs, error };
       events.emit("error", { error });
       throw error;

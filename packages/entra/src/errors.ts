@@ -1,38 +1,29 @@
 // Turns what went wrong during a token request (the raw token-endpoint answer this package's
 // network client recorded, or msal's own error) into a MailError. Entra's answer is an OAuth
 // error body: { error: "invalid_client", error_description: "AADSTS7000215: …",
-// error_codes: [7000215], trace_id, correlation_id }.
-import { MailError, type MailErrorCode, redactSecrets } from "@mailpath/core";
+// error_codes: [7000215], trace_id, correlation_id }. The core classifier decides code and
+// retryability, so a failure reads the same on every path; this file adds the AADSTS codes
+// the core table does not know and hints that speak of Entra rather than Graph or SMTP.
+import {
+  type Classification,
+  classifyHttpError,
+  classifyNetworkError,
+  MailError,
+  type MailErrorCode,
+  parseRetryAfter,
+  redactSecrets,
+} from "@mailpath/core";
 import { TIMEOUT_CODE, type TokenEndpointRecord } from "./network-client.js";
 
-const ROTATE_SECRET =
-  "rotate the client secret: create a new one under Certificates & secrets of the app registration and configure its Value (not its Secret ID).";
-
 interface EntraRule {
-  readonly aadsts?: number;
-  readonly error?: string;
+  readonly aadsts: number;
   readonly code: MailErrorCode;
   readonly hint: string;
 }
 
-// Most specific first. Codes: https://learn.microsoft.com/entra/identity-platform/reference-error-codes
-const RULES: readonly EntraRule[] = [
-  {
-    aadsts: 7000215,
-    code: "AUTH_FAILED",
-    hint: `Entra refused the client secret: ${ROTATE_SECRET}`,
-  },
-  { aadsts: 7000222, code: "AUTH_FAILED", hint: `The client secret has expired: ${ROTATE_SECRET}` },
-  {
-    aadsts: 700016,
-    code: "AUTH_FAILED",
-    hint: "No app with this client id exists in this tenant: check clientId and tenantId (and the cloud), and that an admin consented to the app in this tenant.",
-  },
-  {
-    aadsts: 90002,
-    code: "AUTH_FAILED",
-    hint: "The tenant does not exist in this cloud: check tenantId (the Directory (tenant) ID GUID or a verified domain) and the cloud option.",
-  },
+// Consulted when the core table only has its generic row for the answer. Codes:
+// https://learn.microsoft.com/entra/identity-platform/reference-error-codes
+const ENTRA_RULES: readonly EntraRule[] = [
   {
     aadsts: 700027,
     code: "AUTH_FAILED",
@@ -73,29 +64,28 @@ const RULES: readonly EntraRule[] = [
     code: "INVALID_CONFIG",
     hint: 'The scope is invalid: client credentials take the resource\'s "/.default" scope.',
   },
-  {
-    error: "invalid_client",
-    code: "AUTH_FAILED",
-    hint: "Entra refused the app's credentials: check clientId, the client secret or certificate, and tenantId.",
-  },
-  {
-    error: "unauthorized_client",
-    code: "AUTH_FAILED",
-    hint: "Entra refused the app: check clientId and tenantId, and that an admin consented to the app in this tenant.",
-  },
-  {
-    error: "invalid_scope",
-    code: "INVALID_CONFIG",
-    hint: 'The scope is invalid: client credentials take the resource\'s "/.default" scope.',
-  },
 ];
 
-/** `Retry-After` in ms: seconds or an HTTP-date. */
+// Core rows whose hint is generic or written for Graph; an Entra-specific rule replaces them.
+const GENERIC_ROWS = new Set(["entra-invalid-client", "http-fallback-4xx", "http-fallback-other"]);
+
+const HINTS = {
+  throttled:
+    "Entra is throttling this app's token requests: wait for retryAfterMs; tokens are cached, so this usually means many processes or providers share one app.",
+  server:
+    "The Entra token endpoint failed: retry after a delay; if it lasts, check the Azure status page for your cloud.",
+  unknown:
+    "Entra refused the token request: check tenantId, clientId, the credential and the cloud; quote http.requestId to Microsoft support.",
+  timeout:
+    "The Entra token endpoint did not answer in time: check network egress to the authority host (proxy, firewall) and retry.",
+  tls: "The authority host's certificate is not trusted: for a private cloud or the emulator pass its CA as tls.ca; behind a TLS-inspecting proxy trust the proxy's CA.",
+  connection:
+    "Check DNS and network egress to the authority host (login.microsoftonline.com or your cloud's), proxy and firewall rules.",
+};
+
+/** `Retry-After` in ms: seconds or an HTTP-date (the core parser). */
 export function parseRetryAfterMs(value: string | undefined, nowMs: number): number | undefined {
-  if (value === undefined || value.trim() === "") return undefined;
-  if (/^\d+(\.\d+)?$/.test(value.trim())) return Math.round(Number(value) * 1000);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
+  return parseRetryAfter(value, nowMs);
 }
 
 /** The AADSTS number of an Entra error body. */
@@ -105,9 +95,6 @@ function aadstsOf(body: Record<string, unknown> | undefined): number | undefined
   const match = /\bAADSTS(\d+)\b/.exec(String(body?.error_description ?? ""));
   return match?.[1] ? Number(match[1]) : undefined;
 }
-
-const TLS_CODES =
-  /^(CERT_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_(GET_ISSUER_CERT|VERIFY_LEAF_SIGNATURE)|ERR_TLS_CERT|ERR_SSL_|HOSTNAME_MISMATCH|ERR_TLS_)/;
 
 /** Context of a failed token request. */
 export interface TokenFailure {
@@ -127,32 +114,31 @@ export function tokenFailureToMailError(failure: TokenFailure): MailError {
   const clean = (text: string) => redactSecrets(text, secrets);
 
   if (record?.error) {
-    const errno = record.error.code ?? "";
-    if (errno === TIMEOUT_CODE) {
-      return new MailError({
-        code: "TIMEOUT",
-        retryable: true,
-        message: clean(`Token request to ${failure.tokenEndpoint} timed out.`),
-        hint: "The Entra token endpoint did not answer in time: check network egress to the authority host (proxy, firewall) and retry.",
-      });
-    }
-    if (TLS_CODES.test(errno)) {
-      return new MailError({
-        code: "TLS_ERROR",
-        retryable: false,
-        message: clean(
-          `TLS with ${failure.tokenEndpoint} failed: ${errno} ${record.error.message}`,
-        ),
-        hint: "The authority host's certificate is not trusted: for a private cloud or the emulator pass its CA as tls.ca; behind a TLS-inspecting proxy trust the proxy's CA.",
-      });
-    }
+    const { code: errno = "", message } = record.error;
+    const classification =
+      errno === TIMEOUT_CODE
+        ? classifyNetworkError({ code: "ETIMEDOUT", message })
+        : classifyNetworkError({ code: errno, message });
+    const hint =
+      classification.code === "TIMEOUT"
+        ? HINTS.timeout
+        : classification.code === "TLS_ERROR"
+          ? HINTS.tls
+          : classification.code === "CONNECTION_FAILED"
+            ? HINTS.connection
+            : classification.hint;
+    const what =
+      classification.code === "TIMEOUT"
+        ? `Token request to ${failure.tokenEndpoint} timed out: ${message}`
+        : classification.code === "TLS_ERROR"
+          ? `TLS with ${failure.tokenEndpoint} failed: ${errno} ${message}`
+          : `Could not reach the token endpoint ${failure.tokenEndpoint}: ${errno} ${message}`;
     return new MailError({
-      code: "CONNECTION_FAILED",
-      retryable: true,
-      message: clean(
-        `Could not reach the token endpoint ${failure.tokenEndpoint}: ${errno} ${record.error.message}`.trim(),
-      ),
-      hint: "Check DNS and network egress to the authority host (login.microsoftonline.com or your cloud's), proxy and firewall rules.",
+      // A request that never got an answer is worth retrying unless TLS itself is wrong.
+      code: classification.code === "UNKNOWN" ? "CONNECTION_FAILED" : classification.code,
+      retryable: classification.code === "UNKNOWN" ? true : classification.retryable,
+      message: clean(what.trim()),
+      hint,
     });
   }
 
@@ -166,41 +152,40 @@ export function tokenFailureToMailError(failure: TokenFailure): MailError {
           (body.error_description.split(/\r?\n/)[0] ?? "")
         : "";
     const requestId = typeof body.trace_id === "string" ? body.trace_id : undefined;
-    const http = {
-      status: record.status,
-      ...((aadsts !== undefined || error !== undefined) && {
-        code: aadsts !== undefined ? `AADSTS${aadsts}` : error,
-      }),
-      ...(requestId !== undefined && { requestId }),
-    };
-    const retryAfterMs = parseRetryAfterMs(record.headers?.["retry-after"], failure.nowMs);
-    const what = clean(
-      `Entra refused the token request (HTTP ${record.status}${error ? ` ${error}` : ""}): ${description || "no description"}`,
+    const retryAfter = record.headers?.["retry-after"];
+    const classification: Classification = classifyHttpError(
+      { status: record.status, code: error, message: description, retryAfter: retryAfter ?? null },
+      { now: failure.nowMs },
     );
-    if (record.status === 429 || record.status >= 500) {
-      const throttled = record.status === 429;
-      return new MailError({
-        code: throttled ? "THROTTLED" : "SERVER_ERROR",
-        retryable: true,
-        message: what,
-        http,
-        ...(retryAfterMs !== undefined && { retryAfterMs }),
-        hint: throttled
-          ? "Entra is throttling this app's token requests: wait for retryAfterMs; tokens are cached, so this usually means many processes or providers share one app."
-          : "The Entra token endpoint failed: retry after a delay; if it lasts, check the Azure status page for your cloud.",
-      });
-    }
-    const rule =
-      RULES.find((candidate) => aadsts !== undefined && candidate.aadsts === aadsts) ??
-      RULES.find((candidate) => candidate.error !== undefined && candidate.error === error);
+    const extra =
+      GENERIC_ROWS.has(classification.ruleId) && aadsts !== undefined
+        ? ENTRA_RULES.find((rule) => rule.aadsts === aadsts)
+        : undefined;
+    const hint = extra
+      ? extra.hint
+      : classification.code === "THROTTLED"
+        ? HINTS.throttled
+        : classification.code === "SERVER_ERROR"
+          ? HINTS.server
+          : classification.ruleId.startsWith("entra-")
+            ? classification.hint
+            : HINTS.unknown;
     return new MailError({
-      code: rule?.code ?? "AUTH_FAILED",
-      retryable: false,
-      message: what,
-      http,
-      hint:
-        rule?.hint ??
-        "Entra refused the token request: check tenantId, clientId, the credential and the cloud; quote http.requestId to Microsoft support.",
+      code: extra?.code ?? classification.code,
+      retryable: extra ? false : classification.retryable,
+      message: clean(
+        `Entra refused the token request (HTTP ${record.status}${error ? ` ${error}` : ""}): ${description || "no description"}`,
+      ),
+      http: {
+        status: record.status,
+        ...((aadsts !== undefined || error !== undefined) && {
+          code: aadsts !== undefined ? `AADSTS${aadsts}` : error,
+        }),
+        ...(requestId !== undefined && { requestId }),
+      },
+      ...(classification.retryAfterMs !== undefined &&
+        classification.retryable && { retryAfterMs: classification.retryAfterMs }),
+      hint,
     });
   }
 
@@ -213,6 +198,6 @@ export function tokenFailureToMailError(failure: TokenFailure): MailError {
     message: clean(
       `Token request failed in msal: ${cause?.errorCode ?? ""} ${cause?.message ?? String(failure.cause)}`.trim(),
     ),
-    hint: "Check the Entra options (tenantId, clientId, credential, authorityHost); run with onEvent to see errors as they happen.",
+    hint: "Check the Entra options (tenantId, clientId, credential, authorityHost); listen to the error event to see failures as they happen.",
   });
 }
