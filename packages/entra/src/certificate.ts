@@ -24,6 +24,14 @@ export interface ClientCertificateOptions {
   readonly x5c?: string;
 }
 
+const CERTIFICATE_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+
+/** The certificate blocks of a PEM text, without any key or text around them. */
+function certificateBlocks(pem: string): string {
+  const blocks = pem.match(CERTIFICATE_BLOCK);
+  return blocks ? `${blocks.join("\n")}\n` : pem;
+}
+
 /** What msal needs plus what mailpath watches. */
 export interface LoadedCertificate {
   /** PKCS#8 PEM, decrypted. Never log it. */
@@ -79,10 +87,18 @@ export function loadClientCertificate(options: ClientCertificateOptions): {
     });
   }
 
+  // One PEM file often holds both the key and the certificate: then the certificate comes
+  // from it too, so expiry warnings and the key check work without a second option.
+  const keyText = String(options.privateKey);
+  const certificatePem =
+    options.certificate ??
+    (options.thumbprintSha256 === undefined && keyText.includes("-----BEGIN CERTIFICATE-----")
+      ? certificateBlocks(keyText)
+      : undefined);
   let x509: X509Certificate | undefined;
-  if (options.certificate !== undefined) {
+  if (certificatePem !== undefined) {
     try {
-      x509 = new X509Certificate(options.certificate);
+      x509 = new X509Certificate(certificatePem);
     } catch {
       issues.push({
         path: `${path}.certificate`,
@@ -121,7 +137,9 @@ export function loadClientCertificate(options: ClientCertificateOptions): {
   }
   if (issues.length > 0 || thumbprintSha256 === undefined) return { issues };
 
-  const x5c = options.x5c ?? options.certificate;
+  // Only the public certificate blocks go into `x5c`, never a key that shared the file.
+  const x5cSource = options.x5c ?? certificatePem;
+  const x5c = x5cSource === undefined ? undefined : certificateBlocks(x5cSource);
   return {
     certificate: {
       privateKeyPem: key.export({ type: "pkcs8", format: "pem" }).toString(),

@@ -121,6 +121,16 @@ describe("client credentials against the emulator's token endpoint", () => {
     expect(tokens.certificate?.thumbprintSha256).toMatch(/^[0-9a-f]{64}$/);
   });
 
+  it("takes one PEM holding both key and certificate (MAILPATH_CLIENT_CERTIFICATE_PATH style)", async () => {
+    const { cert, key } = await withCertificate("one-file");
+    const { tokens } = provider({
+      clientSecret: undefined,
+      clientCertificate: { privateKey: `${key}\n${cert}` },
+    });
+    expect(tokens.certificate?.notAfter).toBeInstanceOf(Date);
+    expect(decodeTokenClaims(await tokens.getToken()).appidacr).toBe("2");
+  });
+
   it("answers AUTH_FAILED AADSTS700027 for a certificate that is not registered on the app", async () => {
     await withCertificate("registered");
     const other = await emulator.issueClientCertificate("not-registered");
