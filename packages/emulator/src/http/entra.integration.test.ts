@@ -1,6 +1,6 @@
 import { createHash, X509Certificate } from "node:crypto";
 import type { AuthenticationResult } from "@azure/msal-node";
-import { decodeJwt } from "jose";
+import { createLocalJWKSet, decodeJwt, importPKCS8, jwtVerify, SignJWT } from "jose";
 import { fetch } from "undici";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type Emulator, startEmulator } from "../emulator.js";
@@ -336,5 +336,116 @@ describe("Entra token endpoint", () => {
       client().acquireTokenByClientCredential({ scopes: [GRAPH_SCOPE] }),
     ).rejects.toThrow();
     expect(emulator.stats().tokensIssued).toBe(0);
+  });
+
+  it("publishes its signing keys so a token verifies against the tenant's JWKS", async () => {
+    const result = await client().acquireTokenByClientCredential({ scopes: [GRAPH_SCOPE] });
+    const response = await fetch(
+      `${emulator.entra.authorityHost}/${DEFAULT_TENANT_ID}/discovery/v2.0/keys`,
+      {
+        dispatcher,
+      },
+    );
+    const jwks = createLocalJWKSet(
+      (await response.json()) as Parameters<typeof createLocalJWKSet>[0],
+    );
+    const { payload } = await jwtVerify(result?.accessToken ?? "", jwks, {
+      audience: "https://graph.microsoft.com",
+    });
+    expect(payload.appid).toBe(DEFAULT_CLIENT_ID);
+  });
+
+  it("answers instance discovery and the v1 openid-configuration path, and 400 AADSTS90002 for an unknown tenant's", async () => {
+    const discovery = await fetch(
+      `${emulator.entra.authorityHost}/common/discovery/instance?api-version=1.1&authorization_endpoint=x`,
+      { dispatcher },
+    );
+    expect(await discovery.json()).toMatchObject({
+      "api-version": "1.1",
+      metadata: [{ preferred_network: new URL(emulator.entra.authorityHost).host }],
+    });
+    const v1 = await fetch(
+      `${emulator.entra.authorityHost}/${DEFAULT_TENANT_ID}/.well-known/openid-configuration`,
+      {
+        dispatcher,
+      },
+    );
+    expect(v1.status).toBe(200);
+    const unknown = await fetch(
+      `${emulator.entra.authorityHost}/contoso.invalid/v2.0/.well-known/openid-configuration`,
+      {
+        dispatcher,
+      },
+    );
+    expect(unknown.status).toBe(400);
+    expect(await unknown.json()).toMatchObject({ error: "invalid_request", error_codes: [90002] });
+  });
+
+  describe("certificate assertions built by hand", () => {
+    async function assertionFor(claims: { aud?: string; iss?: string; exp?: number }) {
+      const { cert, key } = await emulator.issueClientCertificate("hand-built");
+      emulator.configure({
+        apps: [{ clientId: DEFAULT_CLIENT_ID, certificates: [cert], permissions: ["Mail.Send"] }],
+      });
+      const thumbprint = createHash("sha256")
+        .update(new X509Certificate(cert).raw)
+        .digest("base64url");
+      const now = Math.floor(Date.now() / 1000);
+      const issuer = claims.iss ?? DEFAULT_CLIENT_ID;
+      return new SignJWT({ jti: "0b9a2c1d" })
+        .setProtectedHeader({ alg: "PS256", typ: "JWT", "x5t#S256": thumbprint })
+        .setAudience(
+          claims.aud ?? `${emulator.entra.authorityHost}/${DEFAULT_TENANT_ID}/oauth2/v2.0/token`,
+        )
+        .setIssuer(issuer)
+        .setSubject(issuer)
+        .setNotBefore(now - 60)
+        .setExpirationTime(claims.exp ?? now + 600)
+        .sign(await importPKCS8(key, "PS256"));
+    }
+    const form = (assertion: string) => ({
+      grant_type: "client_credentials",
+      client_id: DEFAULT_CLIENT_ID,
+      client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+      client_assertion: assertion,
+      scope: GRAPH_SCOPE,
+    });
+
+    it("accepts an assertion whose aud is the token endpoint and iss = sub = the client id", async () => {
+      const response = await postToken(form(await assertionFor({})));
+      expect(response.status).toBe(200);
+    });
+
+    it("answers 401 AADSTS700024 for an expired assertion", async () => {
+      const response = await postToken(
+        form(await assertionFor({ exp: Math.floor(Date.now() / 1000) - 3600 })),
+      );
+      expect(response.status).toBe(401);
+      const body = (await response.json()) as { error: string; error_description: string };
+      expect(body.error).toBe("invalid_client");
+      expect(body.error_description).toMatch(
+        /^AADSTS700024: Client assertion is not within its valid time range\./,
+      );
+    });
+
+    it("answers 401 AADSTS700021 when the assertion's iss/sub is not the client id", async () => {
+      const response = await postToken(form(await assertionFor({ iss: "another-client" })));
+      expect(response.status).toBe(401);
+      const body = (await response.json()) as { error_description: string };
+      expect(body.error_description).toMatch(
+        /^AADSTS700021: Client assertion application identifier doesn't match 'client_id' parameter\./,
+      );
+    });
+
+    it("answers 401 invalid_client when the assertion's aud is not this tenant's token endpoint", async () => {
+      const response = await postToken(
+        form(await assertionFor({ aud: "https://login.example.org/other/oauth2/v2.0/token" })),
+      );
+      expect(response.status).toBe(401);
+      expect(await response.json()).toMatchObject({
+        error: "invalid_client",
+        error_codes: [700212],
+      });
+    });
   });
 });
