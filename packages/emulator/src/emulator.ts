@@ -287,6 +287,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
       resetStats(stats);
       submission.resetLimits();
       relay.resetLimits();
+      http.reset();
       if (resetOptions.tenant) tenant = initialTenant;
     },
     configure(policy) {

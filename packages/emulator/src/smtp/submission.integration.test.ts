@@ -461,11 +461,11 @@ describe("SMTP submission endpoint: faults", () => {
     });
   });
 
-  it("throttles at MAIL FROM with a throttle fault and counts it", async () => {
+  it("throttles at MAIL FROM with 432 4.3.2 from a throttle fault and counts it", async () => {
     emulator.failNext({ endpoint: "smtp", kind: "throttle" });
     await expect(send()).rejects.toMatchObject({
-      responseCode: 451,
-      response: "451 4.7.500 Server busy. Please try again later",
+      responseCode: 432,
+      response: "432 4.3.2 STOREDRV.ClientSubmit; sender thread limit exceeded",
     });
     expect(emulator.stats().throttled.smtp).toBe(1);
   });

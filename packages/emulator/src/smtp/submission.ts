@@ -88,8 +88,13 @@ export async function startSubmissionEndpoint(
     context.stats.throttled.smtp += 1;
     return reply;
   };
+  const concurrencyReply = () =>
+    context.tenant().concurrencyReply === "concurrent-connections"
+      ? replies.concurrentConnectionsLimit()
+      : replies.senderThreadLimit();
+  // A throttle fault answers like Exchange's most common submission throttle, 432 4.3.2.
   const fault = (stage: Parameters<typeof applyFault>[2]) =>
-    applyFault(context, "smtp", stage, () => replies.serverBusy());
+    applyFault(context, "smtp", stage, concurrencyReply);
 
   /** Answers a stage's callback from a fault outcome; true when the fault handled it. */
   const settle = (session: SMTPServerSession, outcome: StageOutcome, callback: Callback) => {
@@ -210,11 +215,7 @@ export async function startSubmissionEndpoint(
             slots.position(user.mailbox.toLowerCase(), session.id) >=
             limits.smtpConnectionsPerMailbox
           ) {
-            const reply =
-              context.tenant().concurrencyReply === "concurrent-connections"
-                ? replies.concurrentConnectionsLimit()
-                : replies.senderThreadLimit();
-            return callback(replyError(throttled(reply)));
+            return callback(replyError(throttled(concurrencyReply())));
           }
           if (messageRateExceeded(user.mailbox)) {
             return callback(replyError(throttled(replies.serverBusy())));
