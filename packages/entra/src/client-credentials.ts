@@ -1,5 +1,5 @@
-import { ConfidentialClientApplication, LogLevel } from "@azure/msal-node";
-import { type GetTokenOptions, MailError, type TokenProvider } from "@mailpath/core";
+import { ConfidentialClientApplication, type Configuration, LogLevel } from "@azure/msal-node";
+import { type GetTokenOptions, MailError, redactSecrets, type TokenProvider } from "@mailpath/core";
 import { authorityConfig } from "./authority.js";
 import { tokenFailureToMailError } from "./errors.js";
 import { type EntraEventListener, type EntraEventMap, EntraEvents } from "./events.js";
@@ -75,7 +75,7 @@ export function createClientCredentialsProvider(
 
   // The token endpoint's last answer, set by the network client during a request.
   const last: { record?: TokenEndpointRecord } = {};
-  const application = new ConfidentialClientApplication({
+  const configuration: Configuration = {
     auth: {
       clientId: resolved.clientId,
       ...authority,
@@ -102,7 +102,22 @@ export function createClientCredentialsProvider(
         loggerCallback: () => {},
       },
     },
-  });
+  };
+  let application: ConfidentialClientApplication;
+  try {
+    application = new ConfidentialClientApplication(configuration);
+  } catch (cause) {
+    // Options were validated above; this is msal disagreeing with something we let through.
+    const detail = (cause as { errorCode?: string; message?: string }) ?? {};
+    throw new MailError({
+      code: "INVALID_CONFIG",
+      message: redactSecrets(
+        `msal refused the Entra options: ${detail.errorCode ?? ""} ${detail.message ?? String(cause)}`,
+        secrets,
+      ),
+      hint: "Check tenantId, clientId, the credential and authorityHost.",
+    });
+  }
 
   let cached: CachedToken | undefined;
   let inflight: Promise<CachedToken> | undefined;

@@ -19,7 +19,7 @@ export interface NetworkClientOptions {
   /** Extra trusted CA certificates (PEM); the public roots stay trusted. */
   readonly ca?: readonly (string | Buffer)[];
   readonly timeoutMs: number;
-  /** Called with every POST outcome (the token request). */
+  /** Called with every token POST outcome, and with failed metadata GETs. */
   readonly onTokenEndpoint: (record: TokenEndpointRecord) => void;
 }
 
@@ -44,7 +44,7 @@ export function createNetworkClient(options: NetworkClientOptions): INetworkModu
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        if (method === "POST") options.onTokenEndpoint({ error });
+        options.onTokenEndpoint({ error });
         reject(error);
       };
       const body = requestOptions?.body ?? "";
@@ -99,7 +99,9 @@ export function createNetworkClient(options: NetworkClientOptions): INetworkModu
               parsed = { ...parsed, error: status >= 500 ? "server_error" : "http_error" };
               parsed.error_description = `HTTP ${status} from the token endpoint`;
             }
-            if (method === "POST")
+            // Metadata GETs are recorded only when they fail (an unknown tenant answers the
+            // openid-configuration GET with AADSTS90002): msal then reports them vaguely.
+            if (method === "POST" || status >= 400)
               options.onTokenEndpoint({ status, headers: responseHeaders, body: parsed });
             resolve({ status, headers: responseHeaders, body: parsed as T });
           });
