@@ -1,0 +1,336 @@
+// createMailerFromConfig / createMailerFromEnv: validate, then import only the transport
+// packages the routing names (an app on Graph never loads nodemailer; one on SMTP with a
+// password never loads msal), build them, route them with core's failover / weighted.
+import {
+  createMailer,
+  failover,
+  MailError,
+  type Mailer,
+  type MailIssue,
+  type Transport,
+  weighted,
+} from "@mailpath/core";
+import {
+  type ConfigSource,
+  invalidConfig,
+  type MailpathConfig,
+  type ResolvedConfig,
+  resolveConfig,
+} from "./config.js";
+import { configFromEnv, type Env, leafKeys, mergeConfig } from "./env.js";
+import { formatRouting, type PathName, routingPaths } from "./routing-spec.js";
+import { VARIABLE_BY_KEY } from "./variables.js";
+
+/**
+ * Code-level hooks of `createMailerFromConfig` / `createMailerFromEnv`, for tests and custom
+ * set-ups: things that are not plain data.
+ * @since 0.1.0
+ */
+export interface CreateMailerOptions {
+  /**
+   * Ready-made transports to use for some paths instead of building them from the config
+   * (a memory transport in tests, a transport with a custom logger). Their config sections are
+   * then not required.
+   */
+  readonly transports?: Partial<Record<PathName, Transport>>;
+  /** Randomness of a weighted split, in [0, 1). @default Math.random */
+  readonly random?: () => number;
+  /** Clock of the mailer. @default Date.now */
+  readonly now?: () => number;
+}
+
+/**
+ * A mailer built from configuration: core's `Mailer` plus what it was built from.
+ * @since 0.1.0
+ */
+export interface ConfiguredMailer extends Mailer {
+  /** The routing in `MAILPATH_TRANSPORT` syntax: `smtp`, `graph,smtp`, `graph:10,smtp:90`. */
+  readonly routing: string;
+  /** The paths in use, in order. */
+  readonly paths: readonly PathName[];
+}
+
+/** How each factory names its options, in config keys. */
+const OPTION_KEYS: Record<PathName | "entra", Record<string, string>> = {
+  smtp: {
+    host: "smtp.host",
+    port: "smtp.port",
+    secure: "smtp.port",
+    "auth.user": "smtp.user",
+    "auth.pass": "smtp.password",
+    auth: "smtp.password",
+    "pool.maxConnections": "smtp.maxConnections",
+    "tls.ca": "tls.caFile",
+    cloud: "cloud",
+  },
+  relay: {
+    host: "relay.host",
+    domain: "relay.domain",
+    port: "relay.port",
+    "tls.cert": "relay.clientCertPath",
+    "tls.key": "relay.clientKeyPath",
+    "tls.ca": "tls.caFile",
+    localAddress: "relay.localAddress",
+    directSend: "relay.directSendDomains",
+    cloud: "cloud",
+  },
+  graph: {
+    tenantId: "entra.tenantId",
+    clientId: "entra.clientId",
+    clientSecret: "entra.clientSecret",
+    clientCertificate: "entra.clientCertificate.path",
+    authorityHost: "entra.authorityHost",
+    baseUrl: "graph.baseUrl",
+    mode: "graph.mode",
+    mailbox: "graph.mailbox",
+    saveToSentItems: "graph.saveToSentItems",
+    requestTimeoutMs: "graph.requestTimeoutMs",
+    "tls.ca": "tls.caFile",
+    cloud: "cloud",
+  },
+  entra: {
+    tenantId: "entra.tenantId",
+    clientId: "entra.clientId",
+    clientSecret: "entra.clientSecret",
+    clientCertificate: "entra.clientCertificate.path",
+    authorityHost: "entra.authorityHost",
+    "tls.ca": "tls.caFile",
+    cloud: "cloud",
+  },
+};
+
+/** Re-labels a factory's INVALID_CONFIG issues with the config keys / variables the user set. */
+function relabel(
+  error: MailError,
+  factory: PathName | "entra",
+  label: (key: string) => string,
+): MailIssue[] {
+  const table = OPTION_KEYS[factory];
+  const issues = error.issues?.length ? error.issues : [{ path: factory, message: error.message }];
+  return issues.map((issue) => {
+    let key: string | undefined;
+    for (
+      let path = issue.path;
+      path !== "";
+      path = path.includes(".") ? path.slice(0, path.lastIndexOf(".")) : ""
+    ) {
+      key = table[path.replace(/\[\d+\]$/, "")];
+      if (key) break;
+    }
+    return {
+      path: key ? label(key) : `${factory}.${issue.path}`,
+      message: `${issue.message} (${factory} transport)`,
+    };
+  });
+}
+
+/** The transport packages, imported on first use only. */
+const load = {
+  smtp: () => import("@mailpath/transport-smtp"),
+  relay: () => import("@mailpath/transport-relay"),
+  graph: () => import("@mailpath/transport-graph"),
+  entra: () => import("@mailpath/entra"),
+};
+
+async function buildTransport(path: PathName, config: ResolvedConfig): Promise<Transport> {
+  const ca = config.ca !== undefined ? { ca: config.ca } : {};
+  const { entra } = config;
+  const credential = entra.clientCertificate
+    ? { clientCertificate: entra.clientCertificate }
+    : { clientSecret: entra.clientSecret as string };
+  if (path === "smtp") {
+    const { createSmtpTransport } = await load.smtp();
+    const { smtp } = config;
+    let auth: Parameters<typeof createSmtpTransport>[0]["auth"];
+    if (smtp.auth === "oauth") {
+      const { createClientCredentialsProvider } = await load.entra();
+      let tokenProvider: ReturnType<typeof createClientCredentialsProvider>;
+      try {
+        tokenProvider = createClientCredentialsProvider({
+          tenantId: entra.tenantId as string,
+          clientId: entra.clientId as string,
+          ...credential,
+          target: "smtp",
+          cloud: config.cloud,
+          ...(entra.authorityHost !== undefined && { authorityHost: entra.authorityHost }),
+          tls: ca,
+        });
+      } catch (error) {
+        throw MailError.isInstance(error) ? Object.assign(error, { factory: "entra" }) : error;
+      }
+      auth = { user: smtp.user as string, tokenProvider };
+    } else {
+      auth = { user: smtp.user as string, pass: smtp.password as string };
+    }
+    return createSmtpTransport({
+      ...(smtp.host !== undefined && { host: smtp.host }),
+      ...(smtp.port !== undefined && { port: smtp.port }),
+      cloud: config.cloud,
+      auth,
+      tls: ca,
+      ...(smtp.maxConnections !== undefined && { pool: { maxConnections: smtp.maxConnections } }),
+    });
+  }
+  if (path === "relay") {
+    const { createRelayTransport } = await load.relay();
+    const { relay } = config;
+    return createRelayTransport({
+      ...(relay.host !== undefined && { host: relay.host }),
+      ...(relay.domain !== undefined && { domain: relay.domain }),
+      ...(relay.port !== undefined && { port: relay.port }),
+      cloud: config.cloud,
+      ...(relay.localAddress !== undefined && { localAddress: relay.localAddress }),
+      tls: {
+        ...ca,
+        ...(relay.clientCert !== undefined && { cert: relay.clientCert }),
+        ...(relay.clientKey !== undefined && { key: relay.clientKey }),
+      },
+      ...(relay.directSendDomains !== undefined && {
+        directSend: { acceptedDomains: relay.directSendDomains },
+      }),
+    });
+  }
+  const { createGraphTransport } = await load.graph();
+  const { graph } = config;
+  return createGraphTransport({
+    tenantId: entra.tenantId as string,
+    clientId: entra.clientId as string,
+    ...credential,
+    cloud: config.cloud,
+    ...(entra.authorityHost !== undefined && { authorityHost: entra.authorityHost }),
+    ...(graph.baseUrl !== undefined && { baseUrl: graph.baseUrl }),
+    ...(graph.mode !== undefined && { mode: graph.mode }),
+    ...(graph.saveToSentItems !== undefined && { saveToSentItems: graph.saveToSentItems }),
+    ...(graph.mailbox !== undefined && { mailbox: graph.mailbox }),
+    ...(graph.requestTimeoutMs !== undefined && { requestTimeoutMs: graph.requestTimeoutMs }),
+    tls: ca,
+  });
+}
+
+async function build(
+  config: ResolvedConfig,
+  source: ConfigSource,
+  options: CreateMailerOptions,
+): Promise<ConfiguredMailer> {
+  const label = (key: string) =>
+    source.kind === "env" && !source.overridden?.has(key)
+      ? (VARIABLE_BY_KEY.get(key)?.name ?? key)
+      : key;
+  const transports = new Map<PathName, Transport>();
+  const issues: MailIssue[] = [];
+  for (const path of routingPaths(config.routing)) {
+    const injected = options.transports?.[path];
+    if (injected) {
+      transports.set(path, injected);
+      continue;
+    }
+    try {
+      transports.set(path, await buildTransport(path, config));
+    } catch (error) {
+      if (!MailError.isInstance(error) || error.code !== "INVALID_CONFIG") {
+        await Promise.allSettled([...transports.values()].map((transport) => transport.close?.()));
+        throw error;
+      }
+      const factory = (error as MailError & { factory?: "entra" }).factory ?? path;
+      issues.push(...relabel(error, factory, label));
+    }
+  }
+  if (issues.length > 0) {
+    await Promise.allSettled([...transports.values()].map((transport) => transport.close?.()));
+    throw invalidConfig(issues, source);
+  }
+  const { routing } = config;
+  const routingOptions = {
+    ...(config.rateLimit !== undefined && { rateLimit: config.rateLimit }),
+    ...(config.circuitBreaker !== undefined && { circuitBreaker: config.circuitBreaker }),
+  };
+  const transport =
+    routing.kind === "single"
+      ? transports.get(routing.path)!
+      : routing.kind === "failover"
+        ? failover(
+            routing.paths.map((path) => transports.get(path)!),
+            { ...routingOptions, name: formatRouting(routing) },
+          )
+        : weighted(
+            routing.paths.map((entry) => ({
+              transport: transports.get(entry.path)!,
+              weight: entry.weight,
+            })),
+            {
+              ...routingOptions,
+              name: formatRouting(routing),
+              ...(options.random && { random: options.random }),
+            },
+          );
+  const mailer = createMailer({
+    transport,
+    ...(config.from !== undefined && { from: config.from }),
+    ...(config.retry !== undefined && { retry: config.retry }),
+    ...(config.rateLimit !== undefined && { rateLimit: config.rateLimit }),
+    ...(config.circuitBreaker !== undefined && { circuitBreaker: config.circuitBreaker }),
+    ...(config.timeoutMs !== undefined && { timeoutMs: config.timeoutMs }),
+    ...(options.now && { now: options.now }),
+  });
+  return Object.assign(mailer, {
+    routing: formatRouting(routing),
+    paths: routingPaths(routing),
+  });
+}
+
+/**
+ * Builds a mailer from a config object (plain data). Validates everything first and imports
+ * only the transport packages the routing uses, so it is async.
+ *
+ * @param config what to build; see `MailpathConfig` and docs/configuration.md
+ * @param options code-level hooks (ready-made transports, randomness)
+ * @returns a mailer whose `routing` says what it was built from
+ * @throws MailError `INVALID_CONFIG` listing every problem in `issues`, each named by its key
+ * @example
+ * const mailer = await createMailerFromConfig({
+ *   transport: "graph,smtp",
+ *   from: "notifications@contoso.com",
+ *   entra: { tenantId, clientId, clientSecret },
+ *   smtp: { user: "notifications@contoso.com", auth: "oauth" },
+ * });
+ * @since 0.1.0
+ */
+export async function createMailerFromConfig(
+  config: MailpathConfig,
+  options: CreateMailerOptions = {},
+): Promise<ConfiguredMailer> {
+  const source: ConfigSource = { kind: "config" };
+  const resolved = await resolveConfig(config, source, {
+    injected: new Set(Object.keys(options.transports ?? {}) as PathName[]),
+  });
+  return build(resolved, source, options);
+}
+
+/**
+ * Builds a mailer from `MAILPATH_*` environment variables (see docs/configuration.md). Async:
+ * it imports only the transport packages `MAILPATH_TRANSPORT` names.
+ *
+ * @param env @default process.env
+ * @param overrides config merged over what the variables say (retry, rate limit, … or any key)
+ * @param options code-level hooks (ready-made transports, randomness)
+ * @throws MailError `INVALID_CONFIG` listing every problem in `issues`, each named by its variable
+ * @example
+ * // MAILPATH_TRANSPORT=graph MAILPATH_TENANT_ID=… MAILPATH_CLIENT_ID=… MAILPATH_CLIENT_SECRET=…
+ * const mailer = await createMailerFromEnv();
+ * await mailer.send({ to: "ada@contoso.com", subject: "Hello", text: "Hi Ada" });
+ * @since 0.1.0
+ */
+export async function createMailerFromEnv(
+  env: Env = process.env,
+  overrides?: Partial<MailpathConfig>,
+  options: CreateMailerOptions = {},
+): Promise<ConfiguredMailer> {
+  const read = configFromEnv(env);
+  const merged = mergeConfig(read.config, overrides) as MailpathConfig;
+  const source: ConfigSource = { kind: "env", overridden: new Set(leafKeys(overrides ?? {})) };
+  const resolved = await resolveConfig(merged, source, {
+    injected: new Set(Object.keys(options.transports ?? {}) as PathName[]),
+    issues: read.issues,
+  });
+  return build(resolved, source, options);
+}

@@ -1,0 +1,72 @@
+// Public API of mailpath: configuration switching on top of @mailpath/core, whose API is
+// re-exported so most applications need only this package.
+
+export {
+  type Address,
+  type AddressInput,
+  type AddressListInput,
+  type Attachment,
+  type AttachmentContent,
+  type BreakerState,
+  type CircuitBreakerOptions,
+  CLOUDS,
+  type Cloud,
+  createMailer,
+  failover,
+  formatAddress,
+  type Importance,
+  isMailErrorCode,
+  isValidAddress,
+  MAIL_ERROR_CODES,
+  MailError,
+  type MailErrorCode,
+  type MailErrorOptions,
+  type Mailer,
+  type MailerEvent,
+  type MailerEvents,
+  type MailerOptions,
+  type MailIssue,
+  type MailMessage,
+  mxHostForDomain,
+  type NormalizedAttachment,
+  type NormalizedMessage,
+  normalizeMessage,
+  type RateLimitOptions,
+  type RetryOptions,
+  type RoutingOptions,
+  resolveCloud,
+  type SendOptions,
+  type SendResult,
+  type TokenProvider,
+  type Transport,
+  type TransportLimits,
+  type TransportReceipt,
+  type TransportSendOptions,
+  type WeightedOptions,
+  type WeightedPath,
+  weighted,
+} from "@mailpath/core";
+export type {
+  EntraConfig,
+  GraphConfig,
+  MailpathConfig,
+  RelayConfig,
+  RetryConfig,
+  SmtpConfig,
+} from "./config.js";
+export {
+  type ConfiguredMailer,
+  type CreateMailerOptions,
+  createMailerFromConfig,
+  createMailerFromEnv,
+} from "./create-mailer.js";
+export { configFromEnv, type Env, type EnvConfig } from "./env.js";
+export {
+  PATH_NAMES,
+  type PathName,
+  parseTransportSpec,
+  type Routing,
+  type TransportSpec,
+  type WeightedPathSpec,
+} from "./routing-spec.js";
+export { ENV_VARIABLES, type VariableKind, type VariableSpec } from "./variables.js";
