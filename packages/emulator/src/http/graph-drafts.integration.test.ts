@@ -102,7 +102,9 @@ describe("Graph drafts, attachments and upload sessions", () => {
     });
     expect(reply.status).toBe(201);
     expect(reply.json).toMatchObject({
-      uploadUrl: expect.stringMatching(/^https:\/\/127\.0\.0\.1:\d+\/.+AttachmentSessions/),
+      uploadUrl: expect.stringMatching(
+        /^https:\/\/localhost:\d+\/api\/v2\.0\/.+AttachmentSessions/,
+      ),
       expirationDateTime: expect.stringMatching(/^\d{4}-/),
       nextExpectedRanges: ["0-"],
     });

@@ -458,7 +458,7 @@ export function createGraphHandler(
           status: 201,
           body: {
             "@odata.context": `${baseUrl()}/v1.0/$metadata#microsoft.graph.uploadSession`,
-            uploadUrl: `${baseUrl()}/api/v2.0/Users('${encodeURIComponent(draft.mailbox)}')/Messages('${draft.id}')/AttachmentSessions('${session.id}')?authtoken=${session.token}`,
+            uploadUrl: `${uploadBaseUrl(baseUrl())}/api/v2.0/Users('${encodeURIComponent(draft.mailbox)}')/Messages('${draft.id}')/AttachmentSessions('${session.id}')?authtoken=${session.token}`,
             expirationDateTime: new Date(session.expiresMs).toISOString(),
             nextExpectedRanges: ["0-"],
           },
@@ -585,7 +585,7 @@ export function createGraphHandler(
       return {
         status: 201,
         headers: {
-          Location: `${baseUrl()}/api/v2.0/Users('${encodeURIComponent(draft.mailbox)}')/Messages('${draft.id}')/Attachments('${attachment.id}')`,
+          Location: `${uploadBaseUrl(baseUrl())}/api/v2.0/Users('${encodeURIComponent(draft.mailbox)}')/Messages('${draft.id}')/Attachments('${attachment.id}')`,
         },
       };
     } finally {
@@ -711,6 +711,18 @@ export function createGraphHandler(
       throttle.clear();
     },
   };
+}
+
+/**
+ * The base of upload URLs. Outlook's upload host (outlook.office.com) is not the Graph host, so
+ * a Graph client never sends its bearer token there; on loopback the emulator keeps that
+ * property by naming the same server differently (127.0.0.1 <-> localhost).
+ */
+export function uploadBaseUrl(graphBaseUrl: string): string {
+  const url = new URL(graphBaseUrl);
+  if (url.hostname === "127.0.0.1") url.hostname = "localhost";
+  else if (url.hostname === "localhost") url.hostname = "127.0.0.1";
+  return url.origin;
 }
 
 function formatMailbox(mailbox: MailboxPolicy): string {
