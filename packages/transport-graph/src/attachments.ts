@@ -150,7 +150,8 @@ export async function readAttachment(attachment: ResolvedAttachment): Promise<Bu
 
 /**
  * Yields the attachment in chunks of exactly `chunkBytes` (the last one shorter), reading files
- * through a stream so that at most one chunk is held in memory.
+ * through a stream into one reused buffer: a chunk is only valid until the next one is asked
+ * for (the upload awaits each PUT before that), and at most one chunk is held in memory.
  */
 export async function* readChunks(
   attachment: ResolvedAttachment,
@@ -163,7 +164,7 @@ export async function* readChunks(
     return;
   }
   const stream = createReadStream(attachment.path!, { highWaterMark: 256 * 1024 });
-  let chunk = Buffer.allocUnsafe(chunkBytes);
+  const chunk = Buffer.allocUnsafe(chunkBytes);
   let filled = 0;
   try {
     for await (const piece of stream as AsyncIterable<Buffer>) {
@@ -174,7 +175,6 @@ export async function* readChunks(
         offset += copied;
         if (filled === chunkBytes) {
           yield chunk;
-          chunk = Buffer.allocUnsafe(chunkBytes);
           filled = 0;
         }
       }
