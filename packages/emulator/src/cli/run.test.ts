@@ -37,7 +37,7 @@ describe("mailpath-emulator", () => {
     });
     let running: Emulator | undefined;
     const exit = runEmulatorCommand(
-      ["--json", "--transport", "relay", "--env-file", envFile],
+      ["--json", "--transport", "relay", "--write-env", envFile],
       io,
       until,
       (emulator) => {

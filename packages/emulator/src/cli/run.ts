@@ -1,6 +1,6 @@
 // The `mailpath-emulator` command: starts the emulator in the foreground, prints the
 // endpoints and the MAILPATH_* environment that points a mailer at it, and stops when told.
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile, rename, writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { type Emulator, startEmulator } from "../emulator.js";
 import type { TenantPolicyInput } from "../tenant.js";
@@ -24,7 +24,7 @@ Options:
   --entra-port <port>     Entra token HTTPS port (default: ephemeral)
   --tenant <file.json>    tenant policy (JSON) merged over the default tenant
   --transport <path>      MAILPATH_TRANSPORT to print: smtp, relay or graph (default smtp)
-  --env-file <file>       also write the variables to this file (KEY=value lines)
+  --write-env <file>      also write the variables to this file (KEY=value lines)
   --json                  print the variables as one JSON object instead of export lines
   -h, --help              show this help
 `;
@@ -74,7 +74,7 @@ function parseOptions(args: readonly string[]) {
       "entra-port": { type: "string" },
       tenant: { type: "string" },
       transport: { type: "string" },
-      "env-file": { type: "string" },
+      "write-env": { type: "string" },
       json: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -136,9 +136,12 @@ export async function runEmulatorCommand(
   }
   try {
     const env = emulator.env(values.transport ? { MAILPATH_TRANSPORT: values.transport } : {});
-    if (values["env-file"]) {
+    if (values["write-env"]) {
       const lines = Object.entries(env).map(([name, value]) => `${name}=${value}`);
-      await writeFile(values["env-file"], `${lines.join("\n")}\n`, { mode: 0o600 });
+      // Written whole, then renamed: a script waiting for the file never reads half of it.
+      const partial = `${values["write-env"]}.partial`;
+      await writeFile(partial, `${lines.join("\n")}\n`, { mode: 0o600 });
+      await rename(partial, values["write-env"]);
     }
     if (values.json) {
       output.write(`${JSON.stringify(env)}\n`);
