@@ -475,6 +475,8 @@ describe("errors", () => {
     emulator.failNext({ endpoint: "graph", kind: "latency", ms: 2_000 });
     const error = await rejection(transport.send(message(), { signal: signal() }));
     expect(error).toMatchObject({ code: "TIMEOUT", retryable: true, ambiguous: true });
+    // Graph carried on after the client gave up: the message is delivered all the same.
+    expect(await emulator.waitForMessages(1, { timeoutMs: 5_000 })).toHaveLength(1);
     await transport.close();
   });
 
@@ -506,7 +508,11 @@ describe("errors", () => {
     const controller = new AbortController();
     const sending = transport.send(message(), { signal: controller.signal });
     setTimeout(() => controller.abort(), 50);
-    expect((await rejection(sending)).code).toBe("ABORTED");
+    const error = await rejection(sending);
+    expect(error.code).toBe("ABORTED");
+    // The request had left: aborting it cannot take the message back.
+    expect(error.ambiguous).toBe(true);
+    expect(await emulator.waitForMessages(1, { timeoutMs: 5_000 })).toHaveLength(1);
     await transport.close();
   });
 
