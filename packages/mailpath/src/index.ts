@@ -62,6 +62,17 @@ export {
 } from "./create-mailer.js";
 export { configFromEnv, type Env, type EnvConfig } from "./env.js";
 export {
+  type DeliveryPlan,
+  type FindingLevel,
+  formatDeliveryPlan,
+  type PathPlan,
+  type PlanDeliveryOptions,
+  type PlanDifference,
+  type PlanFinding,
+  type PlanMethod,
+  planDelivery,
+} from "./plan-delivery.js";
+export {
   PATH_NAMES,
   type PathName,
   parseTransportSpec,
