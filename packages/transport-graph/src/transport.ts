@@ -142,8 +142,10 @@ export function createGraphTransport(options: GraphTransportOptions): GraphTrans
     signal: AbortSignal,
   ): Promise<HttpResult | undefined> {
     const path = `${userPath(message)}/sendMail`;
+    // base64 MIME and JSON with base64 attachments are about the same size: too large for one
+    // request either way, so the draft path is taken before anything is built in memory.
+    if (estimateJsonBytes(message, items) > MAX_REQUEST_BYTES) return undefined;
     if (mode === "json") {
-      if (estimateJsonBytes(message, items) > MAX_REQUEST_BYTES) return undefined;
       const attachments = [];
       for (const item of items) attachments.push(fileAttachment(item, await readAttachment(item)));
       const body = {
