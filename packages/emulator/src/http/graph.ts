@@ -482,7 +482,12 @@ export function createGraphHandler(
   }
 
   /** `PUT <uploadUrl>`: pre-authenticated by the URL's token, sequential byte ranges. */
-  async function upload(request: IncomingMessage, url: URL, ids: RequestIds): Promise<Reply> {
+  async function upload(
+    request: IncomingMessage,
+    url: URL,
+    ids: RequestIds,
+    floor: Promise<void>,
+  ): Promise<Reply> {
     const sessionId = url.pathname.match(/AttachmentSessions\('([^']+)'\)/i)?.[1] ?? "";
     const session = sessions.get(sessionId);
     if (
@@ -504,93 +509,102 @@ export function createGraphHandler(
     const policy = context.tenant();
     const release = throttle.acquire(session.appId, session.mailbox, policy.limits);
     try {
-      const range = header(request, "content-range")?.match(/^bytes (\d+)-(\d+)\/(\d+)$/);
-      const declared = Number(header(request, "content-length") ?? Number.NaN);
-      if (!range) {
-        throw graphErrors.invalidRequest(
-          "The Content-Range header is missing or malformed; expected 'bytes start-end/total'.",
-        );
-      }
-      const start = Number(range[1]);
-      const end = Number(range[2]);
-      const total = Number(range[3]);
-      const length = end - start + 1;
-      context.stats.maxUploadChunkBytes = Math.max(
-        context.stats.maxUploadChunkBytes,
-        length,
-        Number.isFinite(declared) ? declared : 0,
-      );
-      const maxChunk = policy.limits.graphMaxChunkBytes;
-      const { body, bytes, tooLarge } = await readBody(request, maxChunk);
-      context.stats.maxUploadChunkBytes = Math.max(context.stats.maxUploadChunkBytes, bytes);
-      if (tooLarge || length > maxChunk) {
-        throw new GraphError(
-          413,
-          "RequestEntityTooLarge",
-          `The chunk is larger than the ${maxChunk} bytes an upload session accepts per request.`,
-        );
-      }
-      if (total !== session.size || end < start || end >= total) {
-        throw graphErrors.invalidRequest(
-          `The Content-Range '${range[0]}' does not fit the attachment of ${session.size} bytes.`,
-        );
-      }
-      if (start !== session.received) {
-        return {
-          status: 416,
-          body: {
-            ...graphErrorBody(
-              new GraphError(
-                416,
-                "ErrorInvalidRange",
-                `The uploaded range starts at ${start}; the next expected byte is ${session.received}.`,
-              ),
-              ids,
-              context.now(),
-            ),
-            nextExpectedRanges: [String(session.received)],
-          },
-        };
-      }
-      if (body.length !== length) {
-        throw graphErrors.invalidRequest(
-          `The request body has ${body.length} bytes but its Content-Range announces ${length}.`,
-        );
-      }
-      session.chunks.push(body);
-      session.received += body.length;
-      if (session.received < session.size) {
-        return {
-          status: 200,
-          body: {
-            "@odata.context": `${baseUrl()}/v1.0/$metadata#microsoft.graph.uploadSession`,
-            expirationDateTime: new Date(session.expiresMs).toISOString(),
-            nextExpectedRanges: [String(session.received)],
-          },
-        };
-      }
-      sessions.delete(session.id);
-      const draft = drafts.get(session.draftId);
-      if (!draft) throw graphErrors.itemNotFound();
-      const attachment: StoredAttachment = {
-        id: graphItemId(),
-        name: session.name,
-        contentType: session.contentType,
-        isInline: session.isInline,
-        ...(session.contentId ? { contentId: session.contentId } : {}),
-        content: Buffer.concat(session.chunks),
-      };
-      session.chunks.length = 0;
-      draft.attachments.push(attachment);
-      return {
-        status: 201,
-        headers: {
-          Location: `${uploadBaseUrl(baseUrl())}/api/v2.0/Users('${encodeURIComponent(draft.mailbox)}')/Messages('${draft.id}')/Attachments('${attachment.id}')`,
-        },
-      };
+      return await answerAfter(floor, () => uploadChunk(request, session, ids, policy));
     } finally {
       release();
     }
+  }
+
+  async function uploadChunk(
+    request: IncomingMessage,
+    session: UploadSession,
+    ids: RequestIds,
+    policy: TenantPolicy,
+  ): Promise<Reply> {
+    const range = header(request, "content-range")?.match(/^bytes (\d+)-(\d+)\/(\d+)$/);
+    const declared = Number(header(request, "content-length") ?? Number.NaN);
+    if (!range) {
+      throw graphErrors.invalidRequest(
+        "The Content-Range header is missing or malformed; expected 'bytes start-end/total'.",
+      );
+    }
+    const start = Number(range[1]);
+    const end = Number(range[2]);
+    const total = Number(range[3]);
+    const length = end - start + 1;
+    context.stats.maxUploadChunkBytes = Math.max(
+      context.stats.maxUploadChunkBytes,
+      length,
+      Number.isFinite(declared) ? declared : 0,
+    );
+    const maxChunk = policy.limits.graphMaxChunkBytes;
+    const { body, bytes, tooLarge } = await readBody(request, maxChunk);
+    context.stats.maxUploadChunkBytes = Math.max(context.stats.maxUploadChunkBytes, bytes);
+    if (tooLarge || length > maxChunk) {
+      throw new GraphError(
+        413,
+        "RequestEntityTooLarge",
+        `The chunk is larger than the ${maxChunk} bytes an upload session accepts per request.`,
+      );
+    }
+    if (total !== session.size || end < start || end >= total) {
+      throw graphErrors.invalidRequest(
+        `The Content-Range '${range[0]}' does not fit the attachment of ${session.size} bytes.`,
+      );
+    }
+    if (start !== session.received) {
+      return {
+        status: 416,
+        body: {
+          ...graphErrorBody(
+            new GraphError(
+              416,
+              "ErrorInvalidRange",
+              `The uploaded range starts at ${start}; the next expected byte is ${session.received}.`,
+            ),
+            ids,
+            context.now(),
+          ),
+          nextExpectedRanges: [String(session.received)],
+        },
+      };
+    }
+    if (body.length !== length) {
+      throw graphErrors.invalidRequest(
+        `The request body has ${body.length} bytes but its Content-Range announces ${length}.`,
+      );
+    }
+    session.chunks.push(body);
+    session.received += body.length;
+    if (session.received < session.size) {
+      return {
+        status: 200,
+        body: {
+          "@odata.context": `${baseUrl()}/v1.0/$metadata#microsoft.graph.uploadSession`,
+          expirationDateTime: new Date(session.expiresMs).toISOString(),
+          nextExpectedRanges: [String(session.received)],
+        },
+      };
+    }
+    sessions.delete(session.id);
+    const draft = drafts.get(session.draftId);
+    if (!draft) throw graphErrors.itemNotFound();
+    const attachment: StoredAttachment = {
+      id: graphItemId(),
+      name: session.name,
+      contentType: session.contentType,
+      isInline: session.isInline,
+      ...(session.contentId ? { contentId: session.contentId } : {}),
+      content: Buffer.concat(session.chunks),
+    };
+    session.chunks.length = 0;
+    draft.attachments.push(attachment);
+    return {
+      status: 201,
+      headers: {
+        Location: `${uploadBaseUrl(baseUrl())}/api/v2.0/Users('${encodeURIComponent(draft.mailbox)}')/Messages('${draft.id}')/Attachments('${attachment.id}')`,
+      },
+    };
   }
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -626,6 +640,9 @@ export function createGraphHandler(
         ...error.headers,
       });
     let release: (() => void) | undefined;
+    // Injected latency stands for Graph's own service time, counted from the request's
+    // arrival: the emulator's processing happens within it, not on top of it.
+    let floor: Promise<void> = Promise.resolve();
     try {
       const url = new URL(request.url ?? "/", baseUrl());
       const path = url.pathname;
@@ -660,11 +677,10 @@ export function createGraphHandler(
             : { "Retry-After": String(fault.retryAfterSeconds) },
         );
       }
-      const latencyMs = fault?.kind === "latency" ? fault.ms : 0;
+      if (fault?.kind === "latency") floor = delay(fault.ms);
 
       if (method === "PUT" && /\/AttachmentSessions\(/i.test(path)) {
-        if (latencyMs > 0) await delay(latencyMs);
-        reply(await upload(request, url, ids));
+        reply(await upload(request, url, ids, floor));
         return;
       }
       const { user, route } = matchRoute(path, method);
@@ -673,11 +689,12 @@ export function createGraphHandler(
       const mailbox = resolveMailbox(policy, user);
       checkScope(policy, claims.appid, mailbox);
       release = throttle.acquire(claims.appid, mailbox.address, policy.limits);
-      const limit = route.kind === "send" ? SMALL_BODY_BYTES : policy.limits.graphMaxRequestBytes;
-      const { body, tooLarge } = await readBody(request, limit);
-      if (tooLarge) throw graphErrors.requestTooLarge(policy.limits.graphMaxRequestBytes);
-      if (latencyMs > 0) await delay(latencyMs);
-      const result = await dispatch(request, route, body, policy, mailbox, claims.appid);
+      const result = await answerAfter(floor, async () => {
+        const limit = route.kind === "send" ? SMALL_BODY_BYTES : policy.limits.graphMaxRequestBytes;
+        const { body, tooLarge } = await readBody(request, limit);
+        if (tooLarge) throw graphErrors.requestTooLarge(policy.limits.graphMaxRequestBytes);
+        return dispatch(request, route, body, policy, mailbox, claims.appid);
+      });
       // A drop after the body was read: the request took effect but its answer is lost.
       const after = context.faults.take("graph", "after-data", path);
       if (after?.kind === "drop") {
@@ -686,6 +703,7 @@ export function createGraphHandler(
       }
       reply(result);
     } catch (error) {
+      await floor;
       if (response.headersSent || response.destroyed) return;
       if (error instanceof GraphError) {
         fail(error);
@@ -723,6 +741,15 @@ export function uploadBaseUrl(graphBaseUrl: string): string {
   if (url.hostname === "127.0.0.1") url.hostname = "localhost";
   else if (url.hostname === "localhost") url.hostname = "127.0.0.1";
   return url.origin;
+}
+
+/** Runs `work`, then waits for `floor` (the injected latency) whether it succeeded or not. */
+async function answerAfter<T>(floor: Promise<void>, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } finally {
+    await floor;
+  }
 }
 
 function formatMailbox(mailbox: MailboxPolicy): string {
