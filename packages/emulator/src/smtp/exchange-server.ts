@@ -31,6 +31,19 @@ export function dropConnection(connection: SmtpConnection): void {
   (connection._socket as Socket).destroy();
 }
 
+/** smtp-server's protocol-error texts and the words Exchange answers the same mistakes with. */
+const EXCHANGE_TEXTS = new Map([
+  ["500 Error: command not recognized", "5.3.3 Unrecognized command"],
+  ["501 Error: Bad sender address syntax", "5.1.7 Invalid address"],
+  ["501 Error: Bad recipient address syntax", "5.1.3 Invalid address"],
+  ["503 Error: need MAIL command", "5.5.2 Need mail command"],
+  ["503 Error: need RCPT command", "5.5.2 Need rcpt command"],
+  ["503 Error: nested MAIL command", "5.5.2 Sender already specified"],
+  ["503 Error: send HELO/EHLO first", "5.5.2 Send hello first"],
+  ["503 Error: No identity changes permitted", "5.5.2 Already authenticated"],
+  ["503 Error: TLS already active", "5.5.1 Bad sequence of commands"],
+]);
+
 /** smtp-server with Exchange's greeting, capabilities and success texts. */
 export class ExchangeSmtpServer extends SMTPServer {
   readonly #hooks: ExchangeServerHooks;
@@ -129,6 +142,13 @@ export class ExchangeSmtpServer extends SMTPServer {
     if (code === 221) return { code, data: "2.0.0 Service closing transmission channel" };
     if (code === 250 && text === "OK") return { code, data: "2.0.0 OK" };
     if (code === 250 && text === "Flushed") return { code, data: "2.0.0 Resetting" };
-    return { code, data };
+    if (code === 552 && text.startsWith("Error: message exceeds")) {
+      return as(replies.messageTooLarge());
+    }
+    if (code === 504 && text === "Error: Unrecognized authentication type") {
+      return as(replies.unrecognizedAuth(name));
+    }
+    const exchangeText = EXCHANGE_TEXTS.get(`${code} ${text}`);
+    return exchangeText ? { code, data: exchangeText } : { code, data };
   }
 }

@@ -182,6 +182,28 @@ describe("relay endpoint", () => {
     });
   });
 
+  it("drops the connection at connect with a connect-stage drop", async () => {
+    emulator.failNext({ endpoint: "relay", kind: "drop", stage: "connect" });
+    await expect(send({ localAddress: "127.0.0.2" })).rejects.toMatchObject({
+      code: expect.stringMatching(/^E(CONNECTION|SOCKET|PROTOCOL)$/),
+    });
+    await expect(send({ localAddress: "127.0.0.2" })).resolves.toBeDefined();
+  });
+
+  it("answers an injected reply at the DATA command and stores nothing", async () => {
+    emulator.failNext({
+      endpoint: "relay",
+      kind: "reply",
+      stage: "before-data",
+      reply: "451 4.4.4 Temporary routing failure",
+    });
+    await expect(send({ localAddress: "127.0.0.2" })).rejects.toMatchObject({
+      responseCode: 451,
+      response: "451 4.4.4 Temporary routing failure",
+    });
+    expect(emulator.messages()).toHaveLength(0);
+  });
+
   it("stores the message but drops the connection before the reply with an after-data drop", async () => {
     emulator.failNext({ endpoint: "relay", kind: "drop", stage: "after-data" });
     await expect(send({ localAddress: "127.0.0.2" })).rejects.toMatchObject({

@@ -111,6 +111,31 @@ describe("SMTP submission endpoint: the session", () => {
     }
   });
 
+  it("answers out-of-sequence commands with Exchange's words", async () => {
+    const session = await secureSession();
+    try {
+      expect(await session.command("AUTH PLAIN AGFkYQBwYXNz")).toBe(
+        `504 5.7.4 Unrecognized authentication type [${HOST}]`,
+      );
+      expect(await session.login(DEFAULT_SENDER, DEFAULT_PASSWORD)).toBe(
+        "235 2.7.0 Authentication successful",
+      );
+      expect(await session.command("RCPT TO:<ada@contoso.com>")).toBe(
+        "503 5.5.2 Need mail command",
+      );
+      expect(await session.command(`MAIL FROM:<${DEFAULT_SENDER}>`)).toBe("250 2.1.0 Sender OK");
+      expect(await session.command(`MAIL FROM:<${DEFAULT_SENDER}>`)).toBe(
+        "503 5.5.2 Sender already specified",
+      );
+      expect(await session.command("DATA")).toBe("503 5.5.2 Need rcpt command");
+      expect(await session.command("RCPT TO:<ada@contoso.com>")).toBe("250 2.1.5 Recipient OK");
+      expect(await session.command("FROB")).toBe("500 5.3.3 Unrecognized command");
+      expect(await session.command("QUIT")).toBe("221 2.0.0 Service closing transmission channel");
+    } finally {
+      session.close();
+    }
+  });
+
   it("refuses a client that only speaks TLS 1.1 at the handshake", async () => {
     // Node's OpenSSL only offers TLS 1.1 at security level 0; the server's floor is TLS 1.2,
     // so the handshake ends with a protocol_version alert before any SMTP is spoken.
@@ -451,6 +476,16 @@ describe("SMTP submission endpoint: faults", () => {
       responseCode: 554,
       response: "554 5.6.0 Message rejected",
     });
+  });
+
+  it("answers 454 4.7.0 by default to a reply fault at AUTH", async () => {
+    emulator.failNext({ endpoint: "smtp", kind: "reply", stage: "auth" });
+    await expect(send()).rejects.toMatchObject({
+      code: "EAUTH",
+      responseCode: 454,
+      response: "454 4.7.0 Temporary authentication failure",
+    });
+    await expect(send()).resolves.toBeDefined();
   });
 
   it("refuses the session at connect with an injected 421", async () => {
