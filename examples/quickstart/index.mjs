@@ -18,14 +18,20 @@ async function sendHello(mailer, to) {
 }
 
 function printReceipt(result) {
-  console.log(`  sent by ${result.transport} in ${result.durationMs} ms, attempt ${result.attempts}`);
+  console.log(
+    `  sent by ${result.transport} in ${result.durationMs} ms, attempt ${result.attempts}`,
+  );
   console.log(`  message id: ${result.messageId}`);
-  console.log(`  accepted: ${result.accepted.join(", ")}${result.response ? `  (${result.response})` : ""}`);
+  console.log(
+    `  accepted: ${result.accepted.join(", ")}${result.response ? `  (${result.response})` : ""}`,
+  );
 }
 
 async function withRealTenant() {
   const to = process.env.QUICKSTART_TO ?? process.env.MAILPATH_FROM;
-  console.log(`Sending through your tenant (MAILPATH_TRANSPORT=${process.env.MAILPATH_TRANSPORT}) to ${to}`);
+  console.log(
+    `Sending through your tenant (MAILPATH_TRANSPORT=${process.env.MAILPATH_TRANSPORT}) to ${to}`,
+  );
   const mailer = await createMailerFromEnv();
   try {
     printReceipt(await sendHello(mailer, to));
