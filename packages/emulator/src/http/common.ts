@@ -61,6 +61,20 @@ export function dropConnection(request: IncomingMessage, response: ServerRespons
   request.socket.destroy();
 }
 
+/** Path segments, percent-decoded where valid (a malformed escape stays as sent). */
+export function pathSegments(path: string): string[] {
+  return path
+    .split("/")
+    .filter(Boolean)
+    .map((segment) => {
+      try {
+        return decodeURIComponent(segment);
+      } catch {
+        return segment;
+      }
+    });
+}
+
 /** Waits `ms` milliseconds (fault latency). */
 export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

@@ -8,7 +8,7 @@ import type { EmulatorContext } from "../context.js";
 import type { AppPermission, AppRegistration, TenantPolicy } from "../tenant.js";
 import type { TokenAuthority } from "../tokens.js";
 import { DEFAULT_TOKEN_LIFETIME_SECONDS } from "../tokens.js";
-import { delay, dropConnection, header, readBody, sendJson } from "./common.js";
+import { delay, dropConnection, header, pathSegments, readBody, sendJson } from "./common.js";
 
 /** Resources the emulator issues tokens for, and the permissions each token can carry. */
 export const RESOURCES: Readonly<Record<string, readonly AppPermission[]>> = {
@@ -401,7 +401,7 @@ export function createEntraHandler(
         return;
       }
 
-      const segments = path.split("/").filter(Boolean).map(decodeURIComponent);
+      const segments = pathSegments(path);
       const [tenant, ...rest] = segments;
       const route = rest.join("/").toLowerCase();
       if (

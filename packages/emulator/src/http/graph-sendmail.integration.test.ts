@@ -467,4 +467,20 @@ describe("Graph sendMail policy errors", () => {
     expect(reply.status).toBe(400);
     expect(reply.error?.code).toBe("UnableToDeserializePostBody");
   });
+
+  it("answers 400 BadRequest for a segment Graph does not have, even a malformed one", async () => {
+    const unknown = await graph("POST", `/v1.0/users/${DEFAULT_SENDER}/sendMails`, {
+      json: simple(),
+    });
+    expect(unknown.status).toBe(400);
+    expect(unknown.error).toMatchObject({
+      code: "BadRequest",
+      message: "Resource not found for the segment 'sendMails'.",
+    });
+    const malformed = await graph("POST", `/v1.0/users/${DEFAULT_SENDER}/%E0%A4%A`, {
+      json: simple(),
+    });
+    expect(malformed.status).toBe(400);
+    expect(malformed.error?.code).toBe("BadRequest");
+  });
 });

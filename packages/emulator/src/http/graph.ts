@@ -6,7 +6,15 @@ import { errors as joseErrors } from "jose";
 import type { AccessTokenClaims, EmulatorContext } from "../context.js";
 import type { AppPermission, MailboxPolicy, TenantPolicy } from "../tenant.js";
 import { guidFrom, type TokenAuthority } from "../tokens.js";
-import { delay, dropConnection, header, readBody, sendEmpty, sendJson } from "./common.js";
+import {
+  delay,
+  dropConnection,
+  header,
+  pathSegments,
+  readBody,
+  sendEmpty,
+  sendJson,
+} from "./common.js";
 import {
   defaultErrorFor,
   GraphError,
@@ -104,7 +112,7 @@ export function createGraphHandler(
   const sessions = new Map<string, UploadSession>();
 
   function matchRoute(path: string, method: string): { user: string; route: Route } {
-    const segments = path.split("/").filter(Boolean).map(decodeURIComponent);
+    const segments = pathSegments(path);
     const [version, collection, user, ...rest] = segments;
     if (version !== "v1.0") throw graphErrors.segmentNotFound(version ?? "");
     if (collection?.toLowerCase() !== "users" || !user)
