@@ -376,6 +376,27 @@ describe("createMailer events", () => {
   });
 });
 
+describe("createMailer sleep injection", () => {
+  it("waits through the injected sleep with the computed delay", async () => {
+    vi.useRealTimers();
+    const memory = createMemoryTransport().failNext({
+      code: "THROTTLED",
+      retryable: true,
+      retryAfterMs: 30_000,
+    });
+    const waits: number[] = [];
+    const mailer = createMailer({
+      transport: memory,
+      retry: { random: () => 0 },
+      sleep: async (ms) => {
+        waits.push(ms);
+      },
+    });
+    await expect(mailer.send(message)).resolves.toMatchObject({ attempts: 2 });
+    expect(waits).toEqual([30_000]);
+  });
+});
+
 describe("createMailer with a transport that breaks the contract", () => {
   it("wraps a non-MailError into UNKNOWN", async () => {
     const transport: Transport = {

@@ -30,6 +30,12 @@ export interface MailerOptions {
   readonly timeoutMs?: number;
   /** Clock, injectable for tests. @default Date.now */
   readonly now?: () => number;
+  /**
+   * Waits between attempts; injectable so tests over real sockets can check the requested delay
+   * without waiting it. Must reject with `signal.reason` when the signal aborts.
+   * @default a timer
+   */
+  readonly sleep?: (ms: number, signal: AbortSignal | undefined) => Promise<void>;
 }
 
 /** What `send()` resolves with. */
@@ -190,6 +196,7 @@ export function createMailer(options: MailerOptions): Mailer {
     });
   }
   const now = options.now ?? Date.now;
+  const wait = options.sleep ?? sleep;
   const retry = resolveRetryOptions(options.retry);
   const limits = resolveRateLimit(options.rateLimit, transport.limits);
   const limiter = limits ? new KeyedRateLimiter(limits) : undefined;
@@ -343,7 +350,7 @@ export function createMailer(options: MailerOptions): Mailer {
         }
         events.emit("retry", { ...payload, error });
         try {
-          await sleep(decision.delayMs, signal);
+          await wait(decision.delayMs, signal);
         } catch (reason) {
           const final = aborted(reason, transport.name, message.messageId).with({
             attempts: attempt,
