@@ -5,6 +5,7 @@
 import { randomBytes } from "node:crypto";
 import addressparser from "nodemailer/lib/addressparser";
 import MailComposer from "nodemailer/lib/mail-composer";
+import { detectMimeType } from "nodemailer/lib/mime-funcs";
 import { GraphError, graphErrors } from "./graph-errors.js";
 
 /** `{ emailAddress: { name, address } }` as Graph spells a recipient. */
@@ -103,7 +104,8 @@ export function parseFileAttachment(value: unknown): StoredAttachment {
   return {
     id: graphItemId(),
     name,
-    contentType: text(attachment.contentType) ?? "application/octet-stream",
+    // Without a contentType, Exchange types the attachment by its name, as nodemailer does.
+    contentType: text(attachment.contentType) ?? detectMimeType(name),
     isInline: attachment.isInline === true,
     ...(contentId ? { contentId } : {}),
     content: Buffer.from(contentBytes, "base64"),

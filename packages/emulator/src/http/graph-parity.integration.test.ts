@@ -24,6 +24,7 @@ const png = Buffer.from(
   "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489",
   "hex",
 );
+const csv = Buffer.from("region,total\nnorth,42\n");
 const html = '<p>Grüße, see <img src="cid:logo@contoso"></p>';
 
 /** The fields a user compares between paths, normalized. */
@@ -80,6 +81,7 @@ describe("Graph JSON rendering parity with SMTP", () => {
       attachments: [
         { filename: "report.pdf", content: pdf, contentType: "application/pdf" },
         { filename: "logo.png", content: png, contentType: "image/png", cid: "logo@contoso" },
+        { filename: "notes.csv", content: csv },
       ],
     });
     smtp.close();
@@ -118,6 +120,12 @@ describe("Graph JSON rendering parity with SMTP", () => {
               isInline: true,
               contentId: "logo@contoso",
             },
+            // No contentType: typed by its name on both paths.
+            {
+              "@odata.type": "#microsoft.graph.fileAttachment",
+              name: "notes.csv",
+              contentBytes: csv.toString("base64"),
+            },
           ],
         },
       },
@@ -130,6 +138,11 @@ describe("Graph JSON rendering parity with SMTP", () => {
     const { messageId: smtpId, ...smtpFields } = fields(viaSmtp);
     const { messageId: graphId, ...graphFields } = fields(viaGraph);
     expect(graphFields).toEqual(smtpFields);
+    expect(graphFields.attachments.map((attachment) => attachment.contentType)).toEqual([
+      "image/png",
+      "text/csv",
+      "application/pdf",
+    ]);
     expect([smtpId, graphId]).toEqual(["<parity-smtp@contoso.com>", "<parity-graph@contoso.com>"]);
   });
 });

@@ -3,6 +3,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { errors as joseErrors } from "jose";
+import { detectMimeType } from "nodemailer/lib/mime-funcs";
 import type { AccessTokenClaims, EmulatorContext } from "../context.js";
 import type { AppPermission, MailboxPolicy, TenantPolicy } from "../tenant.js";
 import { guidFrom, type TokenAuthority } from "../tokens.js";
@@ -454,7 +455,7 @@ export function createGraphHandler(
           name,
           size,
           contentType:
-            typeof item.contentType === "string" ? item.contentType : "application/octet-stream",
+            typeof item.contentType === "string" ? item.contentType : detectMimeType(name),
           isInline: item.isInline === true,
           ...(typeof item.contentId === "string" ? { contentId: item.contentId } : {}),
           expiresMs: context.now() + UPLOAD_SESSION_MS,
