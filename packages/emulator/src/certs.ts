@@ -40,6 +40,8 @@ export async function createEmulatorTls(input?: EmulatorTlsInput): Promise<Emula
   if (input) {
     ({ ca, cert, key, caKey } = input);
   } else {
+    // RSA throughout: selfsigned signs with the CA key imported as the leaf's key type, and
+    // client certificates must be RSA (Entra certificate assertions are RS256).
     const authority = await generate([{ name: "commonName", value: "mailpath emulator CA" }], {
       algorithm: "sha256",
       keySize: 2048,
