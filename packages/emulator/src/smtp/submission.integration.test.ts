@@ -265,6 +265,13 @@ describe("SMTP submission endpoint: Basic auth and tenant policy", () => {
     });
   });
 
+  it("accepts unknown internal recipients when rejectUnknownInternalRecipients is off", async () => {
+    emulator.configure({ rejectUnknownInternalRecipients: false });
+    await expect(send({ to: "nobody@contoso.com" })).resolves.toMatchObject({
+      accepted: ["nobody@contoso.com"],
+    });
+  });
+
   it("reports a partial rejection in rejected and delivers to the rest", async () => {
     const info = await send({
       to: ["ada@contoso.com", "nobody@contoso.com", "someone@fabrikam.com"],
