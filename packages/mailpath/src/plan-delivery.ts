@@ -445,6 +445,7 @@ export function formatDeliveryPlan(plan: DeliveryPlan): string {
       lines.push(`  [${finding.level}] ${finding.code}: ${finding.message}`);
     }
   }
+  if (plan.paths.length < 2) return lines.join("\n");
   if (plan.differences.length === 0) lines.push("\nEvery path delivers the same message.");
   else {
     lines.push("\nDifferences:");
