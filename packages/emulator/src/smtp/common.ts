@@ -76,7 +76,7 @@ export function findMailbox(tenant: TenantPolicy, address: string): MailboxPolic
 
 /** Splits raw MIME at the end of its header block. */
 function headerBlock(raw: Buffer): string {
-  const text = raw.toString("latin1");
+  const text = raw.toString("utf8");
   const end = text.search(/\r?\n\r?\n/);
   return end === -1 ? text : text.slice(0, end);
 }

@@ -245,6 +245,14 @@ describe("SMTP submission endpoint: Basic auth and tenant policy", () => {
     expect(emulator.messages()).toHaveLength(0);
   });
 
+  it("checks Send As on the address, not the display name, of a non-ASCII From", async () => {
+    await send({ from: { name: "Zoë Ærøskøbing — 東京", address: DEFAULT_SENDER } });
+    expect(emulator.messages()[0]?.from).toEqual({
+      address: DEFAULT_SENDER,
+      name: "Zoë Ærøskøbing — 東京",
+    });
+  });
+
   it("accepts another From address the mailbox has Send As on", async () => {
     const mailboxes = defaultTenant().mailboxes.map((mailbox) =>
       mailbox.address === DEFAULT_SENDER
