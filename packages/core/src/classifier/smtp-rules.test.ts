@@ -90,6 +90,11 @@ const EXPECTED: readonly [
   ["550 5.4.300 Message expired", "SERVER_ERROR", false],
   ["452 4.5.3 Too many recipients", "THROTTLED", true, 1_000],
   [
+    "550 5.5.3 RESOLVER.ADR.RecipLimit; too many recipients (the limit is 500 per message)",
+    "INVALID_MESSAGE",
+    false,
+  ],
+  [
     "535 5.7.3 Authentication unsuccessful [SN4PR0601CA0002.namprd06.prod.outlook.com]",
     "AUTH_FAILED",
     false,

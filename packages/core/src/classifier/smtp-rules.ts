@@ -222,6 +222,17 @@ export const SMTP_RULES: readonly SmtpRule[] = [
     example: "452 4.5.3 Too many recipients",
   },
   {
+    id: "smtp-recipient-limit",
+    match: "550 5.5.3 RESOLVER.ADR.RecipLimit (more recipients than the mailbox's RecipientLimits)",
+    enhanced: "5.5.3",
+    text: /RecipLimit/i,
+    code: "INVALID_MESSAGE",
+    retryable: false,
+    hint: "The message has more recipients (to + cc + bcc) than the mailbox allows per message (RecipientLimits, 500 by default): split it over several messages, use a distribution list, or raise the limit with Set-Mailbox -RecipientLimits.",
+    example:
+      "550 5.5.3 RESOLVER.ADR.RecipLimit; too many recipients (the limit is 500 per message)",
+  },
+  {
     id: "smtp-submission-quota-recipients",
     match: "554 5.2.0 …SubmissionQuotaExceededException (10,000 recipients / 24 h)",
     enhanced: "5.2.0",
