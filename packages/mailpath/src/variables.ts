@@ -34,6 +34,7 @@ export const ENV_VARIABLES: readonly VariableSpec[] = [
     paths: ["*"],
     description:
       "The path(s): `smtp`, `relay` or `graph`; a comma list is failover in that order; `path:weight` pairs are a weighted split.",
+    defaultValue: "none: always required",
     example: "graph:10,smtp:90",
   },
   {
@@ -79,6 +80,7 @@ export const ENV_VARIABLES: readonly VariableSpec[] = [
     paths: ["graph", "smtp"],
     description:
       "The client secret's Value. Give this or `MAILPATH_CLIENT_CERTIFICATE_PATH`, not both.",
+    defaultValue: "none: this or a certificate is required for graph and smtp with oauth",
     example: "(from your secret store)",
   },
   {
@@ -88,6 +90,7 @@ export const ENV_VARIABLES: readonly VariableSpec[] = [
     paths: ["graph", "smtp"],
     description:
       "PEM file with the certificate registered on the app; it may also hold the private key (then `MAILPATH_CLIENT_CERTIFICATE_KEY_PATH` is not needed).",
+    defaultValue: "none (use `MAILPATH_CLIENT_SECRET`)",
     example: "/run/secrets/mailpath-app.pem",
   },
   {
@@ -201,6 +204,7 @@ export const ENV_VARIABLES: readonly VariableSpec[] = [
     kind: "secret",
     paths: ["smtp"],
     description: "The mailbox's password, for `MAILPATH_SMTP_AUTH=password`. Ignored with `oauth`.",
+    defaultValue: "none: required for smtp with password auth",
     example: "(from your secret store)",
   },
   {
@@ -209,6 +213,7 @@ export const ENV_VARIABLES: readonly VariableSpec[] = [
     kind: "string",
     paths: ["relay"],
     description: "Relay endpoint to connect to. Give this or `MAILPATH_RELAY_DOMAIN`.",
+    defaultValue: "none: this or `MAILPATH_RELAY_DOMAIN` is required for relay",
     example: "contoso-com.mail.protection.outlook.com",
   },
   {
@@ -218,6 +223,7 @@ export const ENV_VARIABLES: readonly VariableSpec[] = [
     paths: ["relay"],
     description:
       "An accepted domain; the host is its MX endpoint (`contoso.com` → `contoso-com.mail.protection.outlook.com`, per cloud).",
+    defaultValue: "none: this or `MAILPATH_RELAY_HOST` is required for relay",
     example: "contoso.com",
   },
   {
@@ -245,6 +251,7 @@ export const ENV_VARIABLES: readonly VariableSpec[] = [
     kind: "file",
     paths: ["relay"],
     description: "PEM private key of the relay client certificate.",
+    defaultValue: "none: required with `MAILPATH_RELAY_CLIENT_CERT_PATH`",
     example: "/run/secrets/relay.contoso.com.key",
   },
   {
