@@ -72,9 +72,11 @@ afterAll(async () => {
 
 async function deliverThrough(path: string, message: MailMessage) {
   const subject = `${message.subject} [${path}]`;
-  await mailers[path]!.send({ ...message, subject });
+  const result = await mailers[path]!.send({ ...message, subject });
   const found = emulator.messages({ path, subject });
   expect(found).toHaveLength(1);
+  // Every path carries the Message-ID mailpath set (Graph JSON as internetMessageId).
+  expect(found[0]?.messageId).toBe(result.messageId);
   return { ...found[0]!, subject: message.subject };
 }
 
