@@ -132,7 +132,7 @@ const load = {
   entra: () => import("@mailpath/entra"),
 };
 
-async function buildTransport(path: PathName, config: ResolvedConfig): Promise<Transport> {
+async function buildPath(path: PathName, config: ResolvedConfig): Promise<Transport> {
   const ca = config.ca !== undefined ? { ca: config.ca } : {};
   const { entra } = config;
   const credential = entra.clientCertificate
@@ -207,11 +207,23 @@ async function buildTransport(path: PathName, config: ResolvedConfig): Promise<T
   });
 }
 
-async function build(
+/**
+ * A transport built from configuration: the routed paths as one `Transport`, to compose with
+ * transports of your own (`failover([configured, myTransport])`) or to hand to `createMailer`.
+ * @since 0.1.0
+ */
+export interface ConfiguredTransport extends Transport {
+  /** The routing in `MAILPATH_TRANSPORT` syntax. */
+  readonly routing: string;
+  /** The paths in use, in order. */
+  readonly paths: readonly PathName[];
+}
+
+async function buildTransport(
   config: ResolvedConfig,
   source: ConfigSource,
   options: CreateMailerOptions,
-): Promise<ConfiguredMailer> {
+): Promise<ConfiguredTransport> {
   const label = (key: string) =>
     source.kind === "env" && !source.overridden?.has(key)
       ? (VARIABLE_BY_KEY.get(key)?.name ?? key)
@@ -225,7 +237,7 @@ async function build(
       continue;
     }
     try {
-      transports.set(path, await buildTransport(path, config));
+      transports.set(path, await buildPath(path, config));
     } catch (error) {
       if (!MailError.isInstance(error) || error.code !== "INVALID_CONFIG") {
         await Promise.allSettled([...transports.values()].map((transport) => transport.close?.()));
@@ -263,6 +275,24 @@ async function build(
               ...(options.random && { random: options.random }),
             },
           );
+  // A wrapper, so the routing is described without touching the transport object itself.
+  return {
+    specificationVersion: "v1",
+    name: transport.name,
+    ...(transport.limits && { limits: transport.limits }),
+    send: (message, sendOptions) => transport.send(message, sendOptions),
+    ...(transport.verify && { verify: () => transport.verify!() }),
+    ...(transport.close && { close: () => transport.close!() }),
+    routing: formatRouting(routing),
+    paths: routingPaths(routing),
+  };
+}
+
+function buildMailer(
+  transport: ConfiguredTransport,
+  config: ResolvedConfig,
+  options: CreateMailerOptions,
+): ConfiguredMailer {
   const mailer = createMailer({
     transport,
     ...(config.from !== undefined && { from: config.from }),
@@ -272,10 +302,65 @@ async function build(
     ...(config.timeoutMs !== undefined && { timeoutMs: config.timeoutMs }),
     ...(options.now && { now: options.now }),
   });
-  return Object.assign(mailer, {
-    routing: formatRouting(routing),
-    paths: routingPaths(routing),
+  return Object.assign(mailer, { routing: transport.routing, paths: transport.paths });
+}
+
+async function resolveFromEnv(
+  env: Env,
+  overrides: Partial<MailpathConfig> | undefined,
+  options: CreateMailerOptions,
+): Promise<{ resolved: ResolvedConfig; source: ConfigSource }> {
+  const read = configFromEnv(env);
+  const merged = mergeConfig(read.config, overrides) as MailpathConfig;
+  const source: ConfigSource = { kind: "env", overridden: new Set(leafKeys(overrides ?? {})) };
+  const resolved = await resolveConfig(merged, source, {
+    injected: new Set(Object.keys(options.transports ?? {}) as PathName[]),
+    issues: read.issues,
   });
+  return { resolved, source };
+}
+
+async function resolveFromConfig(
+  config: MailpathConfig,
+  options: CreateMailerOptions,
+): Promise<{ resolved: ResolvedConfig; source: ConfigSource }> {
+  const source: ConfigSource = { kind: "config" };
+  const resolved = await resolveConfig(config, source, {
+    injected: new Set(Object.keys(options.transports ?? {}) as PathName[]),
+  });
+  return { resolved, source };
+}
+
+/**
+ * Builds the routed transport a config describes, without a mailer: to compose it with your
+ * own transports. The mailer settings (`from`, `retry`, `timeoutMs`) are validated but unused.
+ * @throws MailError `INVALID_CONFIG` listing every problem, each named by its key
+ * @example
+ * const configured = await createTransportFromConfig({ transport: "graph", entra });
+ * const mailer = createMailer({ transport: failover([configured, myOnPremTransport]) });
+ * @since 0.1.0
+ */
+export async function createTransportFromConfig(
+  config: MailpathConfig,
+  options: CreateMailerOptions = {},
+): Promise<ConfiguredTransport> {
+  const { resolved, source } = await resolveFromConfig(config, options);
+  return buildTransport(resolved, source, options);
+}
+
+/**
+ * Builds the routed transport the `MAILPATH_*` variables describe, without a mailer.
+ * @param env @default process.env
+ * @throws MailError `INVALID_CONFIG` listing every problem, each named by its variable
+ * @since 0.1.0
+ */
+export async function createTransportFromEnv(
+  env: Env = process.env,
+  overrides?: Partial<MailpathConfig>,
+  options: CreateMailerOptions = {},
+): Promise<ConfiguredTransport> {
+  const { resolved, source } = await resolveFromEnv(env, overrides, options);
+  return buildTransport(resolved, source, options);
 }
 
 /**
@@ -299,11 +384,8 @@ export async function createMailerFromConfig(
   config: MailpathConfig,
   options: CreateMailerOptions = {},
 ): Promise<ConfiguredMailer> {
-  const source: ConfigSource = { kind: "config" };
-  const resolved = await resolveConfig(config, source, {
-    injected: new Set(Object.keys(options.transports ?? {}) as PathName[]),
-  });
-  return build(resolved, source, options);
+  const { resolved, source } = await resolveFromConfig(config, options);
+  return buildMailer(await buildTransport(resolved, source, options), resolved, options);
 }
 
 /**
@@ -325,12 +407,6 @@ export async function createMailerFromEnv(
   overrides?: Partial<MailpathConfig>,
   options: CreateMailerOptions = {},
 ): Promise<ConfiguredMailer> {
-  const read = configFromEnv(env);
-  const merged = mergeConfig(read.config, overrides) as MailpathConfig;
-  const source: ConfigSource = { kind: "env", overridden: new Set(leafKeys(overrides ?? {})) };
-  const resolved = await resolveConfig(merged, source, {
-    injected: new Set(Object.keys(options.transports ?? {}) as PathName[]),
-    issues: read.issues,
-  });
-  return build(resolved, source, options);
+  const { resolved, source } = await resolveFromEnv(env, overrides, options);
+  return buildMailer(await buildTransport(resolved, source, options), resolved, options);
 }

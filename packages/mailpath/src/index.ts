@@ -56,9 +56,12 @@ export type {
 } from "./config.js";
 export {
   type ConfiguredMailer,
+  type ConfiguredTransport,
   type CreateMailerOptions,
   createMailerFromConfig,
   createMailerFromEnv,
+  createTransportFromConfig,
+  createTransportFromEnv,
 } from "./create-mailer.js";
 export { configFromEnv, type Env, type EnvConfig } from "./env.js";
 export {

@@ -1,6 +1,13 @@
 import { createMemoryTransport } from "@mailpath/core/testing";
 import { describe, expect, it } from "vitest";
-import { createMailerFromConfig, createMailerFromEnv, parseTransportSpec } from "./index.js";
+import {
+  createMailer,
+  createMailerFromConfig,
+  createMailerFromEnv,
+  createTransportFromEnv,
+  failover,
+  parseTransportSpec,
+} from "./index.js";
 
 /** A seeded generator, so the split is the same on every run. */
 function seeded(seed: number): () => number {
@@ -99,6 +106,25 @@ describe("weighted routing from configuration", () => {
     );
     await expect(mailer.send(message)).rejects.toMatchObject({ code: "RECIPIENT_REJECTED" });
     expect(smtp.calls).toBe(0);
+    await mailer.close();
+  });
+});
+
+describe("composing configured paths with a transport of your own", () => {
+  it("puts the configured routing and a custom transport behind one failover", async () => {
+    const graph = createMemoryTransport({ name: "graph" }).failNext("CONNECTION_FAILED");
+    const onPrem = createMemoryTransport({ name: "on-prem" });
+    const configured = await createTransportFromEnv({ MAILPATH_TRANSPORT: "graph" }, undefined, {
+      transports: { graph },
+    });
+    expect(configured).toMatchObject({ routing: "graph", paths: ["graph"], name: "graph" });
+    const mailer = createMailer({
+      transport: failover([configured, onPrem]),
+      from: "notifications@contoso.com",
+      retry: false,
+    });
+    await expect(mailer.send(message)).resolves.toMatchObject({ transport: "on-prem" });
+    await expect(mailer.send(message)).resolves.toMatchObject({ transport: "graph" });
     await mailer.close();
   });
 });
