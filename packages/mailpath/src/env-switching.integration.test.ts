@@ -1,3 +1,6 @@
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { type Emulator, startEmulator } from "@mailpath/emulator";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createMailerFromEnv } from "./index.js";
@@ -107,5 +110,59 @@ describe("switching paths by MAILPATH_TRANSPORT alone", () => {
     expect(emulator.messages({ path: "smtp" })).toHaveLength(used.smtp!);
     expect(used.graph).toBeGreaterThan(15);
     expect(used.graph).toBeLessThan(45);
+  });
+});
+
+describe("credentials from files", () => {
+  it("authenticates Graph with MAILPATH_CLIENT_CERTIFICATE_PATH holding certificate and key", async () => {
+    const { cert, key } = await emulator.issueClientCertificate("mailpath-app");
+    const app = emulator.tenant.apps[0]!;
+    emulator.configure({ apps: [{ ...app, secrets: [], certificates: [cert] }] });
+    const directory = await mkdtemp(join(tmpdir(), "mailpath-cert-"));
+    const file = join(directory, "app.pem");
+    await writeFile(file, `${cert}\n${key}`, { mode: 0o600 });
+    const mailer = await mailerFor({
+      MAILPATH_TRANSPORT: "graph",
+      MAILPATH_CLIENT_SECRET: "",
+      MAILPATH_CLIENT_CERTIFICATE_PATH: file,
+    });
+    await mailer.send({ to: "ada@contoso.com", subject: "Certificate", text: "x" });
+    const [delivered] = await emulator.waitForMessages(1);
+    expect(delivered).toMatchObject({ path: "graph", subject: "Certificate" });
+  });
+
+  it("matches a certificate connector with MAILPATH_RELAY_CLIENT_CERT_PATH and _KEY_PATH", async () => {
+    const { cert, key } = await emulator.issueClientCertificate("relay.contoso.com");
+    emulator.configure({
+      connectors: [{ name: "By certificate", tlsCertificateName: "relay.contoso.com" }],
+    });
+    const directory = await mkdtemp(join(tmpdir(), "mailpath-relay-"));
+    await writeFile(join(directory, "relay.pem"), cert);
+    await writeFile(join(directory, "relay.key"), key, { mode: 0o600 });
+    const mailer = await createMailerFromEnv(
+      emulator.env({
+        MAILPATH_TRANSPORT: "relay",
+        MAILPATH_RELAY_CLIENT_CERT_PATH: join(directory, "relay.pem"),
+        MAILPATH_RELAY_CLIENT_KEY_PATH: join(directory, "relay.key"),
+      }),
+    );
+    mailers.push(mailer);
+    // An external recipient: only a matched connector may relay to it.
+    await mailer.send({ to: "partner@fabrikam.com", subject: "Connector", text: "x" });
+    const [delivered] = await emulator.waitForMessages(1);
+    expect(delivered).toMatchObject({ path: "relay", envelope: { to: ["partner@fabrikam.com"] } });
+  });
+
+  it("is refused by the relay for an external recipient without the certificate", async () => {
+    emulator.configure({
+      connectors: [{ name: "By certificate", tlsCertificateName: "relay.contoso.com" }],
+    });
+    const mailer = await mailerFor({
+      MAILPATH_TRANSPORT: "relay",
+      MAILPATH_RELAY_LOCAL_ADDRESS: "",
+    });
+    await expect(
+      mailer.send({ to: "partner@fabrikam.com", subject: "No connector", text: "x" }),
+    ).rejects.toMatchObject({ code: "RELAY_DENIED" });
   });
 });
