@@ -171,6 +171,23 @@ describe("createMailerFromEnv validation", () => {
     expect(error.issues).toEqual([{ path: name, message: expect.stringMatching(message) }]);
   });
 
+  it("checks the values of a path not in use, so switching to it later cannot fail", async () => {
+    const error = await failure(
+      createMailerFromEnv({ MAILPATH_TRANSPORT: "graph", ...ENTRA, MAILPATH_SMTP_PORT: "58 7" }),
+    );
+    expect(paths(error)).toEqual(["MAILPATH_SMTP_PORT"]);
+  });
+
+  it("does not require the settings of a path not in use", async () => {
+    const mailer = await createMailerFromEnv({
+      MAILPATH_TRANSPORT: "graph",
+      ...ENTRA,
+      MAILPATH_RELAY_CLIENT_CERT_PATH: "/nonexistent/relay.pem",
+    });
+    expect(mailer.paths).toEqual(["graph"]);
+    await mailer.close();
+  });
+
   it("names the variable behind an option the transport itself refuses (port 465)", async () => {
     const error = await failure(
       createMailerFromEnv({
