@@ -13,7 +13,6 @@ import {
 } from "@mailpath/core";
 import { z } from "zod";
 import {
-  PATH_NAMES,
   type PathName,
   parseTransportSpec,
   type Routing,
@@ -748,5 +747,3 @@ export async function resolveConfig(
     ...(data.timeoutMs !== undefined && { timeoutMs: data.timeoutMs }),
   };
 }
-
-export { PATH_NAMES };
