@@ -1,4 +1,5 @@
-// smtp-throughput: SMTP AUTH submission into the emulator, over real loopback TLS.
+// smtp-throughput: SMTP AUTH submission into the emulator (in a child process, see
+// emulator-process.mjs), over real loopback TLS.
 // A script that prints figures, not a test. Bounded: fixed message counts and a time cap.
 //
 //   Part 1 — limits lifted: mailpath (createMailer + createSmtpTransport) against plain
@@ -13,14 +14,15 @@
 //   MESSAGES=2000 ROUNDS=2 PACED_MESSAGES=200 RATE=30 WINDOW_MS=2000 node bench/smtp-throughput/index.mjs
 import { setMaxListeners } from "node:events";
 import { createMailer } from "@mailpath/core";
-import { DEFAULT_PASSWORD, DEFAULT_SENDER, startEmulator } from "@mailpath/emulator";
+import { DEFAULT_PASSWORD, DEFAULT_SENDER } from "@mailpath/emulator";
 import { createSmtpTransport } from "@mailpath/transport-smtp";
 import nodemailer from "nodemailer";
+import { forkEmulator } from "./emulator-process.mjs";
 
 const MESSAGES = Number(process.env.MESSAGES ?? 2_000);
 const ROUNDS = Number(process.env.ROUNDS ?? 6);
 /** Untimed messages per client first, so connections are open and the JIT is warm. */
-const WARM_UP = Number(process.env.WARM_UP ?? 500);
+const WARM_UP = Number(process.env.WARM_UP ?? 2_000);
 /** Sends kept outstanding by the caller, the same for both clients. */
 const IN_FLIGHT = Number(process.env.IN_FLIGHT ?? 64);
 const PACED_MESSAGES = Number(process.env.PACED_MESSAGES ?? 200);
@@ -45,6 +47,7 @@ async function drive(count, inFlight, sendOne) {
   let failed = 0;
   const errors = new Map();
   const started = performance.now();
+  const cpu = process.cpuUsage();
   const worker = async () => {
     while (next < count) {
       const index = next++;
@@ -59,9 +62,12 @@ async function drive(count, inFlight, sendOne) {
   };
   await Promise.all(Array.from({ length: Math.min(inFlight, count) }, worker));
   const seconds = (performance.now() - started) / 1_000;
+  const used = process.cpuUsage(cpu);
   return {
     perSecond: (count - failed) / seconds,
     seconds,
+    // This process only: the emulator runs in its own.
+    cpuMsPerMessage: (used.user + used.system) / 1_000 / count,
     failed,
     errors: Object.fromEntries(errors),
   };
@@ -81,7 +87,7 @@ const LIFTED = {
   smtpMessagesPerWindow: 1_000_000_000,
   recipientsPerWindow: 1_000_000_000,
 };
-const emulator = await startEmulator({ tenant: { limits: LIFTED } });
+const emulator = await forkEmulator({ tenant: { limits: LIFTED } });
 
 try {
   // ---- Part 1: limits lifted ------------------------------------------------------------
@@ -124,22 +130,25 @@ try {
   );
   for (const [name, sendOne] of Object.entries(clients)) {
     await drive(WARM_UP, IN_FLIGHT, sendOne);
-    emulator.reset();
+    await emulator.reset();
     console.log(`  warm-up ${name}: done`);
   }
   const rates = { mailpath: [], nodemailer: [] };
+  const cpuCosts = { mailpath: [], nodemailer: [] };
   for (let round = 0; round < ROUNDS; round++) {
     // Alternate who goes first, so both see the same drift of a shared machine.
     const order = Object.entries(clients);
     if (round % 2 === 1) order.reverse();
     for (const [name, sendOne] of order) {
       const result = await drive(MESSAGES, IN_FLIGHT, sendOne);
-      const delivered = emulator.messages().length;
-      emulator.reset();
+      const delivered = await emulator.count();
+      await emulator.reset();
       rates[name].push(result.perSecond);
+      cpuCosts[name].push(result.cpuMsPerMessage);
       console.log(
         `  round ${round + 1} ${name.padEnd(10)} ${fixed(result.perSecond).padStart(7)} msg/s ` +
-          `(${fixed(result.seconds, 2)} s, delivered ${delivered}, failed ${result.failed}` +
+          `(${fixed(result.seconds, 2)} s, client CPU ${fixed(result.cpuMsPerMessage, 3)} ms/msg, ` +
+          `delivered ${delivered}, failed ${result.failed}` +
           `${result.failed ? ` ${JSON.stringify(result.errors)}` : ""})`,
       );
     }
@@ -155,11 +164,15 @@ try {
     `  ratio mailpath/nodemailer per round: ${pairRatios.map((value) => fixed(value, 3)).join(", ")}; ` +
       `median ${fixed(ratio, 3)} (target >= 0.95: ${ratio >= 0.95 ? "met" : "NOT met"})`,
   );
+  console.log(
+    `  client CPU per message (median): mailpath ${fixed(median(cpuCosts.mailpath), 3)} ms, ` +
+      `nodemailer ${fixed(median(cpuCosts.nodemailer), 3)} ms`,
+  );
   await mailer.close();
   plain.close();
 
   // ---- Part 2: the emulator enforces Exchange's limits, scaled to seconds ----------------
-  emulator.configure({
+  await emulator.configure({
     limits: {
       smtpConnectionsPerMailbox: CONNECTIONS,
       smtpMessagesPerWindow: RATE,
@@ -177,7 +190,7 @@ try {
    * then lets a whole window pass before the timed run.
    */
   const pacedRun = async (label, { intervalMs, warm }) => {
-    emulator.reset();
+    await emulator.reset();
     const paced = createMailer({
       transport: createSmtpTransport({
         ...connection,
@@ -198,15 +211,15 @@ try {
       await new Promise((resolve) => setTimeout(resolve, intervalMs + 100));
     }
     const before = {
-      throttled: emulator.stats().throttled.smtp,
-      delivered: emulator.messages().length,
+      throttled: (await emulator.stats()).throttled.smtp,
+      delivered: await emulator.count(),
     };
     const result = await drive(PACED_MESSAGES, IN_FLIGHT, sendOne);
     clearTimeout(cap);
     await paced.close();
-    const after = emulator.stats();
+    const after = await emulator.stats();
     const throttled = after.throttled.smtp - before.throttled;
-    const delivered = emulator.messages().length - before.delivered;
+    const delivered = (await emulator.count()) - before.delivered;
     // The first RATE messages may go at once; each later batch of RATE waits one window.
     const idealSeconds = (Math.ceil(PACED_MESSAGES / RATE) - 1) * (WINDOW_MS / 1_000);
     // msg/s over the allowed rate; above 1 is possible, the first RATE go at once.

@@ -1,4 +1,4 @@
-import { Transform } from "node:stream";
+import type { Readable } from "node:stream";
 import {
   MailError,
   type NormalizedMessage,
@@ -33,9 +33,12 @@ export interface RelayTransport extends Transport {
   close(): Promise<void>;
 }
 
+/**
+ * The message stream of one attempt. Once it has ended the whole message was written, so a
+ * failure without a reply is ambiguous: the server may have accepted the message.
+ */
 interface Progress {
-  bytes: number;
-  ended: boolean;
+  stream?: Readable;
 }
 
 const PROGRESS_KEY = "mailpathProgress";
@@ -74,22 +77,17 @@ export function createRelayTransport(options: RelayTransportOptions): RelayTrans
 
   const transporter = nodemailer.createTransport(toPoolOptions(resolved, secrets));
   transporter.on("error", () => {});
+  // Keeps the message stream of each attempt, to tell whether all of it was written.
   transporter.use("stream", (mail, done) => {
     const progress = (mail.data as Record<string, unknown>)[PROGRESS_KEY] as Progress | undefined;
-    if (progress) {
-      mail.message.transform(
-        () =>
-          new Transform({
-            transform(chunk: Buffer, _encoding, callback) {
-              progress.bytes += chunk.length;
-              callback(null, chunk);
-            },
-            flush(callback) {
-              progress.ended = true;
-              callback();
-            },
-          }),
-      );
+    const source = mail.message as unknown as { createReadStream(...args: unknown[]): Readable };
+    if (progress && typeof source.createReadStream === "function") {
+      const create = source.createReadStream.bind(source);
+      source.createReadStream = (...args: unknown[]) => {
+        const stream = create(...args);
+        progress.stream = stream;
+        return stream;
+      };
     }
     done();
   });
@@ -100,7 +98,7 @@ export function createRelayTransport(options: RelayTransportOptions): RelayTrans
     smtpErrorToMailError(error, {
       transport: name,
       secrets: secrets(),
-      phase: progress?.ended ? "after-data" : "before-data",
+      phase: progress?.stream?.readableEnded ? "after-data" : "before-data",
     });
 
   const abortError = (signal: AbortSignal, progress?: Progress): MailError =>
@@ -109,7 +107,7 @@ export function createRelayTransport(options: RelayTransportOptions): RelayTrans
       message: `${name}: the send was aborted.`,
       transport: name,
       hint: "The AbortSignal passed to send() fired (or the mailer timed out or closed).",
-      ...(progress?.ended && { ambiguous: true }),
+      ...(progress?.stream?.readableEnded && { ambiguous: true }),
       cause: signal.reason,
     });
 
@@ -152,7 +150,7 @@ export function createRelayTransport(options: RelayTransportOptions): RelayTrans
           });
         }
       }
-      const progress: Progress = { bytes: 0, ended: false };
+      const progress: Progress = {};
       const mail = {
         ...toNodemailerMessage(message),
         signal,

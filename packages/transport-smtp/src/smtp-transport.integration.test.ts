@@ -142,6 +142,24 @@ describe("SMTP AUTH submission against the emulator", () => {
     expect(delivered.map((entry) => entry.subject)).toEqual(["After the abort"]);
   });
 
+  it("marks a connection dropped after the whole message was written as ambiguous", async () => {
+    // The emulator stores the message, then drops the connection before the 250.
+    emulator.failNext({ endpoint: "smtp", kind: "drop", stage: "after-data" });
+    const error = await rejection(send(transport(), message({ subject: "Maybe delivered" })));
+    expect(error.code).toBe("CONNECTION_FAILED");
+    expect(error.retryable).toBe(true);
+    expect(error.ambiguous).toBe(true);
+    expect(emulator.messages().map((entry) => entry.subject)).toEqual(["Maybe delivered"]);
+  });
+
+  it("does not mark a connection dropped before DATA as ambiguous", async () => {
+    emulator.failNext({ endpoint: "smtp", kind: "drop", stage: "rcpt" });
+    const error = await rejection(send(transport(), message()));
+    expect(error.code).toBe("CONNECTION_FAILED");
+    expect(error.ambiguous).toBeUndefined();
+    expect(emulator.messages()).toEqual([]);
+  });
+
   it("rejects a send after close() with ABORTED, and close() is idempotent", async () => {
     const smtp = transport();
     await smtp.close();

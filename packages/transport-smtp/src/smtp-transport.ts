@@ -1,4 +1,4 @@
-import { Transform } from "node:stream";
+import type { Readable } from "node:stream";
 import {
   MailError,
   type NormalizedMessage,
@@ -30,10 +30,12 @@ export interface SmtpTransport extends Transport {
   close(): Promise<void>;
 }
 
-/** How far one attempt got writing the message, to tell an ambiguous failure from a clean one. */
+/**
+ * The message stream of one attempt. Once it has ended the whole message was written, so a
+ * failure without a reply is ambiguous: the server may have accepted the message.
+ */
 interface Progress {
-  bytes: number;
-  ended: boolean;
+  stream?: Readable;
 }
 
 const PROGRESS_KEY = "mailpathProgress";
@@ -127,23 +129,17 @@ export function createSmtpTransport(options: SmtpTransportOptions): SmtpTranspor
   // The pool reports failures through each send's callback; an unhandled 'error' event
   // must never crash the process.
   transporter.on("error", () => {});
-  // Records how far the message body got, per attempt (see `Progress`).
+  // Keeps the message stream of each attempt, to tell whether all of it was written.
   transporter.use("stream", (mail, done) => {
     const progress = (mail.data as Record<string, unknown>)[PROGRESS_KEY] as Progress | undefined;
-    if (progress) {
-      mail.message.transform(
-        () =>
-          new Transform({
-            transform(chunk: Buffer, _encoding, callback) {
-              progress.bytes += chunk.length;
-              callback(null, chunk);
-            },
-            flush(callback) {
-              progress.ended = true;
-              callback();
-            },
-          }),
-      );
+    const source = mail.message as unknown as { createReadStream(...args: unknown[]): Readable };
+    if (progress && typeof source.createReadStream === "function") {
+      const create = source.createReadStream.bind(source);
+      source.createReadStream = (...args: unknown[]) => {
+        const stream = create(...args);
+        progress.stream = stream;
+        return stream;
+      };
     }
     done();
   });
@@ -167,7 +163,7 @@ export function createSmtpTransport(options: SmtpTransportOptions): SmtpTranspor
     return smtpErrorToMailError(error, {
       transport: name,
       secrets: secrets(),
-      phase: progress?.ended ? "after-data" : "before-data",
+      phase: progress?.stream?.readableEnded ? "after-data" : "before-data",
     });
   };
 
@@ -177,7 +173,7 @@ export function createSmtpTransport(options: SmtpTransportOptions): SmtpTranspor
       message: `${name}: the send was aborted.`,
       transport: name,
       hint: "The AbortSignal passed to send() fired (or the mailer timed out or closed).",
-      ...(progress?.ended && { ambiguous: true }),
+      ...(progress?.stream?.readableEnded && { ambiguous: true }),
       cause: signal.reason,
     });
 
@@ -211,7 +207,7 @@ export function createSmtpTransport(options: SmtpTransportOptions): SmtpTranspor
       if (signal.aborted) throw abortError(signal);
       let refreshed = false;
       for (;;) {
-        const progress: Progress = { bytes: 0, ended: false };
+        const progress: Progress = {};
         const mail = {
           ...toNodemailerMessage(message),
           signal,
