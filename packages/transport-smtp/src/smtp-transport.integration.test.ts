@@ -259,6 +259,18 @@ describe("XOAUTH2", () => {
     ]);
   });
 
+  it("verify() also refreshes a refused token once", async () => {
+    const stale = await emulator.issueAccessToken({ lifetimeSeconds: -60 });
+    const fresh = await emulator.issueAccessToken();
+    let cached = stale;
+    const { provider, calls } = scriptedProvider(async (options) => {
+      if (options.forceRefresh) cached = fresh;
+      return cached;
+    });
+    await transport({ auth: { user: DEFAULT_SENDER, tokenProvider: provider } }).verify();
+    expect(calls.filter((call) => call.forceRefresh)).toHaveLength(1);
+  });
+
   it("fails with AUTH_FAILED when the refreshed token is refused too, after one refresh", async () => {
     const wrongAudience = await emulator.issueAccessToken({
       audience: "https://graph.microsoft.com",
