@@ -270,6 +270,11 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
         MAILPATH_SMTP_AUTH: "password",
         MAILPATH_RELAY_HOST: relay.host,
         MAILPATH_RELAY_PORT: String(relay.port),
+        // Connect from the IP an IP-matched connector lists (127.0.0.2 by default), so the relay
+        // path relays like a configured connector, not like direct send.
+        MAILPATH_RELAY_LOCAL_ADDRESS: tenant.connectors.find(
+          (connector) => connector.senderIps?.length,
+        )?.senderIps?.[0],
         MAILPATH_TLS_CA_FILE: caFile,
         ...overrides,
       };

@@ -1,5 +1,10 @@
 import type { NormalizedMessage } from "../contract/message.js";
-import type { Transport, TransportReceipt, TransportSendOptions } from "../contract/transport.js";
+import type {
+  Transport,
+  TransportLimits,
+  TransportReceipt,
+  TransportSendOptions,
+} from "../contract/transport.js";
 import { MailError } from "../errors/mail-error.js";
 import {
   type BreakerState,
@@ -83,6 +88,27 @@ export function routedPaths(
   });
 }
 
+/**
+ * The per-message limits a routed message must meet on whichever path it takes: the smallest
+ * of the children's. Pacing limits (concurrency, rate) are left out on purpose: each path is
+ * paced by its own limiter, and the mailer must not pace the whole route by one path's figures.
+ */
+export function routingLimits(transports: readonly Transport[]): TransportLimits | undefined {
+  const smallest = (pick: (limits: TransportLimits) => number | undefined) => {
+    const values = transports
+      .map((transport) => transport.limits && pick(transport.limits))
+      .filter((value): value is number => value !== undefined);
+    return values.length > 0 ? Math.min(...values) : undefined;
+  };
+  const maxRecipientsPerMessage = smallest((limits) => limits.maxRecipientsPerMessage);
+  const maxMessageBytes = smallest((limits) => limits.maxMessageBytes);
+  if (maxRecipientsPerMessage === undefined && maxMessageBytes === undefined) return undefined;
+  return {
+    ...(maxRecipientsPerMessage !== undefined && { maxRecipientsPerMessage }),
+    ...(maxMessageBytes !== undefined && { maxMessageBytes }),
+  };
+}
+
 /** Verifies every child; closes every child. */
 export function lifecycle(paths: readonly RoutedPath[]): Pick<Transport, "verify" | "close"> {
   return {
@@ -115,9 +141,11 @@ export function failover(
   options: RoutingOptions = {},
 ): Transport {
   const paths = routedPaths(transports, options, "failover");
+  const limits = routingLimits(transports);
   return {
     specificationVersion: "v1",
     name: options.name ?? `failover(${transports.map((transport) => transport.name).join(",")})`,
+    ...(limits && { limits }),
     ...lifecycle(paths),
     async send(message, sendOptions) {
       let lastError: unknown;

@@ -82,6 +82,30 @@ describe("failover", () => {
   });
 });
 
+describe("routing limits", () => {
+  it("refuses before sending a message over the smallest per-message recipient limit of its paths", async () => {
+    const graph = createMemoryTransport({
+      name: "graph",
+      limits: { maxRecipientsPerMessage: 500, maxConcurrency: 4 },
+    });
+    const smtp = createMemoryTransport({
+      name: "smtp",
+      limits: { maxRecipientsPerMessage: 2, maxConcurrency: 3 },
+    });
+    const transport = weighted([
+      { transport: graph, weight: 1 },
+      { transport: smtp, weight: 1 },
+    ]);
+    expect(transport.limits).toEqual({ maxRecipientsPerMessage: 2 });
+    expect(failover([graph, smtp]).limits).toEqual({ maxRecipientsPerMessage: 2 });
+    const error = await createMailer({ transport })
+      .send({ ...message, to: ["a@contoso.com", "b@contoso.com", "c@contoso.com"] })
+      .catch((caught: MailError) => caught);
+    expect(error).toMatchObject({ code: "INVALID_MESSAGE" });
+    expect(graph.calls + smtp.calls).toBe(0);
+  });
+});
+
 describe("weighted", () => {
   it("splits traffic by weight", async () => {
     const store = createMemoryStore();

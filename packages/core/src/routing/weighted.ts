@@ -5,6 +5,7 @@ import {
   type RoutedPath,
   type RoutingOptions,
   routedPaths,
+  routingLimits,
   shouldMoveOn,
 } from "./failover.js";
 
@@ -83,8 +84,10 @@ export function weighted(
     if (sticky.size > stickyLimit) sticky.delete(sticky.keys().next().value!);
   };
 
+  const limits = routingLimits(entries.map((entry) => entry.transport));
   return {
     specificationVersion: "v1",
+    ...(limits && { limits }),
     name:
       options.name ??
       `weighted(${entries.map((entry) => `${entry.transport.name}:${entry.weight}`).join(",")})`,
