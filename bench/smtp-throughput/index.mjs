@@ -4,7 +4,8 @@
 //
 //   Part 1 — limits lifted: mailpath (createMailer + createSmtpTransport) against plain
 //   nodemailer (pool: true, the same 3 connections and TLS settings), in one run, alternating
-//   rounds. Target: mailpath / nodemailer >= 0.95.
+//   rounds (plus the transport alone, without the mailer, to tell the two costs apart).
+//   Target: mailpath / nodemailer >= 0.95.
 //
 //   Part 2 — the emulator enforces 3 connections per mailbox and a message rate scaled to
 //   seconds (RATE messages per WINDOW_MS). mailpath paces itself from the transport's limits.
@@ -13,7 +14,7 @@
 //   pnpm --filter @mailpath/bench smtp-throughput          (after `pnpm build`)
 //   MESSAGES=2000 ROUNDS=2 PACED_MESSAGES=200 RATE=30 WINDOW_MS=2000 node bench/smtp-throughput/index.mjs
 import { setMaxListeners } from "node:events";
-import { createMailer } from "@mailpath/core";
+import { createMailer, normalizeMessage } from "@mailpath/core";
 import { DEFAULT_PASSWORD, DEFAULT_SENDER } from "@mailpath/emulator";
 import { createSmtpTransport } from "@mailpath/transport-smtp";
 import nodemailer from "nodemailer";
@@ -119,9 +120,15 @@ try {
     requireTLS: true,
     tls: { ca: emulator.ca, minVersion: "TLSv1.2", rejectUnauthorized: true },
   });
+  // The transport alone (normalizeMessage + transport.send, no mailer), to tell the
+  // transport's cost from the mailer pipeline's (validation, rate limit, retry, breaker).
+  const bare = createSmtpTransport({ ...connection, tls: { ca: emulator.ca } });
+  const bareSignal = new AbortController().signal;
+  setMaxListeners(IN_FLIGHT + 10, bareSignal);
   const clients = {
     mailpath: (index) => mailer.send(message(index)),
     nodemailer: (index) => plain.sendMail(message(index)),
+    transport: (index) => bare.send(normalizeMessage(message(index)), { signal: bareSignal }),
   };
 
   console.log(
@@ -133,8 +140,8 @@ try {
     await emulator.reset();
     console.log(`  warm-up ${name}: done`);
   }
-  const rates = { mailpath: [], nodemailer: [] };
-  const cpuCosts = { mailpath: [], nodemailer: [] };
+  const rates = { mailpath: [], nodemailer: [], transport: [] };
+  const cpuCosts = { mailpath: [], nodemailer: [], transport: [] };
   for (let round = 0; round < ROUNDS; round++) {
     // Alternate who goes first, so both see the same drift of a shared machine.
     const order = Object.entries(clients);
@@ -158,17 +165,23 @@ try {
   const pairRatios = rates.mailpath.map((rate, round) => rate / rates.nodemailer[round]);
   const ratio = median(pairRatios);
   console.log(
-    `  median: mailpath ${fixed(median(rates.mailpath))} msg/s, nodemailer ${fixed(median(rates.nodemailer))} msg/s`,
+    `  median: mailpath ${fixed(median(rates.mailpath))} msg/s, nodemailer ${fixed(median(rates.nodemailer))} msg/s, ` +
+      `transport alone ${fixed(median(rates.transport))} msg/s`,
   );
   console.log(
     `  ratio mailpath/nodemailer per round: ${pairRatios.map((value) => fixed(value, 3)).join(", ")}; ` +
       `median ${fixed(ratio, 3)} (target >= 0.95: ${ratio >= 0.95 ? "met" : "NOT met"})`,
   );
+  const transportRatio = median(
+    rates.transport.map((rate, round) => rate / rates.nodemailer[round]),
+  );
+  console.log(`  ratio transport alone/nodemailer: median ${fixed(transportRatio, 3)}`);
   console.log(
     `  client CPU per message (median): mailpath ${fixed(median(cpuCosts.mailpath), 3)} ms, ` +
-      `nodemailer ${fixed(median(cpuCosts.nodemailer), 3)} ms`,
+      `nodemailer ${fixed(median(cpuCosts.nodemailer), 3)} ms, transport alone ${fixed(median(cpuCosts.transport), 3)} ms`,
   );
   await mailer.close();
+  await bare.close();
   plain.close();
 
   // ---- Part 2: the emulator enforces Exchange's limits, scaled to seconds ----------------
