@@ -260,6 +260,18 @@ describe("createMailer rate limit", () => {
     }
   });
 
+  it("counts a send against the window until one interval after it completes, as Exchange does", async () => {
+    const memory = createMemoryTransport({ latencyMs: 500 });
+    const { transport, attempts } = recording(memory);
+    const mailer = createMailer({ transport, rateLimit: { maxPerInterval: 2, intervalMs: 1_000 } });
+    const startedAt = Date.now();
+    const sends = Array.from({ length: 3 }, () => mailer.send(message));
+    await vi.advanceTimersByTimeAsync(5_000);
+    await Promise.all(sends);
+    // Two start at once and complete at 500 ms; their tokens come back at 1,500 ms.
+    expect(attempts.map((attempt) => attempt.at - startedAt)).toEqual([0, 0, 1_500]);
+  });
+
   it("takes its defaults from transport.limits", async () => {
     const memory = createMemoryTransport({ latencyMs: 100, limits: { maxConcurrency: 1 } });
     const { transport, attempts } = recording(memory);

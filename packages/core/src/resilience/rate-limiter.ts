@@ -9,16 +9,17 @@ import type { TransportLimits } from "../contract/transport.js";
 export interface RateLimitOptions {
   /** Concurrent attempts per sender mailbox. @default `transport.limits.maxConcurrency`, else unlimited */
   readonly concurrency?: number;
-  /** Attempts started per `intervalMs` per sender mailbox. @default `transport.limits.maxMessagesPerInterval` */
+  /** Attempts per `intervalMs` per sender mailbox. @default `transport.limits.maxMessagesPerInterval` */
   readonly maxPerInterval?: number;
   /** @default `transport.limits.intervalMs` */
   readonly intervalMs?: number;
 }
 
-interface ResolvedLimits {
+/** Resolved pacing: `maxPerInterval` 0 means no window. */
+export interface ResolvedLimits {
   readonly concurrency: number;
-  readonly intervalCap: number;
-  readonly interval: number;
+  readonly maxPerInterval: number;
+  readonly intervalMs: number;
 }
 
 /** Resolves rate-limit options over the transport's declared limits; `undefined` = no limiting. */
@@ -34,41 +35,126 @@ export function resolveRateLimit(
   if (!paced && concurrency === Number.POSITIVE_INFINITY) return undefined;
   return {
     concurrency: Math.max(1, concurrency),
-    intervalCap: paced ? Math.max(1, maxPerInterval) : Number.POSITIVE_INFINITY,
-    interval: paced ? intervalMs : 0,
+    maxPerInterval: paced ? Math.max(1, Math.floor(maxPerInterval)) : 0,
+    intervalMs: paced ? intervalMs : 0,
   };
 }
 
-/** One p-queue per key (the sender mailbox); other keys are never slowed by a busy one. */
+/**
+ * `maxPerInterval` tokens; a token taken by an attempt comes back `intervalMs` after that attempt
+ * *finishes*. Exchange counts a message when its submission completes, not when the client starts
+ * it, so counting starts (p-queue's interval) lets a burst of slow sends land inside one window.
+ * Holding each token for a full interval after completion also means no window of `intervalMs`
+ * ever sees more than `maxPerInterval` starts.
+ */
+class CompletionWindow {
+  private available: number;
+  private readonly waiters: (() => void)[] = [];
+
+  constructor(
+    private readonly capacity: number,
+    private readonly intervalMs: number,
+  ) {
+    this.available = capacity;
+  }
+
+  /** Whether every token is back (the window holds no state). */
+  get idle(): boolean {
+    return this.available === this.capacity;
+  }
+
+  acquire(signal: AbortSignal | undefined): Promise<void> {
+    if (this.available > 0) {
+      this.available--;
+      return Promise.resolve();
+    }
+    return new Promise((resolve, reject) => {
+      const grant = () => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve();
+      };
+      const onAbort = () => {
+        const index = this.waiters.indexOf(grant);
+        if (index >= 0) this.waiters.splice(index, 1);
+        reject(signal!.reason);
+      };
+      if (signal?.aborted) return reject(signal.reason);
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.waiters.push(grant);
+    });
+  }
+
+  /** Gives the token back one interval from now. */
+  releaseLater(onIdle: () => void): void {
+    const timer = setTimeout(() => {
+      const next = this.waiters.shift();
+      if (next) next();
+      else {
+        this.available++;
+        if (this.idle) onIdle();
+      }
+    }, this.intervalMs);
+    // A pending token must not keep a process alive that has nothing else to do.
+    timer.unref?.();
+  }
+}
+
+interface KeyState {
+  readonly queue: PQueue;
+  readonly window?: CompletionWindow;
+}
+
+/** One p-queue (concurrency) and one completion window (rate) per key: the sender mailbox. */
 export class KeyedRateLimiter {
-  private readonly queues = new Map<string, PQueue>();
+  private readonly keys = new Map<string, KeyState>();
 
   constructor(private readonly limits: ResolvedLimits) {}
 
   /** Runs `task` when `key` has a free slot. Rejects with `signal.reason` if aborted while waiting. */
   run<T>(key: string, task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-    let queue = this.queues.get(key);
-    if (!queue) {
-      // Sliding window (`strict`): never more than `intervalCap` starts in ANY window of `interval`,
-      // as Exchange counts, instead of bursts at fixed window edges.
-      queue = new PQueue({ ...this.limits, strict: this.limits.interval > 0 });
-      this.queues.set(key, queue);
-      // A queue without an interval holds no state once idle: drop it so many senders do not
-      // accumulate. Paced queues are kept, or a burst could slip past their window.
-      if (this.limits.interval === 0) {
-        const created = queue;
-        created.on("idle", () => {
-          if (created.size === 0 && created.pending === 0) this.queues.delete(key);
-        });
-      }
+    let state = this.keys.get(key);
+    if (!state) {
+      const window =
+        this.limits.maxPerInterval > 0
+          ? new CompletionWindow(this.limits.maxPerInterval, this.limits.intervalMs)
+          : undefined;
+      state = {
+        queue: new PQueue({ concurrency: this.limits.concurrency }),
+        ...(window && { window }),
+      };
+      this.keys.set(key, state);
     }
-    return queue.add(task, signal ? { signal } : {}) as Promise<T>;
+    const { queue, window } = state;
+    const forget = () => {
+      // Drop a key that holds no state, so many senders do not accumulate.
+      if (
+        queue.size === 0 &&
+        queue.pending === 0 &&
+        (!window || window.idle) &&
+        this.keys.get(key) === state
+      ) {
+        this.keys.delete(key);
+      }
+    };
+    const guarded = window
+      ? async () => {
+          await window.acquire(signal);
+          try {
+            return await task();
+          } finally {
+            window.releaseLater(forget);
+          }
+        }
+      : task;
+    const result = queue.add(guarded, signal ? { signal } : {}) as Promise<T>;
+    if (!window) void result.then(forget, forget);
+    return result;
   }
 
   /** Attempts waiting or running, per key. */
   stats(): Record<string, { readonly waiting: number; readonly running: number }> {
     return Object.fromEntries(
-      [...this.queues].map(([key, queue]) => [
+      [...this.keys].map(([key, { queue }]) => [
         key,
         { waiting: queue.size, running: queue.pending },
       ]),
@@ -77,7 +163,7 @@ export class KeyedRateLimiter {
 
   /** Drops every queue (pending tasks are left to their callers). */
   clear(): void {
-    for (const queue of this.queues.values()) queue.clear();
-    this.queues.clear();
+    for (const { queue } of this.keys.values()) queue.clear();
+    this.keys.clear();
   }
 }
