@@ -15,6 +15,10 @@ export function sharedTestConfig(_packageUrl: string): ViteUserConfig {
         { find: /^@mailpath\/core\/testing$/, replacement: src("core/src/testing/index.ts") },
         { find: /^@mailpath\/core$/, replacement: src("core/src/index.ts") },
         { find: /^@mailpath\/entra$/, replacement: src("entra/src/index.ts") },
+        {
+          find: /^@mailpath\/transport-smtp\/engine$/,
+          replacement: src("transport-smtp/src/engine/index.ts"),
+        },
         { find: /^@mailpath\/transport-smtp$/, replacement: src("transport-smtp/src/index.ts") },
         { find: /^@mailpath\/transport-relay$/, replacement: src("transport-relay/src/index.ts") },
         { find: /^@mailpath\/transport-graph$/, replacement: src("transport-graph/src/index.ts") },

@@ -1,5 +1,5 @@
 // Public API of @mailpath/transport-smtp. Explicit named re-exports only.
-export type { SmtpLogger } from "./logger.js";
+export type { SmtpLogger } from "./engine/logger.js";
 export {
   MAX_CONNECTIONS_PER_MAILBOX,
   SMTP_DEFAULT_LIMITS,

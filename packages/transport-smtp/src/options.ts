@@ -1,12 +1,18 @@
 import {
   type Cloud,
   MailError,
-  type MailIssue,
   resolveCloud,
   type TokenProvider,
   type TransportLimits,
 } from "@mailpath/core";
-import type { SmtpLogger } from "./logger.js";
+import type { SmtpLogger } from "./engine/logger.js";
+import {
+  collectOptionIssues,
+  isPort,
+  type OptionProblem,
+  type ResolvedSmtpConnection,
+  resolveSmtpConnection,
+} from "./engine/options.js";
 
 /** Basic authentication: the mailbox's user name and password. */
 export interface SmtpPasswordAuth {
@@ -124,26 +130,12 @@ export type ResolvedSmtpAuth =
     };
 
 /** Options after defaults and validation. */
-export interface ResolvedSmtpOptions {
+export interface ResolvedSmtpOptions extends ResolvedSmtpConnection {
   readonly name: string;
   readonly host: string;
   readonly port: number;
   readonly secure: boolean;
   readonly auth: ResolvedSmtpAuth;
-  readonly tls: {
-    readonly ca?: string | Buffer | (string | Buffer)[];
-    readonly minVersion: "TLSv1.2" | "TLSv1.3";
-    readonly servername?: string;
-  };
-  readonly maxConnections: number;
-  readonly maxMessages: number;
-  readonly limits: TransportLimits;
-  readonly ehloName?: string;
-  readonly connectionTimeoutMs: number;
-  readonly greetingTimeoutMs: number;
-  readonly socketTimeoutMs: number;
-  readonly localAddress?: string;
-  readonly logger?: SmtpLogger;
 }
 
 const MICROSOFT_HOST =
@@ -159,13 +151,6 @@ export function isMicrosoftHost(host: string): boolean {
  * @throws MailError `INVALID_CONFIG` listing every problem with its fix.
  */
 export function resolveSmtpOptions(options: SmtpTransportOptions): ResolvedSmtpOptions {
-  const issues: MailIssue[] = [];
-  const hints: string[] = [];
-  const problem = (path: string, message: string, hint: string) => {
-    issues.push({ path, message });
-    hints.push(hint);
-  };
-
   if (typeof options !== "object" || options === null) {
     throw new MailError({
       code: "INVALID_CONFIG",
@@ -174,6 +159,8 @@ export function resolveSmtpOptions(options: SmtpTransportOptions): ResolvedSmtpO
       issues: [{ path: "options", message: "must be an object" }],
     });
   }
+  const issues = collectOptionIssues();
+  const { problem } = issues;
 
   const name = options.name ?? "smtp";
   const host = options.host ?? resolveCloud(options.cloud).smtpHost;
@@ -187,7 +174,7 @@ export function resolveSmtpOptions(options: SmtpTransportOptions): ResolvedSmtpO
       "Set host to the SMTP endpoint, e.g. smtp.office365.com.",
     );
   }
-  if (!Number.isInteger(port) || port < 1 || port > 65_535) {
+  if (!isPort(port)) {
     problem("port", "must be an integer from 1 to 65535", "Use port 587 (STARTTLS).");
   } else if (port === 465 && typeof host === "string" && isMicrosoftHost(host)) {
     problem(
@@ -215,95 +202,29 @@ export function resolveSmtpOptions(options: SmtpTransportOptions): ResolvedSmtpO
 
   const auth = resolveAuth(options.auth, problem);
 
-  const tls = options.tls ?? {};
-  const minVersion = tls.minVersion ?? "TLSv1.2";
-  if (minVersion !== "TLSv1.2" && minVersion !== "TLSv1.3") {
-    problem(
-      "tls.minVersion",
-      `"${String(minVersion)}" is below TLS 1.2`,
-      "Remove tls.minVersion or set it to TLSv1.2 or TLSv1.3: Exchange Online refuses TLS 1.0 and 1.1 (421 4.7.66).",
-    );
-  }
-  const unsafe = tls as Record<string, unknown>;
-  if (unsafe.rejectUnauthorized === false) {
-    problem(
-      "tls.rejectUnauthorized",
-      "certificate verification cannot be turned off",
-      "Remove tls.rejectUnauthorized and pass the server's CA in tls.ca instead (for the emulator: its ca).",
-    );
-  }
-
-  const maxConnections = options.pool?.maxConnections ?? MAX_CONNECTIONS_PER_MAILBOX;
-  if (
-    !Number.isInteger(maxConnections) ||
-    maxConnections < 1 ||
-    maxConnections > MAX_CONNECTIONS_PER_MAILBOX
-  ) {
-    problem(
-      "pool.maxConnections",
-      `must be an integer from 1 to ${MAX_CONNECTIONS_PER_MAILBOX}`,
-      "Exchange Online allows 3 concurrent SMTP AUTH connections per mailbox (more get 432 4.3.2): use 3 or fewer, and more mailboxes for more throughput.",
-    );
-  }
-  const maxMessages = options.pool?.maxMessages ?? 100;
-  if (!Number.isInteger(maxMessages) || maxMessages < 1) {
-    problem("pool.maxMessages", "must be a positive integer", "Remove pool.maxMessages.");
-  }
-
-  const limits = { ...SMTP_DEFAULT_LIMITS, ...definedOnly(options.limits ?? {}) };
-  for (const [key, value] of Object.entries(limits)) {
-    if (typeof value !== "number" || !(value > 0)) {
-      problem(`limits.${key}`, "must be a positive number", `Remove limits.${key} or make it > 0.`);
-    }
-  }
-
-  const timeouts = {
-    connectionTimeoutMs: options.connectionTimeoutMs ?? 30_000,
-    greetingTimeoutMs: options.greetingTimeoutMs ?? 30_000,
-    socketTimeoutMs: options.socketTimeoutMs ?? 600_000,
-  };
-  for (const [key, value] of Object.entries(timeouts)) {
-    if (typeof value !== "number" || !(value > 0)) {
-      problem(key, "must be a positive number of milliseconds", `Remove ${key} or make it > 0.`);
-    }
-  }
-
-  if (issues.length > 0 || !auth) {
-    throw new MailError({
-      code: "INVALID_CONFIG",
-      transport: name,
-      message: `Invalid SMTP transport options: ${issues.map((issue) => `${issue.path} ${issue.message}`).join("; ")}.`,
-      hint: hints.join(" "),
-      issues,
-    });
-  }
-
-  return {
-    name,
-    host,
-    port,
-    secure,
-    auth,
-    tls: {
-      ...(tls.ca !== undefined && {
-        ca: Array.isArray(tls.ca) ? [...tls.ca] : (tls.ca as string | Buffer),
-      }),
-      minVersion,
-      ...(tls.servername !== undefined && { servername: tls.servername }),
+  const connection = resolveSmtpConnection(options, problem, {
+    defaultLimits: SMTP_DEFAULT_LIMITS,
+    maxConnections: {
+      default: MAX_CONNECTIONS_PER_MAILBOX,
+      max: MAX_CONNECTIONS_PER_MAILBOX,
+      hint: "Exchange Online allows 3 concurrent SMTP AUTH connections per mailbox (more get 432 4.3.2): use 3 or fewer, and more mailboxes for more throughput.",
     },
-    maxConnections,
-    maxMessages,
-    limits,
-    ...(options.ehloName !== undefined && { ehloName: options.ehloName }),
-    ...timeouts,
-    ...(options.localAddress !== undefined && { localAddress: options.localAddress }),
-    ...(options.logger !== undefined && { logger: options.logger }),
-  };
+    tlsHints: {
+      minVersion:
+        "Remove tls.minVersion or set it to TLSv1.2 or TLSv1.3: Exchange Online refuses TLS 1.0 and 1.1 (421 4.7.66).",
+      rejectUnauthorized:
+        "Remove tls.rejectUnauthorized and pass the server's CA in tls.ca instead (for the emulator: its ca).",
+    },
+  });
+
+  if (issues.count > 0 || !auth) throw issues.toError(name, "SMTP transport");
+
+  return { name, host, port, secure, auth, ...connection };
 }
 
 function resolveAuth(
   auth: SmtpAuth | undefined,
-  problem: (path: string, message: string, hint: string) => void,
+  problem: OptionProblem,
 ): ResolvedSmtpAuth | undefined {
   if (typeof auth !== "object" || auth === null) {
     problem(
@@ -375,10 +296,4 @@ function resolveAuth(
   if (hasPass) return { kind: "password", user, pass: fields.pass as string };
   if (hasToken) return { kind: "accessToken", user, accessToken: fields.accessToken as string };
   return { kind: "tokenProvider", user, tokenProvider: fields.tokenProvider as TokenProvider };
-}
-
-function definedOnly<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(
-    Object.entries(value).filter(([, entry]) => entry !== undefined),
-  ) as Partial<T>;
 }

@@ -1,5 +1,5 @@
-// Maps a NormalizedMessage onto nodemailer's message options. Kept small on purpose: the relay
-// transport has its own copy until the mapping moves to core (see the package README).
+// Maps a NormalizedMessage onto nodemailer's message options, for every SMTP-based transport
+// (SMTP AUTH here, the relay through `@mailpath/transport-smtp/engine`).
 import type { Readable } from "node:stream";
 import type { Address, NormalizedAttachment, NormalizedMessage } from "@mailpath/core";
 import type { Attachment as NodemailerAttachment, SendMailOptions } from "nodemailer";
@@ -8,6 +8,7 @@ import type { Attachment as NodemailerAttachment, SendMailOptions } from "nodema
  * The nodemailer message for a normalized message: headers from the message, envelope from
  * its recipients (bcc included), attachments streamed (`{ path }` stays a path, a `Readable`
  * stays a stream), and URL access turned off.
+ * @since 0.1.0
  */
 export function toNodemailerMessage(message: NormalizedMessage): SendMailOptions {
   return {

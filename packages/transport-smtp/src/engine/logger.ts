@@ -28,6 +28,7 @@ const TARGET: Record<Level, keyof SmtpLogger> = {
 /**
  * Adapts a `SmtpLogger` to the bunyan-style logger nodemailer calls, formatting its printf
  * style lines and removing the given secrets (and anything token-shaped) from them.
+ * @since 0.1.0
  */
 export function toNodemailerLogger(
   logger: SmtpLogger,

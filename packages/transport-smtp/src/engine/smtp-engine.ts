@@ -1,0 +1,293 @@
+import type { Readable } from "node:stream";
+import {
+  MailError,
+  type NormalizedMessage,
+  smtpErrorToMailError,
+  type TransportReceipt,
+  type TransportSendOptions,
+} from "@mailpath/core";
+import nodemailer, {
+  type SendMailOptions,
+  type SMTPPoolOptions,
+  type Transporter,
+} from "nodemailer";
+import { toNodemailerLogger } from "./logger.js";
+import { toNodemailerMessage } from "./nodemailer-message.js";
+import type { ResolvedSmtpConnection } from "./options.js";
+
+/**
+ * Where an SMTP-based transport connects and how, after validation.
+ * @since 0.1.0
+ */
+export interface SmtpEndpoint extends ResolvedSmtpConnection {
+  /** Transport name in errors. */
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+  /** Implicit TLS from the first byte (otherwise STARTTLS). */
+  readonly secure: boolean;
+  /** Refuse to go on unless STARTTLS succeeded. */
+  readonly requireTLS: boolean;
+  /** A TLS client certificate (PEM) and its key, for certificate-matched connectors. */
+  readonly clientCertificate?: { readonly cert: string | Buffer; readonly key: string | Buffer };
+  /** nodemailer's `auth`; absent for transports that do not authenticate (the relay). */
+  readonly auth?: SMTPPoolOptions["auth"];
+}
+
+/**
+ * A failure after which the engine may try the same send once more, after `prepare()`:
+ * SMTP AUTH uses it to refresh a token the server refused.
+ * @since 0.1.0
+ */
+export interface SmtpRetryOnce {
+  /** Whether this failure is the one a retry can fix. */
+  matches(error: unknown): boolean;
+  /** Runs before the retry; a failure here is the send's failure. */
+  prepare(): Promise<unknown>;
+}
+
+/**
+ * What an SMTP-based transport adds to the shared engine.
+ * @since 0.1.0
+ */
+export interface SmtpEngineOptions {
+  readonly endpoint: SmtpEndpoint;
+  /** Values removed from every error and log line (passwords, tokens, private keys). */
+  readonly secrets: () => readonly (string | undefined)[];
+  /** Checks a message before anything is sent; throws a `MailError` to refuse it. */
+  readonly precheck?: (message: NormalizedMessage) => void;
+  /** Classifies a failure the transport knows better than core's SMTP classifier. */
+  readonly classifyError?: (error: unknown) => MailError | undefined;
+  readonly retryOnce?: SmtpRetryOnce;
+}
+
+/**
+ * The shared send, verify and close of SMTP-based transports.
+ * @since 0.1.0
+ */
+export interface SmtpEngine {
+  send(message: NormalizedMessage, options: TransportSendOptions): Promise<TransportReceipt>;
+  verify(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * The message stream of one attempt. Once it has ended the whole message was written, so a
+ * failure without a reply is ambiguous: the server may have accepted the message.
+ * @since 0.1.0
+ */
+export interface SmtpSendProgress {
+  stream?: Readable;
+}
+
+const PROGRESS_KEY = "mailpathProgress";
+
+/**
+ * Builds the building blocks of an SMTP-based transport over one nodemailer pool: sending a
+ * `NormalizedMessage` with its `AbortSignal`, receipts, and failures classified by core's
+ * `smtpErrorToMailError` with the phase (before or after the whole message was written), so
+ * an ambiguous failure is marked as such.
+ *
+ * @param options The endpoint and what the transport adds (precheck, retry, classification).
+ * @returns `send`, `verify` and `close` for the transport to expose.
+ * @example
+ * const engine = createSmtpEngine({ endpoint, secrets: () => [] });
+ * const transport = { specificationVersion: "v1", name, limits, ...engine };
+ * @since 0.1.0
+ */
+export function createSmtpEngine(options: SmtpEngineOptions): SmtpEngine {
+  const { endpoint, secrets, precheck, classifyError, retryOnce } = options;
+  const { name } = endpoint;
+  const transporter = nodemailer.createTransport(toSmtpPoolOptions(endpoint, secrets));
+  // The pool reports failures through each send's callback; an unhandled 'error' event
+  // must never crash the process.
+  transporter.on("error", () => {});
+  trackMessageStreams(transporter);
+
+  let closed = false;
+
+  const toMailError = (error: unknown, progress?: SmtpSendProgress): MailError =>
+    classifyError?.(error) ??
+    smtpErrorToMailError(error, {
+      transport: name,
+      secrets: secrets(),
+      phase: progress?.stream?.readableEnded ? "after-data" : "before-data",
+    });
+
+  const abortError = (signal: AbortSignal, progress?: SmtpSendProgress): MailError =>
+    new MailError({
+      code: "ABORTED",
+      message: `${name}: the send was aborted.`,
+      transport: name,
+      hint: "The AbortSignal passed to send() fired (or the mailer timed out or closed).",
+      ...(progress?.stream?.readableEnded && { ambiguous: true }),
+      cause: signal.reason,
+    });
+
+  const closedError = (): MailError =>
+    new MailError({
+      code: "ABORTED",
+      message: `${name}: the transport is closed.`,
+      transport: name,
+      hint: "close() was called on this transport: create a new one to send again.",
+    });
+
+  return {
+    async send(message, sendOptions) {
+      const { signal } = sendOptions;
+      if (closed) throw closedError();
+      if (signal.aborted) throw abortError(signal);
+      precheck?.(message);
+      let retried = false;
+      for (;;) {
+        const progress: SmtpSendProgress = {};
+        const mail = {
+          ...toNodemailerMessage(message),
+          signal,
+          [PROGRESS_KEY]: progress,
+        } as SendMailOptions;
+        try {
+          const info = await transporter.sendMail(mail);
+          return toSmtpReceipt(info, name, secrets());
+        } catch (error) {
+          if (signal.aborted) throw abortError(signal, progress);
+          if (retryOnce && !retried && retryOnce.matches(error)) {
+            retried = true;
+            try {
+              await retryOnce.prepare();
+            } catch (prepareError) {
+              throw toMailError(prepareError);
+            }
+            if (signal.aborted) throw abortError(signal);
+            continue;
+          }
+          throw toMailError(error, progress);
+        }
+      }
+    },
+
+    async verify() {
+      if (closed) throw closedError();
+      try {
+        await transporter.verify();
+      } catch (error) {
+        if (!retryOnce?.matches(error)) throw toMailError(error);
+        try {
+          await retryOnce.prepare();
+          await transporter.verify();
+        } catch (retryError) {
+          throw toMailError(retryError);
+        }
+      }
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      transporter.close();
+    },
+  };
+}
+
+/**
+ * nodemailer pool options for an endpoint: TLS verified with the given floor, URL access off,
+ * and a logger that never writes a secret.
+ * @since 0.1.0
+ */
+export function toSmtpPoolOptions(
+  endpoint: SmtpEndpoint,
+  secrets: () => readonly (string | undefined)[],
+): SMTPPoolOptions & { pool: true } {
+  const { tls, clientCertificate } = endpoint;
+  return {
+    pool: true,
+    host: endpoint.host,
+    port: endpoint.port,
+    secure: endpoint.secure,
+    requireTLS: endpoint.requireTLS,
+    ignoreTLS: false,
+    ...(endpoint.ehloName !== undefined && { name: endpoint.ehloName }),
+    ...(endpoint.localAddress !== undefined && { localAddress: endpoint.localAddress }),
+    connectionTimeout: endpoint.connectionTimeoutMs,
+    greetingTimeout: endpoint.greetingTimeoutMs,
+    socketTimeout: endpoint.socketTimeoutMs,
+    maxConnections: endpoint.maxConnections,
+    maxMessages: endpoint.maxMessages,
+    // A message is put back on the queue only when a reused connection turned out to be
+    // closed before a byte was sent; every other failure goes back to the mailer's retry.
+    maxRequeues: 1,
+    tls: {
+      ...(tls.ca !== undefined && { ca: tls.ca }),
+      ...(clientCertificate !== undefined && {
+        cert: clientCertificate.cert,
+        key: clientCertificate.key,
+      }),
+      minVersion: tls.minVersion,
+      ...(tls.servername !== undefined && { servername: tls.servername }),
+      rejectUnauthorized: true,
+    },
+    ...(endpoint.auth !== undefined && { auth: endpoint.auth }),
+    disableUrlAccess: true,
+    logger: endpoint.logger ? toNodemailerLogger(endpoint.logger, secrets) : false,
+    debug: false,
+  } as SMTPPoolOptions & { pool: true };
+}
+
+/**
+ * Installs a nodemailer plugin that keeps each attempt's message stream in the
+ * `SmtpSendProgress` passed with the message, to tell whether all of it was written.
+ * @since 0.1.0
+ */
+export function trackMessageStreams(transporter: Transporter): void {
+  transporter.use("stream", (mail, done) => {
+    const progress = (mail.data as Record<string, unknown>)[PROGRESS_KEY] as
+      | SmtpSendProgress
+      | undefined;
+    const source = mail.message as unknown as { createReadStream(...args: unknown[]): Readable };
+    if (progress && typeof source.createReadStream === "function") {
+      const create = source.createReadStream.bind(source);
+      source.createReadStream = (...args: unknown[]) => {
+        const stream = create(...args);
+        progress.stream = stream;
+        return stream;
+      };
+    }
+    done();
+  });
+}
+
+/**
+ * The receipt for nodemailer's send result.
+ * @throws MailError when no recipient was accepted (a receipt is never empty).
+ * @since 0.1.0
+ */
+export function toSmtpReceipt(
+  info: { accepted?: unknown[]; rejected?: unknown[]; response?: unknown },
+  name: string,
+  secrets: readonly (string | undefined)[],
+): TransportReceipt {
+  const accepted = (info.accepted ?? []).map(toAddressString);
+  const rejected = (info.rejected ?? []).map(toAddressString);
+  const response = typeof info.response === "string" ? info.response : undefined;
+  if (accepted.length === 0) {
+    // nodemailer raises EENVELOPE for this; kept as a guard so a receipt is never empty.
+    throw smtpErrorToMailError(
+      {
+        code: "EENVELOPE",
+        message: "All recipients were rejected",
+        ...(response !== undefined && { response }),
+        rejected,
+      },
+      { transport: name, secrets },
+    );
+  }
+  return { accepted, rejected, ...(response !== undefined && { response }) };
+}
+
+function toAddressString(value: unknown): string {
+  if (typeof value === "string") return value;
+  if (value && typeof value === "object" && "address" in value) {
+    return String((value as { address: unknown }).address);
+  }
+  return String(value);
+}
