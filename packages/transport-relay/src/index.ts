@@ -1,8 +1,8 @@
 // Public API of @mailpath/transport-relay. Explicit named re-exports only.
-export type { RelayLogger } from "./logger.js";
 export {
   RELAY_DEFAULT_LIMITS,
   type RelayDirectSendOptions,
+  type RelayLogger,
   type RelayPoolOptions,
   type RelayTlsOptions,
   type RelayTransportOptions,

@@ -1,11 +1,17 @@
+import { type Cloud, MailError, mxHostForDomain, type TransportLimits } from "@mailpath/core";
 import {
-  type Cloud,
-  MailError,
-  type MailIssue,
-  mxHostForDomain,
-  type TransportLimits,
-} from "@mailpath/core";
-import type { RelayLogger } from "./logger.js";
+  collectOptionIssues,
+  isPort,
+  type ResolvedSmtpConnection,
+  resolveSmtpConnection,
+  type SmtpLogger,
+} from "@mailpath/transport-smtp/engine";
+
+/**
+ * Where the transport's log lines go. `console` fits; so does a pino or winston logger.
+ * @since 0.1.0
+ */
+export type RelayLogger = SmtpLogger;
 
 /** TLS settings. Certificates are always verified and TLS 1.2 is the floor. */
 export interface RelayTlsOptions {
@@ -92,28 +98,14 @@ export const RELAY_DEFAULT_LIMITS: TransportLimits = {
 };
 
 /** Options after defaults and validation. */
-export interface ResolvedRelayOptions {
+export interface ResolvedRelayOptions extends ResolvedSmtpConnection {
   readonly name: string;
   readonly host: string;
   readonly port: number;
   readonly requireTLS: boolean;
-  readonly tls: {
-    readonly ca?: string | Buffer | (string | Buffer)[];
-    readonly cert?: string | Buffer;
-    readonly key?: string | Buffer;
-    readonly minVersion: "TLSv1.2" | "TLSv1.3";
-    readonly servername?: string;
-  };
+  /** The TLS client certificate, for a certificate-matched connector. */
+  readonly clientCertificate?: { readonly cert: string | Buffer; readonly key: string | Buffer };
   readonly acceptedDomains?: readonly string[];
-  readonly maxConnections: number;
-  readonly maxMessages: number;
-  readonly limits: TransportLimits;
-  readonly ehloName?: string;
-  readonly localAddress?: string;
-  readonly connectionTimeoutMs: number;
-  readonly greetingTimeoutMs: number;
-  readonly socketTimeoutMs: number;
-  readonly logger?: RelayLogger;
 }
 
 const DOMAIN = /^(?:\*\.)?(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
@@ -123,12 +115,8 @@ const DOMAIN = /^(?:\*\.)?(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}
  * @throws MailError `INVALID_CONFIG` listing every problem with its fix.
  */
 export function resolveRelayOptions(options: RelayTransportOptions): ResolvedRelayOptions {
-  const issues: MailIssue[] = [];
-  const hints: string[] = [];
-  const problem = (path: string, message: string, hint: string) => {
-    issues.push({ path, message });
-    hints.push(hint);
-  };
+  const issues = collectOptionIssues();
+  const { problem } = issues;
   const input = (typeof options === "object" && options !== null ? options : {}) as
     | RelayTransportOptions
     | Record<string, never>;
@@ -163,7 +151,7 @@ export function resolveRelayOptions(options: RelayTransportOptions): ResolvedRel
   }
 
   const port = input.port ?? 25;
-  if (!Number.isInteger(port) || port < 1 || port > 65_535) {
+  if (!isPort(port)) {
     problem("port", "must be an integer from 1 to 65535", "Use port 25 (the MX endpoint's port).");
   }
 
@@ -183,21 +171,15 @@ export function resolveRelayOptions(options: RelayTransportOptions): ResolvedRel
       "Remove tls.requireTLS: a certificate-matched connector needs the TLS handshake.",
     );
   }
-  const minVersion = tls.minVersion ?? "TLSv1.2";
-  if (minVersion !== "TLSv1.2" && minVersion !== "TLSv1.3") {
-    problem(
-      "tls.minVersion",
-      `"${String(minVersion)}" is below TLS 1.2`,
-      "Remove tls.minVersion or set it to TLSv1.2 or TLSv1.3.",
-    );
-  }
-  if ((tls as Record<string, unknown>).rejectUnauthorized === false) {
-    problem(
-      "tls.rejectUnauthorized",
-      "certificate verification cannot be turned off",
-      "Remove tls.rejectUnauthorized and pass the server's CA in tls.ca instead.",
-    );
-  }
+  const connection = resolveSmtpConnection(input, problem, {
+    defaultLimits: RELAY_DEFAULT_LIMITS,
+    maxConnections: { default: 3 },
+    tlsHints: {
+      minVersion: "Remove tls.minVersion or set it to TLSv1.2 or TLSv1.3.",
+      rejectUnauthorized:
+        "Remove tls.rejectUnauthorized and pass the server's CA in tls.ca instead.",
+    },
+  });
 
   let acceptedDomains: string[] | undefined;
   if (input.directSend !== undefined) {
@@ -224,70 +206,17 @@ export function resolveRelayOptions(options: RelayTransportOptions): ResolvedRel
     }
   }
 
-  const maxConnections = input.pool?.maxConnections ?? 3;
-  if (!Number.isInteger(maxConnections) || maxConnections < 1) {
-    problem("pool.maxConnections", "must be a positive integer", "Remove pool.maxConnections.");
-  }
-  const maxMessages = input.pool?.maxMessages ?? 100;
-  if (!Number.isInteger(maxMessages) || maxMessages < 1) {
-    problem("pool.maxMessages", "must be a positive integer", "Remove pool.maxMessages.");
-  }
-
-  const limits: TransportLimits = {
-    ...RELAY_DEFAULT_LIMITS,
-    ...Object.fromEntries(
-      Object.entries(input.limits ?? {}).filter(([, value]) => value !== undefined),
-    ),
-  };
-  for (const [key, value] of Object.entries(limits)) {
-    if (typeof value !== "number" || !(value > 0)) {
-      problem(`limits.${key}`, "must be a positive number", `Remove limits.${key} or make it > 0.`);
-    }
-  }
-
-  const timeouts = {
-    connectionTimeoutMs: input.connectionTimeoutMs ?? 30_000,
-    greetingTimeoutMs: input.greetingTimeoutMs ?? 30_000,
-    socketTimeoutMs: input.socketTimeoutMs ?? 600_000,
-  };
-  for (const [key, value] of Object.entries(timeouts)) {
-    if (typeof value !== "number" || !(value > 0)) {
-      problem(key, "must be a positive number of milliseconds", `Remove ${key} or make it > 0.`);
-    }
-  }
-
-  if (issues.length > 0) {
-    throw new MailError({
-      code: "INVALID_CONFIG",
-      transport: name,
-      message: `Invalid relay transport options: ${issues.map((issue) => `${issue.path} ${issue.message}`).join("; ")}.`,
-      hint: hints.join(" "),
-      issues,
-    });
-  }
+  if (issues.count > 0) throw issues.toError(name, "relay transport");
 
   return {
     name,
     host,
     port,
     requireTLS,
-    tls: {
-      ...(tls.ca !== undefined && {
-        ca: Array.isArray(tls.ca) ? [...tls.ca] : (tls.ca as string | Buffer),
-      }),
-      ...(tls.cert !== undefined && { cert: tls.cert }),
-      ...(tls.key !== undefined && { key: tls.key }),
-      minVersion,
-      ...(tls.servername !== undefined && { servername: tls.servername }),
-    },
+    ...connection,
+    ...(tls.cert !== undefined &&
+      tls.key !== undefined && { clientCertificate: { cert: tls.cert, key: tls.key } }),
     ...(acceptedDomains !== undefined && { acceptedDomains }),
-    maxConnections,
-    maxMessages,
-    limits,
-    ...(input.ehloName !== undefined && { ehloName: input.ehloName }),
-    ...(input.localAddress !== undefined && { localAddress: input.localAddress }),
-    ...timeouts,
-    ...(input.logger !== undefined && { logger: input.logger }),
   };
 }
 

@@ -7,7 +7,7 @@ import {
 import { DEFAULT_SENDER, type Emulator, startEmulator } from "@mailpath/emulator";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createRelayTransport, type RelayTransport, type RelayTransportOptions } from "./index.js";
-import type { RelayLogger } from "./logger.js";
+import type { RelayLogger } from "./options.js";
 import { emulatorRelayOptions } from "./test-support/emulator-harness.js";
 
 let emulator: Emulator;
