@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { normalizeMessage } from "@mailpath/core";
 import { DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_SENDER } from "@mailpath/emulator";
 import { createGraphTransport } from "@mailpath/transport-graph";
-import { forkEmulator } from "../graph-throughput/emulator-process.mjs";
+import { forkEmulator } from "../emulator-process.mjs";
 
 const SIZE_MB = Number(process.env.SIZE_MB ?? 100);
 const SIZE = SIZE_MB * 1024 * 1024;

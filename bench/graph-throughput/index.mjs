@@ -10,7 +10,7 @@
 //
 // A script that prints figures, not a test. Bounded: MESSAGES sends per run (B: at most 4
 // requests each, the RetryHandler's default), and a deadline per run.
-// The emulator runs in a child process (see emulator-process.mjs).
+// The emulator runs in a child process (see ../emulator-process.mjs).
 //
 //   cd /work/main && pnpm build && pnpm --filter @mailpath/bench graph-throughput
 //   MESSAGES=1000 LATENCY_MS=50 node bench/graph-throughput/index.mjs
@@ -28,7 +28,7 @@ import {
   TelemetryHandler,
 } from "@microsoft/microsoft-graph-client";
 import { Agent, setGlobalDispatcher } from "undici";
-import { forkEmulator } from "./emulator-process.mjs";
+import { forkEmulator } from "../emulator-process.mjs";
 
 const MESSAGES = Number(process.env.MESSAGES ?? 1_000);
 const LATENCY_MS = Number(process.env.LATENCY_MS ?? 50);

@@ -1,5 +1,5 @@
 // smtp-throughput: SMTP AUTH submission into the emulator (in a child process, see
-// emulator-process.mjs), over real loopback TLS.
+// ../emulator-process.mjs), over real loopback TLS.
 // A script that prints figures, not a test. Bounded: fixed message counts and a time cap.
 //
 //   Part 1 — limits lifted: mailpath (createMailer + createSmtpTransport) against plain
@@ -18,7 +18,7 @@ import { createMailer, normalizeMessage } from "@mailpath/core";
 import { DEFAULT_PASSWORD, DEFAULT_SENDER } from "@mailpath/emulator";
 import { createSmtpTransport } from "@mailpath/transport-smtp";
 import nodemailer from "nodemailer";
-import { forkEmulator } from "./emulator-process.mjs";
+import { forkEmulator } from "../emulator-process.mjs";
 
 const MESSAGES = Number(process.env.MESSAGES ?? 2_000);
 const ROUNDS = Number(process.env.ROUNDS ?? 6);

@@ -1,14 +1,14 @@
-// Runs the emulator in a child process, so that the benchmark's own process measures only the
-// client (its CPU, its memory) and the emulator does not share its event loop.
-// Parent side: `const emulator = await forkEmulator(startOptions)` → an object whose methods
-// (inject, failNext, configure, reset, stats, count, waitForMessages, messages, stop) call the
-// emulator in the child over IPC. Child side: this same file, run with `--child`.
+// Runs the emulator in a child process, so that a benchmark's own process measures only the
+// client (its CPU, its memory) and the emulator's parsing does not share its event loop.
+// Used by every benchmark that needs the emulator (SMTP and Graph alike).
+// Parent side: `const emulator = await forkEmulator(startOptions, extra)` → the endpoints
+// (smtp, baseUrl, authorityHost, tenantId, ca) and methods (inject, failNext, configure, reset,
+// stats, count, waitForMessages, messages, stop) that call the emulator in the child over IPC.
+// Child side: this same file, run with `--child`.
 import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
-const CHILD = process.argv.includes("--child");
-
-if (CHILD) {
+if (process.argv.includes("--child")) {
   const { startEmulator } = await import("@mailpath/emulator");
   let emulator;
   process.on("message", async (request) => {
@@ -24,6 +24,7 @@ if (CHILD) {
             });
           }
           reply({
+            smtp: emulator.smtp,
             baseUrl: emulator.graph.baseUrl,
             authorityHost: emulator.entra.authorityHost,
             tenantId: emulator.entra.tenantId,
@@ -95,7 +96,7 @@ export async function forkEmulator(startOptions = {}, extra = {}) {
     inject: (fault) => call("inject", fault),
     failNext: (fault) => call("failNext", fault),
     configure: (policy) => call("configure", policy),
-    reset: (options) => call("reset", options),
+    reset: (options = {}) => call("reset", options),
     stats: () => call("stats"),
     count: () => call("count"),
     messages: () => call("messages"),
