@@ -10,31 +10,18 @@ import {
   normalizeMessage,
   type TokenProvider,
 } from "@mailpath/core";
-import { DEFAULT_SENDER, type Emulator, startEmulator } from "@mailpath/emulator";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { DEFAULT_SENDER, type Emulator } from "@mailpath/emulator";
+import { describe, expect, it, vi } from "vitest";
 import { createSmtpTransport, type SmtpTransport, type SmtpTransportOptions } from "./index.js";
-import { emulatorSmtpOptions } from "./test-support/emulator-harness.js";
+import { emulatorForFile, emulatorSmtpOptions } from "./test-support/emulator-harness.js";
 
 let emulator: Emulator;
-const transports: SmtpTransport[] = [];
-
-beforeAll(async () => {
-  emulator = await startEmulator();
-});
-afterAll(async () => {
-  await emulator?.stop();
-});
-beforeEach(() => {
-  emulator.reset({ tenant: true });
-});
-afterEach(async () => {
-  await Promise.all(transports.splice(0).map((transport) => transport.close()));
+const track = emulatorForFile((started) => {
+  emulator = started;
 });
 
 function transport(overrides: Partial<SmtpTransportOptions> = {}): SmtpTransport {
-  const created = createSmtpTransport(emulatorSmtpOptions(emulator, overrides));
-  transports.push(created);
-  return created;
+  return track(createSmtpTransport(emulatorSmtpOptions(emulator, overrides)));
 }
 
 function message(overrides: Partial<MailMessage> = {}): NormalizedMessage {

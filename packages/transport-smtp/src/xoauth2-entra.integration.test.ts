@@ -6,27 +6,15 @@ import {
   DEFAULT_CLIENT_SECRET,
   DEFAULT_SENDER,
   type Emulator,
-  startEmulator,
 } from "@mailpath/emulator";
 import { createClientCredentialsProvider } from "@mailpath/entra";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createSmtpTransport, type SmtpTransport } from "./index.js";
-import { emulatorSmtpOptions } from "./test-support/emulator-harness.js";
+import { emulatorForFile, emulatorSmtpOptions } from "./test-support/emulator-harness.js";
 
 let emulator: Emulator;
-const transports: SmtpTransport[] = [];
-
-beforeAll(async () => {
-  emulator = await startEmulator();
-});
-afterAll(async () => {
-  await emulator?.stop();
-});
-beforeEach(() => {
-  emulator.reset({ tenant: true });
-});
-afterEach(async () => {
-  await Promise.all(transports.splice(0).map((transport) => transport.close()));
+const track = emulatorForFile((started) => {
+  emulator = started;
 });
 
 function entraProvider(clientSecret = DEFAULT_CLIENT_SECRET) {
@@ -43,11 +31,11 @@ function entraProvider(clientSecret = DEFAULT_CLIENT_SECRET) {
 function oauthTransport(
   tokenProvider: ReturnType<typeof entraProvider> = entraProvider(),
 ): SmtpTransport {
-  const transport = createSmtpTransport(
-    emulatorSmtpOptions(emulator, { auth: { user: DEFAULT_SENDER, tokenProvider } }),
+  return track(
+    createSmtpTransport(
+      emulatorSmtpOptions(emulator, { auth: { user: DEFAULT_SENDER, tokenProvider } }),
+    ),
   );
-  transports.push(transport);
-  return transport;
 }
 
 function message(subject: string): NormalizedMessage {

@@ -3,7 +3,8 @@
 import { createServer } from "node:net";
 import type { ConformanceHarness } from "@mailpath/conformance";
 import { DEFAULT_PASSWORD, DEFAULT_SENDER, type Emulator, startEmulator } from "@mailpath/emulator";
-import { createSmtpTransport, type SmtpTransportOptions } from "../index.js";
+import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
+import { createSmtpTransport, type SmtpTransport, type SmtpTransportOptions } from "../index.js";
 
 /** A port nothing listens on: bound once, then released. */
 export async function closedPort(): Promise<number> {
@@ -13,6 +14,34 @@ export async function closedPort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   if (typeof address !== "object" || address === null) throw new Error("no port");
   return address.port;
+}
+
+/**
+ * Starts the emulator once for the test file (handing it to `onStart`), resets its tenant
+ * before each test and closes after each test the transports given to the returned `track`.
+ */
+export function emulatorForFile(
+  onStart: (emulator: Emulator) => void,
+): (transport: SmtpTransport) => SmtpTransport {
+  let running: Emulator | undefined;
+  const open: SmtpTransport[] = [];
+  beforeAll(async () => {
+    running = await startEmulator();
+    onStart(running);
+  });
+  afterAll(async () => {
+    await running?.stop();
+  });
+  beforeEach(() => {
+    running?.reset({ tenant: true });
+  });
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((transport) => transport.close()));
+  });
+  return (transport) => {
+    open.push(transport);
+    return transport;
+  };
 }
 
 /** Options for a transport against the emulator's submission endpoint, with the default mailbox. */
