@@ -2,14 +2,16 @@
 // client (its CPU, its memory) and the emulator's parsing does not share its event loop.
 // Used by every benchmark that needs the emulator (SMTP and Graph alike).
 // Parent side: `const emulator = await forkEmulator(startOptions, extra)` → the endpoints
-// (smtp, baseUrl, authorityHost, tenantId, ca) and methods (inject, failNext, configure, reset,
+// (smtp, baseUrl, authorityHost, tenantId, ca, graphApp: createGraphTransport options) and methods (inject, failNext, configure, reset,
 // stats, count, waitForMessages, messages, stop) that call the emulator in the child over IPC.
 // Child side: this same file, run with `--child`.
 import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 if (process.argv.includes("--child")) {
-  const { startEmulator } = await import("@mailpath/emulator");
+  const { DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, startEmulator } = await import(
+    "@mailpath/emulator"
+  );
   let emulator;
   process.on("message", async (request) => {
     const reply = (value, error) => process.send({ id: request.id, value, error });
@@ -29,6 +31,15 @@ if (process.argv.includes("--child")) {
             authorityHost: emulator.entra.authorityHost,
             tenantId: emulator.entra.tenantId,
             ca: emulator.ca,
+            // Options of createGraphTransport for the emulator's default app registration.
+            graphApp: {
+              tenantId: emulator.entra.tenantId,
+              clientId: DEFAULT_CLIENT_ID,
+              clientSecret: DEFAULT_CLIENT_SECRET,
+              authorityHost: emulator.entra.authorityHost,
+              baseUrl: emulator.graph.baseUrl,
+              tls: { ca: emulator.ca },
+            },
           });
           break;
         }

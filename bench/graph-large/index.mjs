@@ -14,7 +14,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { normalizeMessage } from "@mailpath/core";
-import { DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_SENDER } from "@mailpath/emulator";
+import { DEFAULT_SENDER } from "@mailpath/emulator";
 import { createGraphTransport } from "@mailpath/transport-graph";
 import { forkEmulator } from "../emulator-process.mjs";
 
@@ -46,15 +46,7 @@ const emulator = await forkEmulator({}, { maxSendBytes: 150 * MiB });
 try {
   const path = join(dir, "large.bin");
   const sha256 = await writeTempFile(path);
-  const transport = createGraphTransport({
-    tenantId: emulator.tenantId,
-    clientId: DEFAULT_CLIENT_ID,
-    clientSecret: DEFAULT_CLIENT_SECRET,
-    authorityHost: emulator.authorityHost,
-    baseUrl: emulator.baseUrl,
-    tls: { ca: emulator.ca },
-    requestTimeoutMs: 60_000,
-  });
+  const transport = createGraphTransport({ ...emulator.graphApp, requestTimeoutMs: 60_000 });
   await transport.verify(); // the token first: the clock and RSS measure the send alone
   const message = normalizeMessage(
     {

@@ -57,14 +57,7 @@ function withDeadline(promise, label) {
 
 async function runMailpath() {
   await prepare();
-  const transport = createGraphTransport({
-    tenantId: emulator.tenantId,
-    clientId: DEFAULT_CLIENT_ID,
-    clientSecret: DEFAULT_CLIENT_SECRET,
-    authorityHost: emulator.authorityHost,
-    baseUrl: emulator.baseUrl,
-    tls: { ca: emulator.ca },
-  });
+  const transport = createGraphTransport(emulator.graphApp);
   // Measures how long the 4 slots the mailer allows are busy inside transport.send(): the
   // ceiling assumes 50 ms per request, but the emulator also spends time on each one.
   let busyMs = 0;
