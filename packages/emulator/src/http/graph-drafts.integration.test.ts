@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
+import MailComposer from "nodemailer/lib/mail-composer";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type Emulator, startEmulator } from "../emulator.js";
 import { DEFAULT_SENDER } from "../tenant.js";
@@ -260,5 +261,169 @@ describe("Graph drafts, attachments and upload sessions", () => {
     const send = await graph("POST", `${MESSAGES}/${draftId}/send`);
     expect(send.status).toBe(400);
     expect(send.error?.code).toBe("ErrorMessageSizeExceeded");
+  });
+});
+
+describe("Graph drafts created from MIME", () => {
+  async function mime(options: ConstructorParameters<typeof MailComposer>[0]): Promise<Buffer> {
+    const node = new MailComposer(options).compile();
+    node.keepBcc = true;
+    return node.build();
+  }
+
+  const threaded = () =>
+    mime({
+      from: DEFAULT_SENDER,
+      to: "ada@contoso.com",
+      bcc: "alan@contoso.com",
+      subject: "Quarterly report",
+      messageId: "<large-mime@contoso.com>",
+      inReplyTo: "<question@contoso.com>",
+      references: ["<thread@contoso.com>", "<question@contoso.com>"],
+      text: "plain body",
+      html: "<p>html body</p>",
+      headers: { "List-Unsubscribe": "<mailto:unsubscribe@contoso.com>" },
+      attachments: [{ filename: "notes.txt", content: "small one" }],
+    });
+
+  it("creates a draft (201) from a base64 text/plain MIME body, read from its headers", async () => {
+    const reply = await graph("POST", MESSAGES, {
+      body: (await threaded()).toString("base64"),
+      contentType: "text/plain",
+    });
+    expect(reply.status).toBe(201);
+    expect(reply.json).toMatchObject({
+      id: expect.stringMatching(/^AAMkAD/),
+      isDraft: true,
+      subject: "Quarterly report",
+      internetMessageId: "<large-mime@contoso.com>",
+      hasAttachments: true,
+      toRecipients: [{ emailAddress: { address: "ada@contoso.com" } }],
+      bccRecipients: [{ emailAddress: { address: "alan@contoso.com" } }],
+      body: { contentType: "html", content: "<p>html body</p>" },
+    });
+  });
+
+  it("sends a MIME draft with an uploaded 4 MB attachment and keeps every header, both bodies and its parts", async () => {
+    const created = await graph("POST", MESSAGES, {
+      body: (await threaded()).toString("base64"),
+      contentType: "text/plain",
+    });
+    const draftId = (created.json as { id: string }).id;
+    const content = randomBytes(4 * MB + 17);
+    const { uploadUrl } = await createSession(draftId, {
+      name: "report.bin",
+      size: content.length,
+      contentType: "application/octet-stream",
+    });
+    const first = await put(uploadUrl, content.subarray(0, 4 * MB), 0, content.length);
+    expect(first.status).toBe(200);
+    const last = await put(uploadUrl, content.subarray(4 * MB), 4 * MB, content.length);
+    expect(last.status).toBe(201);
+
+    const send = await graph("POST", `${MESSAGES}/${draftId}/send`);
+    expect(send.error).toBeUndefined();
+    expect(send.status).toBe(202);
+    const [message] = await emulator.waitForMessages(1);
+    expect(message).toMatchObject({
+      path: "graph",
+      messageId: "<large-mime@contoso.com>",
+      subject: "Quarterly report",
+      text: "plain body",
+      html: "<p>html body</p>",
+      bcc: [{ address: "alan@contoso.com" }],
+      envelope: { from: DEFAULT_SENDER, to: ["ada@contoso.com", "alan@contoso.com"] },
+      savedToSentItems: true,
+    });
+    expect(message?.headers["list-unsubscribe"]).toBe("<mailto:unsubscribe@contoso.com>");
+    expect(message?.headers["in-reply-to"]).toBe("<question@contoso.com>");
+    expect(message?.headers.references).toBe("<thread@contoso.com> <question@contoso.com>");
+    expect(message?.headers.bcc).toBeUndefined();
+    expect(message?.attachments).toEqual([
+      expect.objectContaining({ filename: "notes.txt", size: 9 }),
+      expect.objectContaining({
+        filename: "report.bin",
+        size: content.length,
+        sha256: sha256(content),
+        inline: false,
+      }),
+    ]);
+    // The draft is gone once sent.
+    expect((await graph("POST", `${MESSAGES}/${draftId}/send`)).status).toBe(404);
+  });
+
+  it("sends a MIME draft without added attachments as it was posted", async () => {
+    const raw = await mime({
+      from: DEFAULT_SENDER,
+      to: "ada@contoso.com",
+      subject: "No Message-ID given",
+      text: "hello",
+    });
+    const withoutId = Buffer.from(
+      raw.toString("latin1").replace(/^Message-ID:.*\r\n/im, ""),
+      "latin1",
+    );
+    const created = await graph("POST", MESSAGES, {
+      body: withoutId.toString("base64"),
+      contentType: "text/plain",
+    });
+    const draft = created.json as { id: string; internetMessageId: string };
+    expect(draft.internetMessageId).toMatch(/^<.+@.+\.prod\.outlook\.com>$/);
+    expect((await graph("POST", `${MESSAGES}/${draft.id}/send`)).status).toBe(202);
+    const [message] = await emulator.waitForMessages(1);
+    expect(message).toMatchObject({
+      messageId: draft.internetMessageId,
+      subject: "No Message-ID given",
+      attachments: [],
+    });
+    expect(message?.text?.trim()).toBe("hello");
+  });
+
+  it("answers 400 ErrorMimeContentInvalidBase64String for a draft body that is not base64", async () => {
+    const reply = await graph("POST", MESSAGES, {
+      body: "From: x@contoso.com\r\n\r\nnot base64!",
+      contentType: "text/plain",
+    });
+    expect(reply.status).toBe(400);
+    expect(reply.error).toMatchObject({
+      code: "ErrorMimeContentInvalidBase64String",
+      message: "Invalid base64 string for MIME content.",
+    });
+  });
+
+  it("answers 413 RequestEntityTooLarge to a MIME draft over the request limit", async () => {
+    emulator.configure({ limits: { graphMaxRequestBytes: 64 * 1024 } });
+    const raw = await mime({
+      from: DEFAULT_SENDER,
+      to: "ada@contoso.com",
+      subject: "Too large",
+      text: "x",
+      attachments: [{ filename: "big.bin", content: randomBytes(64 * 1024) }],
+    });
+    const reply = await graph("POST", MESSAGES, {
+      body: raw.toString("base64"),
+      contentType: "text/plain",
+    });
+    expect(reply.status).toBe(413);
+    expect(reply.error?.code).toBe("RequestEntityTooLarge");
+  });
+
+  it("refuses to send a MIME draft to an unknown internal recipient, as sendMail does", async () => {
+    const raw = await mime({
+      from: DEFAULT_SENDER,
+      to: "nobody@contoso.com",
+      subject: "Unknown",
+      text: "x",
+    });
+    const created = await graph("POST", MESSAGES, {
+      body: raw.toString("base64"),
+      contentType: "text/plain",
+    });
+    expect(created.status).toBe(201);
+    const id = (created.json as { id: string }).id;
+    const send = await graph("POST", `${MESSAGES}/${id}/send`);
+    expect(send.status).toBe(400);
+    expect(send.error?.code).toBe("ErrorInvalidRecipients");
+    expect(emulator.messages()).toHaveLength(0);
   });
 });

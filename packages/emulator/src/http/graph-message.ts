@@ -3,6 +3,7 @@
 // envelope), so it compares field by field with the same message sent by SMTP. A MIME message
 // is delivered as sent, minus its Bcc header.
 import { randomBytes } from "node:crypto";
+import { type AddressObject, type EmailAddress, simpleParser } from "mailparser";
 import addressparser from "nodemailer/lib/addressparser";
 import MailComposer from "nodemailer/lib/mail-composer";
 import { detectMimeType } from "nodemailer/lib/mime-funcs";
@@ -173,6 +174,17 @@ export interface RenderOptions {
   readonly date: Date;
 }
 
+/** A stored attachment as a MailComposer attachment (one MIME part). */
+function composerAttachment(attachment: StoredAttachment) {
+  return {
+    filename: attachment.name,
+    content: attachment.content,
+    contentType: attachment.contentType,
+    contentDisposition: attachment.isInline ? "inline" : "attachment",
+    ...(attachment.isInline && attachment.contentId ? { cid: attachment.contentId } : {}),
+  };
+}
+
 /** Renders a Graph message to MIME and its envelope, as Exchange would submit it. */
 export async function renderGraphMessage(
   message: GraphMessage,
@@ -211,13 +223,7 @@ export async function renderGraphMessage(
     ...(message.body?.contentType === "html"
       ? { html: message.body.content }
       : { text: message.body?.content ?? "" }),
-    attachments: message.attachments.map((attachment) => ({
-      filename: attachment.name,
-      content: attachment.content,
-      contentType: attachment.contentType,
-      contentDisposition: attachment.isInline ? "inline" : "attachment",
-      ...(attachment.isInline && attachment.contentId ? { cid: attachment.contentId } : {}),
-    })),
+    attachments: message.attachments.map(composerAttachment),
     headers,
   });
   const raw = await composer.compile().build();
@@ -232,6 +238,8 @@ export interface MimeSummary {
   readonly from?: string;
   readonly recipients: readonly string[];
   readonly hasMessageId: boolean;
+  /** The Message-ID header's value, when there is one. */
+  readonly messageId?: string;
   readonly hasDate: boolean;
 }
 
@@ -287,10 +295,12 @@ export function summarizeMime(raw: Buffer): MimeSummary {
     .filter((field) => field.name === "to" || field.name === "cc" || field.name === "bcc")
     .flatMap((field) => addresses(field.value));
   const fromAddress = from ? addresses(from.value)[0] : undefined;
+  const messageId = fields.find((field) => field.name === "message-id")?.value;
   return {
     ...(fromAddress ? { from: fromAddress } : {}),
     recipients,
-    hasMessageId: fields.some((field) => field.name === "message-id"),
+    hasMessageId: messageId !== undefined,
+    ...(messageId ? { messageId } : {}),
     hasDate: fields.some((field) => field.name === "date"),
   };
 }
@@ -301,7 +311,13 @@ export function summarizeMime(raw: Buffer): MimeSummary {
  */
 export function prepareMime(
   raw: Buffer,
-  additions: { readonly from?: string; readonly messageId?: string; readonly date?: Date },
+  additions: {
+    readonly from?: string;
+    readonly messageId?: string;
+    readonly date?: Date;
+    /** Keep the Bcc header (a draft keeps it until it is sent). */
+    readonly keepBcc?: boolean;
+  },
 ): Buffer {
   const { head, rest, newline } = splitHeader(raw);
   const kept: string[] = [];
@@ -311,13 +327,63 @@ export function prepareMime(
       if (!skipping) kept.push(line);
       continue;
     }
-    skipping = /^bcc\s*:/i.test(line);
+    skipping = additions.keepBcc !== true && /^bcc\s*:/i.test(line);
     if (!skipping) kept.push(line);
   }
   if (additions.from) kept.unshift(`From: ${additions.from}`);
   if (additions.messageId) kept.unshift(`Message-ID: ${additions.messageId}`);
   if (additions.date) kept.unshift(`Date: ${additions.date.toUTCString().replace("GMT", "+0000")}`);
   return Buffer.concat([Buffer.from(kept.join(newline), "latin1"), rest]);
+}
+
+function graphRecipients(value: AddressObject | AddressObject[] | undefined): GraphRecipient[] {
+  const groups = value === undefined ? [] : Array.isArray(value) ? value : [value];
+  const flat = (entries: readonly EmailAddress[]): EmailAddress[] =>
+    entries.flatMap((entry) => (entry.group ? flat(entry.group) : [entry]));
+  return flat(groups.flatMap((group) => group.value))
+    .filter((entry) => entry.address)
+    .map((entry) => ({
+      emailAddress: entry.name
+        ? { name: entry.name, address: entry.address ?? "" }
+        : { address: entry.address ?? "" },
+    }));
+}
+
+/**
+ * Reads the message resource of a draft created from MIME (subject, addresses, body) and
+ * whether the MIME carries attachments. The MIME itself stays the message that is sent.
+ */
+export async function readMimeDraft(
+  raw: Buffer,
+): Promise<{ message: GraphMessage; hasAttachments: boolean }> {
+  const parsed = await simpleParser(raw, {
+    skipImageLinks: true,
+    skipTextToHtml: true,
+    skipTextLinks: true,
+    keepCidLinks: true,
+  });
+  const from = graphRecipients(parsed.from)[0];
+  const html = typeof parsed.html === "string" ? parsed.html : undefined;
+  return {
+    message: {
+      ...(parsed.subject !== undefined ? { subject: parsed.subject } : {}),
+      body:
+        html !== undefined
+          ? { contentType: "html", content: html }
+          : { contentType: "text", content: parsed.text ?? "" },
+      ...(from ? { from } : {}),
+      toRecipients: graphRecipients(parsed.to),
+      ccRecipients: graphRecipients(parsed.cc),
+      bccRecipients: graphRecipients(parsed.bcc),
+      replyTo: graphRecipients(parsed.replyTo),
+      internetMessageHeaders: [],
+      ...(parsed.messageId ? { internetMessageId: parsed.messageId } : {}),
+      attachments: [],
+    },
+    hasAttachments: parsed.attachments.some(
+      (attachment) => attachment.contentDisposition !== "inline" && attachment.related !== true,
+    ),
+  };
 }
 
 /** Decodes Graph's base64 MIME body strictly (whitespace allowed, nothing else). */
@@ -327,6 +393,51 @@ export function decodeMimeBase64(body: Buffer): Buffer {
     throw graphErrors.invalidBase64();
   }
   return Buffer.from(compact, "base64");
+}
+
+/**
+ * Adds attachments (from upload sessions or attachment POSTs) to a MIME message, as Exchange
+ * does when it sends a draft created from MIME: the message keeps its header block (every
+ * header, Bcc included, for the envelope), its own structure becomes the first part of a
+ * `multipart/mixed`, and each attachment is rendered as `renderGraphMessage` renders one.
+ */
+export async function appendMimeAttachments(
+  raw: Buffer,
+  attachments: readonly StoredAttachment[],
+): Promise<Buffer> {
+  if (attachments.length === 0) return raw;
+  const { head, rest, newline } = splitHeader(raw);
+  const fields = headerFields(head);
+  const sourceOf = (field: { source: string }) => field.source.split("\n").join(newline);
+  const isContentField = (name: string) => name.startsWith("content-");
+  // The original body part: its Content-* fields, then its body as it was.
+  const original = Buffer.concat([
+    Buffer.from(
+      fields
+        .filter((field) => isContentField(field.name))
+        .map(sourceOf)
+        .join(newline),
+      "latin1",
+    ),
+    rest,
+  ]);
+  const wrapper = await new MailComposer({
+    newline: newline === "\n" ? "\n" : "\r\n",
+    attachments: [{ raw: original }, ...attachments.map(composerAttachment)],
+  })
+    .compile()
+    .build();
+  // The wrapper's own header block is replaced by the message's, but for its Content-Type.
+  const built = splitHeader(wrapper);
+  const contentType = headerFields(built.head).filter((field) => field.name === "content-type");
+  const kept = fields.filter((field) => !isContentField(field.name));
+  if (!kept.some((field) => field.name === "mime-version")) {
+    kept.push({ name: "mime-version", value: "1.0", source: "MIME-Version: 1.0" });
+  }
+  return Buffer.concat([
+    Buffer.from([...kept, ...contentType].map(sourceOf).join(newline), "latin1"),
+    built.rest,
+  ]);
 }
 
 export { GraphError };

@@ -24,6 +24,7 @@ import {
   type RequestIds,
 } from "./graph-errors.js";
 import {
+  appendMimeAttachments,
   decodeMimeBase64,
   exchangeMessageId,
   type GraphMessage,
@@ -33,6 +34,7 @@ import {
   parseFileAttachment,
   parseGraphMessage,
   prepareMime,
+  readMimeDraft,
   renderGraphMessage,
   type StoredAttachment,
   summarizeMime,
@@ -59,6 +61,13 @@ interface Draft {
   readonly attachments: StoredAttachment[];
   readonly internetMessageId: string;
   readonly createdMs: number;
+  /**
+   * A draft created from MIME: the message as posted (its Message-ID added when it had none).
+   * `attachments` then holds only the ones added afterwards, appended as parts at send time.
+   */
+  readonly mime?: Buffer;
+  /** Whether the MIME itself carries an attachment that is not inline. */
+  readonly mimeHasAttachments?: boolean;
 }
 
 interface UploadSession {
@@ -266,6 +275,60 @@ export function createGraphHandler(
     });
   }
 
+  /**
+   * Submits a MIME message as Exchange does: as sent (its headers, Message-ID, every part),
+   * the recipients read from To/Cc/Bcc, Bcc removed before delivery. Used by sendMail (MIME)
+   * and by the send of a draft created from MIME.
+   */
+  async function deliverMime(
+    policy: TenantPolicy,
+    mailbox: MailboxPolicy,
+    appId: string,
+    raw: Buffer,
+  ): Promise<void> {
+    const summary = summarizeMime(raw);
+    checkSubmission(policy, mailbox, summary.from ?? mailbox.address, summary.recipients);
+    if (raw.length > (mailbox.maxSendBytes ?? 36_700_160)) throw graphErrors.messageTooLarge();
+    const prepared = prepareMime(raw, {
+      ...(summary.from ? {} : { from: formatMailbox(mailbox) }),
+      ...(summary.hasMessageId ? {} : { messageId: exchangeMessageId() }),
+      ...(summary.hasDate ? {} : { date: new Date(context.now()) }),
+    });
+    await context.store.deliver({
+      path: "graph",
+      envelope: { from: summary.from ?? mailbox.address, to: [...summary.recipients] },
+      raw: prepared,
+      submittedBy: appId,
+      savedToSentItems: true,
+    });
+  }
+
+  /** A draft from a base64 MIME body; its resource fields are read from the MIME. */
+  async function createMimeDraft(
+    body: Buffer,
+    mailbox: MailboxPolicy,
+    appId: string,
+  ): Promise<Draft> {
+    const decoded = decodeMimeBase64(body);
+    const summary = summarizeMime(decoded);
+    const internetMessageId = summary.messageId ?? exchangeMessageId();
+    const raw = summary.hasMessageId
+      ? decoded
+      : prepareMime(decoded, { messageId: internetMessageId, keepBcc: true });
+    const parsed = await readMimeDraft(raw);
+    return {
+      id: graphItemId(),
+      mailbox: mailbox.address.toLowerCase(),
+      appId,
+      message: parsed.message,
+      attachments: [],
+      internetMessageId,
+      createdMs: context.now(),
+      mime: raw,
+      mimeHasAttachments: parsed.hasAttachments,
+    };
+  }
+
   function parseJson(body: Buffer): unknown {
     try {
       return JSON.parse(body.toString("utf8"));
@@ -281,24 +344,8 @@ export function createGraphHandler(
     mailbox: MailboxPolicy,
     appId: string,
   ): Promise<Reply> {
-    if (/^text\/plain/i.test(header(request, "content-type") ?? "")) {
-      // MIME: Exchange submits the message as sent (its headers, Message-ID, every part).
-      const raw = decodeMimeBase64(body);
-      const summary = summarizeMime(raw);
-      checkSubmission(policy, mailbox, summary.from ?? mailbox.address, summary.recipients);
-      if (raw.length > (mailbox.maxSendBytes ?? 36_700_160)) throw graphErrors.messageTooLarge();
-      const prepared = prepareMime(raw, {
-        ...(summary.from ? {} : { from: formatMailbox(mailbox) }),
-        ...(summary.hasMessageId ? {} : { messageId: exchangeMessageId() }),
-        ...(summary.hasDate ? {} : { date: new Date(context.now()) }),
-      });
-      await context.store.deliver({
-        path: "graph",
-        envelope: { from: summary.from ?? mailbox.address, to: [...summary.recipients] },
-        raw: prepared,
-        submittedBy: appId,
-        savedToSentItems: true,
-      });
+    if (isMimeBody(request)) {
+      await deliverMime(policy, mailbox, appId, decodeMimeBase64(body));
       return { status: 202 };
     }
     const json = parseJson(body);
@@ -343,7 +390,9 @@ export function createGraphHandler(
       categories: [],
       receivedDateTime: created,
       sentDateTime: created,
-      hasAttachments: draft.attachments.some((attachment) => !attachment.isInline),
+      hasAttachments:
+        draft.mimeHasAttachments === true ||
+        draft.attachments.some((attachment) => !attachment.isInline),
       internetMessageId: draft.internetMessageId,
       subject: message.subject ?? "",
       bodyPreview: (message.body?.content ?? "").replace(/<[^>]*>/g, "").slice(0, 255),
@@ -396,6 +445,11 @@ export function createGraphHandler(
       case "sendMail":
         return sendMail(request, body, policy, mailbox, appId);
       case "createDraft": {
+        if (isMimeBody(request)) {
+          const draft = await createMimeDraft(body, mailbox, appId);
+          drafts.set(draft.id, draft);
+          return { status: 201, body: messageResource(draft) };
+        }
         const message = parseGraphMessage(parseJson(body));
         checkInlineAttachments(policy, message.attachments);
         const draft: Draft = {
@@ -475,6 +529,13 @@ export function createGraphHandler(
       }
       case "send": {
         const draft = draftFor(mailbox, route.messageId);
+        if (draft.mime) {
+          // Attachments added to a MIME draft become parts of the MIME, which is sent as is.
+          const raw = await appendMimeAttachments(draft.mime, draft.attachments);
+          await deliverMime(policy, mailbox, appId, raw);
+          drafts.delete(draft.id);
+          return { status: 202 };
+        }
         await deliverGraphMessage(
           policy,
           mailbox,
@@ -759,6 +820,11 @@ async function answerAfter<T>(floor: Promise<void>, work: () => Promise<T>): Pro
   } finally {
     await floor;
   }
+}
+
+/** Graph takes a MIME message as base64 with `Content-Type: text/plain`. */
+function isMimeBody(request: IncomingMessage): boolean {
+  return /^text\/plain/i.test(header(request, "content-type") ?? "");
 }
 
 function formatMailbox(mailbox: MailboxPolicy): string {
