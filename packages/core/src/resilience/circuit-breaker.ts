@@ -53,6 +53,10 @@ export class TransportBreaker {
       rollingCountBuckets: 10,
       // Filtered errors are not failures of the path: opossum does not count them.
       errorFilter: (error: unknown) => !isPathFailure(error),
+      // Only counts decide the state; latency percentiles and snapshot events would be computed
+      // on every attempt and read by nobody.
+      rollingPercentilesEnabled: false,
+      enableSnapshots: false,
     });
     this.breaker.on("open", () => {
       this.openedAt = this.now();
