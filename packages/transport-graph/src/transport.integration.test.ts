@@ -221,6 +221,89 @@ describe("large messages", () => {
     await transport.close();
   }, 60_000);
 
+  it("creates the draft from MIME when the message needs it, so a 10 MB attachment message keeps List-Unsubscribe, both bodies and threading", async () => {
+    const ten = pattern(10 * 1024 * 1024, 7);
+    const recorder = recordingFetch();
+    const transport = emulatorTransport(emulator, { fetch: recorder.fetch });
+    const sent = message({
+      subject: "Large MIME",
+      text: "plain body",
+      html: "<p>html body</p>",
+      headers: { "List-Unsubscribe": "<mailto:unsubscribe@contoso.com>" },
+      inReplyTo: "<question@contoso.com>",
+      references: ["<thread@contoso.com>"],
+      attachments: [
+        { filename: "ten.bin", content: ten },
+        { filename: "notes.txt", content: "small one" },
+      ],
+    });
+    expect(transport.modeFor(sent)).toBe("mime");
+    await transport.send(sent, { signal: signal() });
+    const [delivered] = await emulator.waitForMessages(1, { timeoutMs: 30_000 });
+    expect(delivered).toMatchObject({
+      messageId: sent.messageId,
+      subject: "Large MIME",
+      text: "plain body",
+      html: "<p>html body</p>",
+    });
+    expect(delivered?.headers["list-unsubscribe"]).toBe("<mailto:unsubscribe@contoso.com>");
+    expect(delivered?.headers["in-reply-to"]).toBe("<question@contoso.com>");
+    expect(delivered?.headers.references).toBe("<thread@contoso.com>");
+    const byName = Object.fromEntries(delivered!.attachments.map((item) => [item.filename, item]));
+    expect(byName["ten.bin"]).toMatchObject({ size: ten.length, sha256: sha256(ten) });
+    expect(byName["notes.txt"]?.size).toBe(9);
+
+    const puts = recorder.requests.filter((request) => request.method === "PUT");
+    expect(puts.length).toBe(Math.ceil(ten.length / 3_932_160));
+    expect(puts.every((request) => (request.bodyBytes ?? 0) <= 4 * 1024 * 1024)).toBe(true);
+    const posts = recorder.requests.filter((request) => request.method === "POST");
+    // The small attachment rides inside the MIME draft; only the large one is uploaded.
+    expect(
+      posts.map((request) => [
+        new URL(request.url).pathname.replace(/messages\/[^/]+/, "messages/{id}"),
+        request.contentType,
+      ]),
+    ).toEqual([
+      ["/v1.0/users/notifications%40contoso.com/messages", "text/plain"],
+      [
+        "/v1.0/users/notifications%40contoso.com/messages/{id}/attachments/createUploadSession",
+        "application/json",
+      ],
+      ["/v1.0/users/notifications%40contoso.com/messages/{id}/send", "application/json"],
+    ]);
+    await transport.close();
+  }, 60_000);
+
+  it("adds small attachments that do not fit the MIME draft one by one, keeping both bodies", async () => {
+    const parts = [pattern(2 * 1024 * 1024, 9), pattern(2 * 1024 * 1024, 10)];
+    const transport = emulatorTransport(emulator);
+    const sent = message({
+      text: "plain body",
+      html: "<p>html body</p>",
+      attachments: parts.map((content, index) => ({ filename: `part${index}.bin`, content })),
+    });
+    await transport.send(sent, { signal: signal() });
+    const [delivered] = await emulator.waitForMessages(1);
+    expect(delivered).toMatchObject({ text: "plain body", html: "<p>html body</p>" });
+    expect(delivered?.attachments.map((item) => item.sha256)).toEqual(parts.map(sha256));
+    await transport.close();
+  });
+
+  it("creates a JSON draft for a large message that JSON carries whole", async () => {
+    const recorder = recordingFetch();
+    const transport = emulatorTransport(emulator, { fetch: recorder.fetch });
+    const sent = message({
+      attachments: [{ filename: "big.bin", content: pattern(3_200_000, 8) }],
+    });
+    expect(transport.modeFor(sent)).toBe("json");
+    await transport.send(sent, { signal: signal() });
+    const draft = recorder.requests.find((request) => request.url.endsWith("/messages"));
+    expect(draft?.contentType).toBe("application/json");
+    const [delivered] = await emulator.waitForMessages(1);
+    expect(delivered?.messageId).toBe(sent.messageId);
+    await transport.close();
+  });
+
   it("goes through a draft when small attachments together pass 4 MB", async () => {
     const transport = emulatorTransport(emulator);
     const parts = [pattern(2 * 1024 * 1024, 3), pattern(2 * 1024 * 1024, 4)];

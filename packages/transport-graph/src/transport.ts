@@ -253,7 +253,31 @@ export function createGraphTransport(options: GraphTransportOptions): GraphTrans
     }
   }
 
-  /** Draft → attachments (upload sessions for large ones) → send. Needs Mail.ReadWrite. */
+  /**
+   * The base64 MIME a draft is created from, and the attachments left to add to the draft
+   * afterwards. Attachments under 3 MB ride inside the MIME when it still fits one request;
+   * larger ones (and small ones that do not fit) are added after, through upload sessions or
+   * attachment POSTs, and Graph appends them to the MIME it sends.
+   */
+  async function mimeDraft(
+    message: NormalizedMessage,
+    items: readonly ResolvedAttachment[],
+  ): Promise<{ body: string; rest: readonly ResolvedAttachment[] }> {
+    const small = items.filter((item) => item.size < LARGE_ATTACHMENT_BYTES);
+    const large = items.filter((item) => item.size >= LARGE_ATTACHMENT_BYTES);
+    // base64 in MIME, then base64 again for the request: each byte costs about 1.8 bytes.
+    const smallBytes = small.reduce((sum, item) => sum + Math.ceil((item.size * 4 * 4) / 9), 0);
+    if (small.length > 0 && smallBytes < MAX_REQUEST_BYTES) {
+      const body = (await buildMime(message, small)).toString("base64");
+      if (body.length <= MAX_REQUEST_BYTES) return { body, rest: large };
+    }
+    return { body: (await buildMime(message, [])).toString("base64"), rest: items };
+  }
+
+  /**
+   * Draft → attachments (upload sessions for large ones) → send. Needs Mail.ReadWrite. In
+   * MIME mode the draft is created from the MIME message, so it keeps what only MIME carries.
+   */
   async function sendLarge(
     message: NormalizedMessage,
     mode: "json" | "mime",
@@ -261,30 +285,25 @@ export function createGraphTransport(options: GraphTransportOptions): GraphTrans
     signal: AbortSignal,
   ): Promise<HttpResult> {
     const messages = `${userPath(message)}/messages`;
-    const draft =
-      mode === "mime"
-        ? await call(
-            {
-              method: "POST",
-              path: messages,
-              body: (await buildMime(message, [])).toString("base64"),
-              contentType: "text/plain",
-            },
-            "draft",
-            signal,
-            message.messageId,
-          )
-        : await call(
-            {
-              method: "POST",
-              path: messages,
-              body: toGraphMessage(message),
-              contentType: "application/json",
-            },
-            "draft",
-            signal,
-            message.messageId,
-          );
+    const mime = mode === "mime" ? await mimeDraft(message, items) : undefined;
+    const draft = mime
+      ? await call(
+          { method: "POST", path: messages, body: mime.body, contentType: "text/plain" },
+          "draft",
+          signal,
+          message.messageId,
+        )
+      : await call(
+          {
+            method: "POST",
+            path: messages,
+            body: toGraphMessage(message),
+            contentType: "application/json",
+          },
+          "draft",
+          signal,
+          message.messageId,
+        );
     const id = (draft.body as { id?: unknown } | undefined)?.id;
     if (typeof id !== "string") {
       throw new MailError({
@@ -298,7 +317,7 @@ export function createGraphTransport(options: GraphTransportOptions): GraphTrans
     }
     const base = `${messages}/${encodeURIComponent(id)}`;
     try {
-      for (const item of items) {
+      for (const item of mime?.rest ?? items) {
         if (item.size >= LARGE_ATTACHMENT_BYTES) {
           await uploadLarge(base, item, signal, message.messageId);
         } else {
