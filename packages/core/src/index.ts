@@ -66,6 +66,7 @@ export {
   type SmtpReplyInfo,
 } from "./errors/mail-error.js";
 export { redactSecrets, scrubText } from "./errors/redact.js";
+export { safeCause } from "./errors/safe-cause.js";
 export {
   createMailer,
   type Mailer,

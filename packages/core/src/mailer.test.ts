@@ -1,3 +1,4 @@
+import { inspect } from "node:util";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { NormalizedMessage } from "./contract/message.js";
 import type { Transport, TransportReceipt } from "./contract/transport.js";
@@ -418,5 +419,50 @@ describe("createMailer with a transport that breaks the contract", () => {
     };
     const error = await rejection(createMailer({ transport }).send(message));
     expect(error).toMatchObject({ code: "UNKNOWN", transport: "broken", attempts: 1 });
+  });
+});
+
+describe("createMailer never lets a raw error or a secret out", () => {
+  const PASSWORD = "Mailer-Test-Password-31c9";
+  // What nodemailer and HTTP clients attach to their errors beside the message.
+  const thirdPartyError = () =>
+    Object.assign(new Error("Connection closed unexpectedly"), {
+      code: "ECONNECTION",
+      options: { auth: { user: "app@contoso.com", pass: PASSWORD } },
+      request: { headers: { authorization: "Bearer opaque-token-value-123456" } },
+    });
+
+  it("wraps a raw error from the transport's close() into a MailError", async () => {
+    const transport: Transport = {
+      specificationVersion: "v1",
+      name: "leaky",
+      send: (): Promise<TransportReceipt> => Promise.reject(new Error("unused")),
+      close: () => Promise.reject(thirdPartyError()),
+    };
+    const error = await rejection(createMailer({ transport }).close());
+    expect(MailError.isInstance(error)).toBe(true);
+    expect(error).toMatchObject({ code: "UNKNOWN", transport: "leaky" });
+    expect(inspect(error, { depth: 10, showHidden: true })).not.toContain(PASSWORD);
+  });
+
+  it("keeps the caught error's message and code in cause, not its auth options or headers", async () => {
+    const transport: Transport = {
+      specificationVersion: "v1",
+      name: "leaky",
+      send: (): Promise<TransportReceipt> => Promise.reject(thirdPartyError()),
+    };
+    const mailer = createMailer({ transport, retry: false });
+    const failed = collect(mailer, "failed");
+    const error = await rejection(mailer.send(message));
+    expect(error.cause).toMatchObject({
+      message: "Connection closed unexpectedly",
+      code: "ECONNECTION",
+    });
+    for (const seen of [error, failed[0]]) {
+      const printed = inspect(seen, { depth: 10, showHidden: true });
+      expect(printed).toContain("ECONNECTION");
+      expect(printed).not.toContain(PASSWORD);
+      expect(printed).not.toContain("opaque-token-value");
+    }
   });
 });

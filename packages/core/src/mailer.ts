@@ -419,7 +419,11 @@ export function createMailer(options: MailerOptions): Mailer {
         await Promise.allSettled([...inFlight]);
         breaker?.shutdown();
         limiter?.clear();
-        await transport.close?.();
+        try {
+          await transport.close?.();
+        } catch (error) {
+          throw MailError.isInstance(error) ? error : unexpected(error, transport.name);
+        }
       })();
       return closing;
     },

@@ -1,5 +1,6 @@
 import type { MailErrorCode } from "./codes.js";
 import { scrubText } from "./redact.js";
+import { safeCause } from "./safe-cause.js";
 
 const MARKER = Symbol.for("mailpath.error");
 
@@ -44,13 +45,16 @@ export interface MailErrorOptions {
   readonly attempts?: number;
   readonly issues?: readonly MailIssue[];
   readonly messageId?: string;
+  /** What was caught; stored as a `safeCause` copy, never as given. */
   readonly cause?: unknown;
 }
 
 /**
  * Every failure a mailpath user can meet. Carries a stable `code`, whether retrying can help,
  * the server's own words and a hint that says what to change. Never holds a secret: message,
- * hint and server text are scrubbed of token-shaped strings.
+ * hint and server text are scrubbed of token-shaped strings, and `cause` is a copy of what
+ * was caught that keeps its name, message, stack and errno/status fields only (third-party
+ * errors carry request options, headers and `auth` beside those; see `safeCause`).
  *
  * @example
  * try { await mailer.send(message) } catch (error) {
@@ -80,7 +84,7 @@ export class MailError extends Error {
   constructor(options: MailErrorOptions) {
     super(
       scrubText(options.message),
-      options.cause === undefined ? undefined : { cause: options.cause },
+      options.cause === undefined ? undefined : { cause: safeCause(options.cause) },
     );
     this.code = options.code;
     this.retryable = options.retryable ?? false;

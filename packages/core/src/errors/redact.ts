@@ -7,14 +7,20 @@ const BEARER = /(Bearer\s+)[A-Za-z0-9._~+/=-]{8,}/gi;
 // base64("user=...\x01auth=Bearer ...") always starts with "dXNlcj1".
 const XOAUTH2 = /\bdXNlcj1[A-Za-z0-9+/=]{16,}/g;
 const SECRET_PARAM = /((?:client_secret|password|pass|access_token|client_assertion)=)[^&\s"]+/gi;
+// smtp://user:password@host and https://user:secret@host
+const URL_PASSWORD = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]+:)[^\s@/]+@/gi;
+const PRIVATE_KEY =
+  /-----BEGIN ([A-Z ]*)PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g;
 
-/** Replaces token-shaped substrings with `[redacted]`. */
+/** Replaces token-shaped substrings, URL passwords and PEM private keys with `[redacted]`. */
 export function scrubText(text: string): string {
   return text
     .replace(JWT, "[redacted]")
     .replace(BEARER, "$1[redacted]")
     .replace(XOAUTH2, "[redacted]")
-    .replace(SECRET_PARAM, "$1[redacted]");
+    .replace(SECRET_PARAM, "$1[redacted]")
+    .replace(URL_PASSWORD, "$1[redacted]@")
+    .replace(PRIVATE_KEY, "[redacted $1private key]");
 }
 
 /** Replaces every occurrence of the given secrets, then scrubs token-shaped text. */
