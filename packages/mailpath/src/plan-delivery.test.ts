@@ -78,6 +78,28 @@ describe("planDelivery", () => {
     expect(codes(plan, "graph")).toContain("UPLOAD_SESSION");
   });
 
+  it("keeps MIME-only headers and both bodies when a message that needs MIME goes through a draft", async () => {
+    const plan = await planDelivery(
+      {
+        ...base,
+        html: "<p>Hi</p>",
+        headers: { "List-Unsubscribe": "<mailto:unsubscribe@contoso.com>" },
+        inReplyTo: "<original@contoso.com>",
+        attachments: [{ filename: "x.bin", content: new Uint8Array(5 * 1024 * 1024) }],
+      },
+      { paths: ["smtp", "graph"] },
+    );
+    const graph = plan.paths.find((entry) => entry.path === "graph");
+    expect(graph?.method).toBe("graph-draft-upload");
+    expect(codes(plan, "graph")).toEqual(expect.arrayContaining(["MIME_MODE", "UPLOAD_SESSION"]));
+    expect(codes(plan, "graph")).not.toContain("HEADER_DROPPED");
+    expect(graph?.delivers).toMatchObject({ text: true, html: true, replyHeaders: true });
+    expect(graph?.delivers.droppedHeaders).toEqual([]);
+    expect(plan.differences.map((difference) => difference.field)).not.toContain(
+      "header List-Unsubscribe",
+    );
+  });
+
   it("refuses a message over 150 MB and warns over the default MaxSendSize of 35 MB", async () => {
     const big = await planDelivery(
       { ...base, attachments: [{ filename: "x.bin", content: new Uint8Array(40 * 1024 * 1024) }] },
