@@ -82,6 +82,13 @@ export interface TenantLimits {
   readonly relayMessagesPerWindow: number;
   /** @default 60_000 */
   readonly relayWindowMs: number;
+  /**
+   * The organization's maximum receive size on the relay (MX) endpoint (`MaxReceiveSize`,
+   * org-wide): a larger message is refused with `552 5.3.4 Message size exceeds fixed maximum
+   * message size` (at MAIL FROM for a larger `SIZE=`, else at the end of DATA).
+   * @default 36 MB (37,748,736)
+   */
+  readonly relayMaxMessageBytes: number;
 }
 
 /** The whole tenant. */
@@ -142,6 +149,7 @@ export const DEFAULT_LIMITS: TenantLimits = {
   retryAfterSeconds: 1,
   relayMessagesPerWindow: Number.POSITIVE_INFINITY,
   relayWindowMs: 60_000,
+  relayMaxMessageBytes: 36 * 1024 * 1024,
 };
 
 /** The tenant `startEmulator()` plays when given nothing. */

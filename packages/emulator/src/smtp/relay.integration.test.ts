@@ -174,6 +174,65 @@ describe("relay endpoint", () => {
     await expect(send({ localAddress: "127.0.0.2" })).resolves.toBeDefined();
   });
 
+  it("refuses a message over the org's maximum receive size with 552 5.3.4 at the end of DATA and stores nothing", async () => {
+    emulator.configure({ limits: { relayMaxMessageBytes: 4096 } });
+    const { session } = await RawSmtpSession.open(emulator.relay.port, "127.0.0.1", "127.0.0.2");
+    try {
+      const ehlo = await session.startTls(emulator.ca);
+      // Like submission, the MX endpoint advertises Exchange's 150 MiB; the org limit applies after.
+      expect(ehlo).toContain("250-SIZE 157286400");
+      expect(await session.command("MAIL FROM:<scanner@contoso.com>")).toMatch(/^250 /);
+      expect(await session.command("RCPT TO:<customer@fabrikam.com>")).toMatch(/^250 /);
+      expect(await session.command("DATA")).toMatch(/^354 /);
+      const body = "x".repeat(76);
+      const lines = Array.from({ length: 60 }, () => body).join("\r\n");
+      const reply = await session.command(
+        `From: scanner@contoso.com\r\nTo: customer@fabrikam.com\r\nSubject: Big\r\n\r\n${lines}\r\n.`,
+      );
+      expect(reply).toBe("552 5.3.4 Message size exceeds fixed maximum message size");
+      // The session goes on: a message within the limit is accepted after it.
+      expect(await session.command("MAIL FROM:<scanner@contoso.com>")).toMatch(/^250 /);
+    } finally {
+      session.close();
+    }
+    expect(emulator.messages()).toEqual([]);
+  });
+
+  it("refuses a MAIL FROM whose SIZE= is over the maximum receive size with 552 5.3.4", async () => {
+    emulator.configure({ limits: { relayMaxMessageBytes: 4096 } });
+    const { session } = await RawSmtpSession.open(emulator.relay.port, "127.0.0.1", "127.0.0.2");
+    try {
+      await session.startTls(emulator.ca);
+      expect(await session.command("MAIL FROM:<scanner@contoso.com> SIZE=4097")).toBe(
+        "552 5.3.4 Message size exceeds fixed maximum message size",
+      );
+      expect(await session.command("MAIL FROM:<scanner@contoso.com> SIZE=4096")).toMatch(/^250 /);
+    } finally {
+      session.close();
+    }
+  });
+
+  it("relays a message up to the maximum receive size, 36 MB by default", async () => {
+    expect(emulator.tenant.limits.relayMaxMessageBytes).toBe(37_748_736);
+    emulator.configure({ limits: { relayMaxMessageBytes: 64 * 1024 } });
+    await expect(
+      send(
+        { localAddress: "127.0.0.2" },
+        { attachments: [{ filename: "scan.pdf", content: Buffer.alloc(40 * 1024, 1) }] },
+      ),
+    ).resolves.toBeDefined();
+    await expect(
+      send(
+        { localAddress: "127.0.0.2" },
+        { attachments: [{ filename: "scan.pdf", content: Buffer.alloc(64 * 1024, 1) }] },
+      ),
+    ).rejects.toMatchObject({
+      responseCode: 552,
+      response: "552 5.3.4 Message size exceeds fixed maximum message size",
+    });
+    expect(emulator.messages()).toHaveLength(1);
+  });
+
   it("throttles with an injected relay throttle fault", async () => {
     emulator.failNext({ endpoint: "relay", kind: "throttle" });
     await expect(send({ localAddress: "127.0.0.2" })).rejects.toMatchObject({

@@ -165,6 +165,10 @@ export async function startRelayEndpoint(
           const client = clientOf(session);
           const throttle = ipThrottled(client);
           if (throttle) return callback(replyError(throttle));
+          const declared = address.args ? Number(address.args.SIZE ?? 0) : 0;
+          if (declared > tenant.limits.relayMaxMessageBytes) {
+            return callback(replyError(replies.messageTooLarge()));
+          }
           const connector = matchConnector(tenant, client);
           client.connector = connector;
           if (connector) {
@@ -211,6 +215,9 @@ export async function startRelayEndpoint(
         const run = async () => {
           const raw = await readAll(stream);
           const client = clientOf(session);
+          if (raw.length > context.tenant().limits.relayMaxMessageBytes) {
+            return callback(replyError(replies.messageTooLarge()));
+          }
           const outcome = await fault(session, "after-data");
           if (outcome !== undefined && outcome !== "drop") return callback(replyError(outcome));
           const stamped = ensureMessageId(raw, host);
