@@ -432,6 +432,20 @@ describe("createMailer never lets a raw error or a secret out", () => {
       request: { headers: { authorization: "Bearer opaque-token-value-123456" } },
     });
 
+  it("rejects a message it cannot read (a throwing getter) with INVALID_MESSAGE and sends nothing", async () => {
+    const transport = createMemoryTransport();
+    const unreadable = {
+      ...message,
+      get attachments(): never {
+        throw new TypeError("Cannot read the attachments");
+      },
+    };
+    const error = await rejection(createMailer({ transport }).send(unreadable));
+    expect(MailError.isInstance(error)).toBe(true);
+    expect(error).toMatchObject({ code: "INVALID_MESSAGE", issues: [{ path: "message" }] });
+    expect(transport.calls).toBe(0);
+  });
+
   it("wraps a raw error from the transport's close() into a MailError", async () => {
     const transport: Transport = {
       specificationVersion: "v1",

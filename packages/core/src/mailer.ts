@@ -153,6 +153,22 @@ function unexpected(error: unknown, transport: string): MailError {
   });
 }
 
+/** `normalizeMessage`, with anything it throws besides a MailError (a throwing getter, a Proxy) as `INVALID_MESSAGE`. */
+function validated(message: MailMessage, from: MailerOptions["from"]): NormalizedMessage {
+  try {
+    return normalizeMessage(message, from === undefined ? {} : { from });
+  } catch (error) {
+    if (MailError.isInstance(error)) throw error;
+    throw new MailError({
+      code: "INVALID_MESSAGE",
+      message: `The message could not be read: ${error instanceof Error ? error.message : String(error)}`,
+      hint: "Pass a plain object as the message; nothing was sent.",
+      issues: [{ path: "message", message: "could not be read" }],
+      cause: error,
+    });
+  }
+}
+
 /** Readables can be read once: a retry after the first attempt read one would send a truncated file. */
 function consumedStream(message: NormalizedMessage): boolean {
   return message.attachments.some(
@@ -378,10 +394,7 @@ export function createMailer(options: MailerOptions): Mailer {
         });
       }
       const startedAt = now();
-      const normalized = normalizeMessage(
-        message,
-        options.from === undefined ? {} : { from: options.from },
-      );
+      const normalized = validated(message, options.from);
       const maxRecipients = transport.limits?.maxRecipientsPerMessage;
       if (maxRecipients !== undefined && normalized.recipients.length > maxRecipients) {
         throw new MailError({

@@ -124,4 +124,19 @@ describe("normalizeMessage", () => {
       "attachments[1].filename",
     ]);
   });
+
+  it("refuses attachments, references and headers of the wrong shape with INVALID_MESSAGE, not a TypeError", () => {
+    const base = { from: "a@contoso.com", to: "ada@contoso.com", subject: "s", text: "t" };
+    expect(
+      issuesOf(() => normalizeMessage({ ...base, attachments: "report.pdf" as never })),
+    ).toEqual([{ path: "attachments", message: "must be an array" }]);
+    expect(
+      issuesOf(() => normalizeMessage({ ...base, references: "<a@contoso.com>" as never })),
+    ).toEqual([{ path: "references", message: "must be an array" }]);
+    for (const headers of ["X-Tag: 1", [["X-Tag", "1"]]]) {
+      expect(issuesOf(() => normalizeMessage({ ...base, headers: headers as never }))).toEqual([
+        { path: "headers", message: "must be an object of header names to strings" },
+      ]);
+    }
+  });
 });

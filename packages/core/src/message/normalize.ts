@@ -127,8 +127,23 @@ export function normalizeMessage(
     issues.push({ path: "html", message: "must be a string" });
   }
 
+  // A list that is not an array (or a map that is not an object) must fail validation, not
+  // throw a TypeError from forEach or be read character by character by Object.entries.
+  const list = <T>(path: string, value: readonly T[] | undefined): readonly T[] => {
+    if (value === undefined || Array.isArray(value)) return value ?? [];
+    issues.push({ path, message: "must be an array" });
+    return [];
+  };
+  const headerInput: unknown = message.headers ?? {};
+  const headerMap =
+    typeof headerInput === "object" && headerInput !== null && !Array.isArray(headerInput)
+      ? (headerInput as Record<string, unknown>)
+      : undefined;
+  if (!headerMap) {
+    issues.push({ path: "headers", message: "must be an object of header names to strings" });
+  }
   const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(message.headers ?? {})) {
+  for (const [name, value] of Object.entries(headerMap ?? {})) {
     const path = `headers.${name}`;
     if (!FIELD_NAME.test(name)) {
       issues.push({
@@ -152,7 +167,7 @@ export function normalizeMessage(
   }
 
   const attachments: NormalizedAttachment[] = [];
-  (message.attachments ?? []).forEach((attachment: Attachment, index) => {
+  list("attachments", message.attachments).forEach((attachment: Attachment, index) => {
     const path = `attachments[${index}]`;
     if (typeof attachment !== "object" || attachment === null) {
       issues.push({ path, message: "must be an object" });
@@ -212,7 +227,7 @@ export function normalizeMessage(
   };
   const givenId = idField("messageId", message.messageId);
   const inReplyTo = idField("inReplyTo", message.inReplyTo);
-  const references = (message.references ?? [])
+  const references = list("references", message.references)
     .map((reference, index) => idField(`references[${index}]`, reference))
     .filter((reference): reference is string => reference !== undefined);
 
