@@ -73,15 +73,10 @@ export function createEmulatorHarness(): ConformanceHarness & { emulator(): Emul
     waitForMessages: (count, options) => emulator().waitForMessages(count, options),
     reset: () => emulator().reset({ tenant: true }),
     scenarios: {
-      // The emulator's relay does not enforce a size; Exchange answers an oversized message
-      // with this reply at the end of DATA, so the fault plays it.
+      // The org's maximum receive size at 4 KB → 552 5.3.4 Message size exceeds fixed maximum
+      // message size at the end of DATA
       tooLarge: async () => {
-        emulator().failNext({
-          endpoint: "relay",
-          kind: "reply",
-          stage: "after-data",
-          reply: "552 5.3.4 Message size exceeds fixed maximum message size",
-        });
+        emulator().configure({ limits: { relayMaxMessageBytes: 4096 } });
         return {
           transport: transport(),
           message: {
