@@ -156,6 +156,59 @@ describe("createMailerFromEnv validation", () => {
     expect(paths(error)).toEqual(["MAILPATH_TLS_CA_FILE"]);
   });
 
+  it("names MAILPATH_RELAY_CLIENT_CERT_PATH and _KEY_PATH when the files hold no PEM, before any connection", async () => {
+    const directory = await mkdtemp(join(tmpdir(), "mailpath-config-"));
+    const file = join(directory, "not-pem.txt");
+    await writeFile(file, "not a certificate or key\n");
+    const error = await failure(
+      createMailerFromEnv({
+        MAILPATH_TRANSPORT: "relay",
+        MAILPATH_RELAY_DOMAIN: "contoso.com",
+        MAILPATH_RELAY_CLIENT_CERT_PATH: file,
+        MAILPATH_RELAY_CLIENT_KEY_PATH: file,
+      }),
+    );
+    expect(error).toMatchObject({ code: "INVALID_CONFIG" });
+    expect(paths(error)).toEqual([
+      "MAILPATH_RELAY_CLIENT_CERT_PATH",
+      "MAILPATH_RELAY_CLIENT_KEY_PATH",
+    ]);
+  });
+
+  it("names a variable whose value is not a string without showing the value", async () => {
+    const error = await failure(
+      createMailerFromEnv({
+        MAILPATH_TRANSPORT: "smtp",
+        MAILPATH_SMTP_USER: "notifications@contoso.com",
+        MAILPATH_SMTP_PASSWORD: { value: "s3cr3t-value-never-shown" } as never,
+      }),
+    );
+    expect(error.issues).toContainEqual({
+      path: "MAILPATH_SMTP_PASSWORD",
+      message: "must be a string (got object)",
+    });
+    expect(JSON.stringify(error)).not.toContain("s3cr3t");
+  });
+
+  it("refuses an environment that is not a record, or cannot be read, with INVALID_CONFIG", async () => {
+    expect(paths(await failure(createMailerFromEnv(null as never)))).toContain("env");
+    const unreadable = {
+      get MAILPATH_TRANSPORT(): string {
+        throw new Error("vault unavailable");
+      },
+    };
+    const error = await failure(createMailerFromEnv(unreadable));
+    expect(error).toMatchObject({ code: "INVALID_CONFIG", issues: [{ path: "env" }] });
+    const config = await failure(
+      createMailerFromConfig({
+        get transport(): "smtp" {
+          throw new Error("vault unavailable");
+        },
+      }),
+    );
+    expect(config).toMatchObject({ code: "INVALID_CONFIG", issues: [{ path: "config" }] });
+  });
+
   it.each([
     ["MAILPATH_CLOUD", "mars", /must be one of global, usgov, usgovdod, china/],
     ["MAILPATH_GRAPH_MODE", "xml", /must be "auto", "json" or "mime"/],

@@ -695,11 +695,24 @@ export async function resolveConfig(
   let relayCert = typeof relay.clientCert === "string" ? relay.clientCert : undefined;
   let relayKey = typeof relay.clientKey === "string" ? relay.clientKey : undefined;
   if (built.includes("relay")) {
+    // Checked here so that a wrong file fails at start, not at the first TLS handshake.
     if (typeof relay.clientCertPath === "string" && present(relay.clientCertPath)) {
       relayCert = await readPem(relay.clientCertPath, "relay.clientCertPath", problems);
+      if (relayCert !== undefined && !relayCert.match(CERTIFICATE)) {
+        problems.push({
+          key: "relay.clientCertPath",
+          message: `holds no PEM certificate (${relay.clientCertPath}): set it to the certificate whose name the connector expects`,
+        });
+      }
     }
     if (typeof relay.clientKeyPath === "string" && present(relay.clientKeyPath)) {
       relayKey = await readPem(relay.clientKeyPath, "relay.clientKeyPath", problems);
+      if (relayKey !== undefined && !PRIVATE_KEY.test(relayKey)) {
+        problems.push({
+          key: "relay.clientKeyPath",
+          message: `holds no PEM private key (${relay.clientKeyPath}): set it to the certificate's private key`,
+        });
+      }
     }
   }
 

@@ -305,7 +305,31 @@ function buildMailer(
   return Object.assign(mailer, { routing: transport.routing, paths: transport.paths });
 }
 
+// Reading a config the caller built (a getter that throws, a Proxy) can fail in ways the
+// validation does not foresee; that is still a configuration problem, never a raw error.
+async function guarded<T>(source: ConfigSource, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (MailError.isInstance(error)) throw error;
+    const path = source.kind === "env" ? "env" : "config";
+    const what = error instanceof Error ? error.name : typeof error;
+    throw invalidConfig([{ path, message: `could not be read (${what})` }], source).with({
+      cause: error,
+    });
+  }
+}
+
 async function resolveFromEnv(
+  env: Env,
+  overrides: Partial<MailpathConfig> | undefined,
+  options: CreateMailerOptions,
+): Promise<{ resolved: ResolvedConfig; source: ConfigSource }> {
+  const source: ConfigSource = { kind: "env", overridden: new Set() };
+  return guarded(source, () => readEnv(env, overrides, options));
+}
+
+async function readEnv(
   env: Env,
   overrides: Partial<MailpathConfig> | undefined,
   options: CreateMailerOptions,
@@ -325,9 +349,11 @@ async function resolveFromConfig(
   options: CreateMailerOptions,
 ): Promise<{ resolved: ResolvedConfig; source: ConfigSource }> {
   const source: ConfigSource = { kind: "config" };
-  const resolved = await resolveConfig(config, source, {
-    injected: new Set(Object.keys(options.transports ?? {}) as PathName[]),
-  });
+  const resolved = await guarded(source, () =>
+    resolveConfig(config, source, {
+      injected: new Set(Object.keys(options.transports ?? {}) as PathName[]),
+    }),
+  );
   return { resolved, source };
 }
 

@@ -59,6 +59,10 @@ export interface EnvConfig {
 export function configFromEnv(env: Env = process.env): EnvConfig {
   const config: Record<string, unknown> = {};
   const issues: MailIssue[] = [];
+  if (typeof env !== "object" || env === null) {
+    issues.push({ path: "env", message: "must be a record of strings, such as process.env" });
+    return { config: config as Partial<MailpathConfig>, issues };
+  }
   for (const [name, raw] of Object.entries(env)) {
     if (!name.startsWith("MAILPATH_") || raw === undefined) continue;
     const variable = VARIABLE_BY_NAME.get(name);
@@ -74,6 +78,11 @@ export function configFromEnv(env: Env = process.env): EnvConfig {
       }
       if (guess)
         issues.push({ path: name, message: `is not a mailpath variable: did you mean ${guess}?` });
+      continue;
+    }
+    if (typeof raw !== "string") {
+      // The value is not echoed: it may be a secret.
+      issues.push({ path: name, message: `must be a string (got ${typeof raw})` });
       continue;
     }
     if (raw.trim() === "") continue;
