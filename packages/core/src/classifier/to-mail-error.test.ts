@@ -137,6 +137,22 @@ describe("smtpErrorToMailError", () => {
     expect(error.ambiguous).toBeUndefined();
   });
 
+  it.each([
+    ["502 5.5.2 Command not recognized", false],
+    ["454 4.7.0 TLS not available due to temporary reason", true],
+  ])("maps a refused STARTTLS (%s) to TLS_ERROR with the server's reply", (reply, retryable) => {
+    const error = smtpErrorToMailError(
+      nodemailerError("Error upgrading connection with STARTTLS", "ETLS", reply, "STARTTLS"),
+      context,
+    );
+    expect(error).toMatchObject({
+      code: "TLS_ERROR",
+      retryable,
+      smtp: { replyCode: Number(reply.slice(0, 3)), response: reply },
+    });
+    expect(error.hint).toMatch(/strips STARTTLS/);
+  });
+
   it("maps ETIMEDOUT to a retryable TIMEOUT", () => {
     const error = smtpErrorToMailError(
       nodemailerError("Connection timeout", "ETIMEDOUT", false, "CONN"),

@@ -77,6 +77,19 @@ function read(value: unknown): NodemailerLike {
 }
 
 const DATA_COMMAND = /^(?:DATA|BDAT)\b/i;
+const STARTTLS_COMMAND = /^STARTTLS\b/i;
+
+// A refused STARTTLS (502 when the server does not know it, 454 when it cannot): the client
+// stops there rather than authenticate in the clear, so the failure is about TLS, whatever
+// the reply code says.
+function refusedStarttls(replyCode: number): Classification {
+  return {
+    code: "TLS_ERROR",
+    retryable: replyCode < 500,
+    hint: "The server did not upgrade the connection with STARTTLS, so nothing was authenticated or sent: check host and port (smtp.office365.com:587 for submission, the MX host on 25 for relay) and that no proxy or firewall strips STARTTLS.",
+    ruleId: "smtp-starttls-refused",
+  };
+}
 
 // nodemailer failures that carry no server reply and are not network errors.
 function classifyClientSide(fields: NodemailerLike): Classification | undefined {
@@ -176,7 +189,9 @@ export function smtpErrorToMailError(error: unknown, context: SmtpErrorContext):
   let smtp: SmtpReplyInfo | undefined;
   if (isReply) {
     const text = response ?? String(replyCode);
-    classification = classifySmtpReply({ replyCode, response: text });
+    classification = STARTTLS_COMMAND.test(fields.command ?? "")
+      ? refusedStarttls(replyCode)
+      : classifySmtpReply({ replyCode, response: text });
     const enhancedCode = parsed?.enhancedCode;
     smtp = {
       replyCode,
