@@ -52,6 +52,16 @@ describe("createRelayTransport options", () => {
     expect(noTls.issues).toEqual([expect.objectContaining({ path: "tls.requireTLS" })]);
   });
 
+  it("refuses TLS material that is not PEM text before connecting", () => {
+    const error = configError(() =>
+      createRelayTransport({
+        domain: "contoso.com",
+        tls: { ca: 5, cert: { path: "cert.pem" }, key: 5 } as never,
+      }),
+    );
+    expect(error.issues?.map((issue) => issue.path)).toEqual(["tls.cert", "tls.key", "tls.ca"]);
+  });
+
   it("refuses TLS below 1.2 and turning certificate checks off", () => {
     const error = configError(() =>
       createRelayTransport({

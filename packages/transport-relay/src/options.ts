@@ -164,6 +164,16 @@ export function resolveRelayOptions(options: RelayTransportOptions): ResolvedRel
       "Pass the certificate (PEM) in tls.cert and its private key (PEM) in tls.key.",
     );
   }
+  for (const key of ["cert", "key"] as const) {
+    const value: unknown = tls[key];
+    if (value !== undefined && typeof value !== "string" && !Buffer.isBuffer(value)) {
+      problem(
+        `tls.${key}`,
+        "must be PEM text (a string or Buffer)",
+        "Read the PEM file and pass its content, e.g. readFileSync(path, 'utf8').",
+      );
+    }
+  }
   if (tls.cert !== undefined && !requireTLS) {
     problem(
       "tls.requireTLS",

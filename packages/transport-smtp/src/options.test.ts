@@ -121,6 +121,16 @@ describe("createSmtpTransport options", () => {
     expect(error.hint).toMatch(/4\.7\.66/);
   });
 
+  it("refuses a CA or server name that is not text before connecting", () => {
+    const error = configError(() =>
+      createSmtpTransport({
+        tls: { ca: ["-----BEGIN CERTIFICATE-----", 5], servername: 5 } as never,
+        auth: { user: "a@contoso.com", pass: "secret-pass" },
+      }),
+    );
+    expect(error.issues?.map((issue) => issue.path)).toEqual(["tls.ca", "tls.servername"]);
+  });
+
   it("refuses turning certificate verification off", () => {
     const error = configError(() =>
       createSmtpTransport({

@@ -120,6 +120,24 @@ export function resolveSmtpConnection(
   rules: SmtpConnectionRules,
 ): ResolvedSmtpConnection {
   const tls = input.tls ?? {};
+  // Wrong TLS material would otherwise only fail at STARTTLS, after connecting.
+  if (typeof tls !== "object") {
+    problem("tls", "must be an object", "Pass tls as { ca, minVersion, servername }.");
+  }
+  if (tls.ca !== undefined && !(isPem(tls.ca) || (Array.isArray(tls.ca) && tls.ca.every(isPem)))) {
+    problem(
+      "tls.ca",
+      "must be a PEM string or Buffer, or an array of them",
+      "Pass the CA certificate's PEM text (for the emulator: its ca).",
+    );
+  }
+  if (tls.servername !== undefined && typeof tls.servername !== "string") {
+    problem(
+      "tls.servername",
+      "must be a host name",
+      "Remove tls.servername or set it to the host name the server's certificate names.",
+    );
+  }
   const minVersion = tls.minVersion ?? "TLSv1.2";
   if (minVersion !== "TLSv1.2" && minVersion !== "TLSv1.3") {
     problem(
@@ -193,6 +211,11 @@ export function resolveSmtpConnection(
     ...timeouts,
     ...(input.logger !== undefined && { logger: input.logger }),
   };
+}
+
+/** Whether `value` can hold PEM text (a string or a Buffer). */
+function isPem(value: unknown): value is string | Buffer {
+  return typeof value === "string" || Buffer.isBuffer(value);
 }
 
 /**
