@@ -57,6 +57,8 @@ export function createNetworkClient(options: NetworkClientOptions): INetworkModu
           headers,
           agent: false,
           minVersion: "TLSv1.2",
+          // Explicit, so NODE_TLS_REJECT_UNAUTHORIZED=0 cannot send the secret to an unverified host.
+          rejectUnauthorized: true,
           ...(ca && { ca }),
         },
         (response) => {
