@@ -52,6 +52,18 @@ describe("createRelayTransport options", () => {
     expect(noTls.issues).toEqual([expect.objectContaining({ path: "tls.requireTLS" })]);
   });
 
+  it("refuses requireTLS: false, so mail never goes in the clear", () => {
+    const error = configError(() =>
+      createRelayTransport({ domain: "contoso.com", tls: { requireTLS: false } }),
+    );
+    expect(error.issues).toEqual([
+      expect.objectContaining({
+        path: "tls.requireTLS",
+        message: expect.stringMatching(/in the clear/),
+      }),
+    ]);
+  });
+
   it("refuses TLS material that is not PEM text before connecting", () => {
     const error = configError(() =>
       createRelayTransport({

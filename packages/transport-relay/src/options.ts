@@ -25,8 +25,9 @@ export interface RelayTlsOptions {
   /** Private key (PEM) of `cert`. */
   readonly key?: string | Buffer;
   /**
-   * Refuse to send unless STARTTLS succeeded. `false` still upgrades when the server offers
-   * STARTTLS, but goes on in the clear when it does not. @default true
+   * Refuse to send unless STARTTLS succeeded. Only `true` is accepted: mail never goes in the
+   * clear (Exchange Online's MX endpoint always offers STARTTLS); `false` fails at creation.
+   * @default true
    */
   readonly requireTLS?: boolean;
   /** Lowest TLS version. @default "TLSv1.2" */
@@ -174,11 +175,13 @@ export function resolveRelayOptions(options: RelayTransportOptions): ResolvedRel
       );
     }
   }
-  if (tls.cert !== undefined && !requireTLS) {
+  if (!requireTLS) {
     problem(
       "tls.requireTLS",
-      "a client certificate only works over TLS",
-      "Remove tls.requireTLS: a certificate-matched connector needs the TLS handshake.",
+      tls.cert !== undefined
+        ? "a client certificate only works over TLS"
+        : "mail would go in the clear to a server that does not offer STARTTLS",
+      "Remove tls.requireTLS: TLS is never optional, and Exchange Online's MX endpoint always offers STARTTLS.",
     );
   }
   const connection = resolveSmtpConnection(input, problem, {
