@@ -101,7 +101,7 @@ async function readBody(response: Response): Promise<unknown> {
 export class GraphHttp {
   private readonly client: Client;
   private readonly fetchImpl: FetchFunction;
-  private readonly dispatcher: Agent | undefined;
+  private readonly dispatcher: Agent;
   private readonly forceRefreshProvider: AuthenticationProvider;
 
   constructor(private readonly options: GraphHttpOptions) {
@@ -111,18 +111,33 @@ export class GraphHttp {
         options.onToken?.(token);
         return token;
       } catch (error) {
-        throw new CarriedError(error);
+        // A custom provider may throw anything: without a token nothing can be sent, so it
+        // reads as an authentication failure, like on the SMTP path.
+        throw new CarriedError(
+          MailError.isInstance(error)
+            ? error
+            : new MailError({
+                code: "AUTH_FAILED",
+                message: `The token provider failed: ${error instanceof Error ? error.message : String(error)}`,
+                hint: "The tokenProvider passed to createGraphTransport threw: check its credentials and logs.",
+                cause: error,
+              }),
+        );
       }
     };
     this.forceRefreshProvider = { getAccessToken: () => getToken(true) };
     const ca = options.ca;
-    // Global fetch ignores a `ca` option: a custom CA needs its own dispatcher.
-    this.dispatcher =
-      ca !== undefined
-        ? new Agent({
-            connect: { ca: Array.isArray(ca) ? [...ca] : (ca as string | Buffer) },
-          })
-        : undefined;
+    // Our own dispatcher always: global fetch ignores a `ca` option, and the TLS rules (1.2 or
+    // later, certificates verified) must not depend on the process's defaults — a
+    // NODE_TLS_REJECT_UNAUTHORIZED=0 set for something else must not send the bearer token
+    // to a server whose certificate does not verify.
+    this.dispatcher = new Agent({
+      connect: {
+        minVersion: "TLSv1.2",
+        rejectUnauthorized: true,
+        ...(ca !== undefined && { ca: Array.isArray(ca) ? [...ca] : (ca as string | Buffer) }),
+      },
+    });
     this.fetchImpl = options.fetch ?? (undiciFetch as unknown as FetchFunction);
     const host = new URL(options.baseUrl).hostname;
     this.client = Client.initWithMiddleware({
@@ -130,9 +145,7 @@ export class GraphHttp {
       defaultVersion: "v1.0",
       // Without this the client sends no Authorization header to a host it does not know.
       customHosts: new Set([host]),
-      ...(this.dispatcher && {
-        fetchOptions: { dispatcher: this.dispatcher } as unknown as RequestInit,
-      }),
+      fetchOptions: { dispatcher: this.dispatcher } as unknown as RequestInit,
       middleware: [
         new AuthenticationHandler({ getAccessToken: () => getToken(false) }),
         new TelemetryHandler(),
@@ -202,8 +215,8 @@ export class GraphHttp {
       const response = await this.fetchImpl(url, {
         ...init,
         signal,
-        ...(this.dispatcher && { dispatcher: this.dispatcher }),
-      } as RequestInit);
+        dispatcher: this.dispatcher,
+      } as unknown as RequestInit);
       return { status: response.status, headers: response.headers, body: await readBody(response) };
     });
   }
@@ -234,7 +247,7 @@ export class GraphHttp {
 
   /** Closes the connection pool. */
   async close(): Promise<void> {
-    await this.dispatcher?.close();
+    await this.dispatcher.close();
   }
 }
 

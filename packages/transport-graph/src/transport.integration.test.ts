@@ -391,6 +391,22 @@ describe("tokens", () => {
     await transport.close();
   });
 
+  it("reads a custom token provider's own failure as AUTH_FAILED, sending nothing", async () => {
+    const transport = emulatorTransport(emulator, {
+      clientSecret: undefined,
+      tokenProvider: {
+        getToken: async () => {
+          throw new Error("vault unreachable");
+        },
+      },
+    });
+    const error = await rejection(transport.send(message(), { signal: signal() }));
+    expect(error).toMatchObject({ code: "AUTH_FAILED", transport: "graph" });
+    expect(error.message).toContain("vault unreachable");
+    expect(emulator.stats().requests.graph).toBe(0);
+    await transport.close();
+  });
+
   it("gets a new token after a 401 and sends with it", async () => {
     const recorder = recordingFetch();
     const transport = emulatorTransport(emulator, { fetch: recorder.fetch });
