@@ -162,11 +162,16 @@ describe("SMTP AUTH submission against the emulator", () => {
       stage: "mail",
       reply: "432 4.3.2 STOREDRV.ClientSubmit; sender thread limit exceeded",
     });
+    const waits: number[] = [];
     const mailer = createMailer({
       transport: transport(),
       from: DEFAULT_SENDER,
       retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 },
       circuitBreaker: false,
+      // The back-off is asserted through the injected sleep, not waited for.
+      sleep: async (ms) => {
+        waits.push(ms);
+      },
     });
     const retries: { code: string; delayMs: number; error: MailError }[] = [];
     const throttles: { code: string; delayMs: number }[] = [];
@@ -182,6 +187,7 @@ describe("SMTP AUTH submission against the emulator", () => {
       expect(retry?.error.retryAfterMs).toBeGreaterThan(0);
       // Backed off for at least what the classifier asked for, not the 1 ms base delay.
       expect(retry?.delayMs).toBeGreaterThanOrEqual(retry?.error.retryAfterMs ?? Infinity);
+      expect(waits).toEqual([retry?.delayMs]);
       expect(throttles.map((event) => event.code)).toEqual(["THROTTLED"]);
       const delivered = await emulator.waitForMessages(1);
       expect(delivered).toHaveLength(1);
