@@ -60,6 +60,8 @@ describe("through createMailer", () => {
       from: DEFAULT_SENDER,
       retry: { baseDelayMs: 1, maxDelayMs: 5 },
       circuitBreaker: false,
+      // The 503's suggested back-off is recorded, not waited.
+      sleep: async () => {},
     });
     const retries: MailError[] = [];
     mailer.on("retry", (event) => retries.push(event.error));
@@ -110,6 +112,7 @@ describe("secrets", () => {
         transport,
         from: DEFAULT_SENDER,
         retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 2 },
+        sleep: async () => {},
       });
       for (const event of events) mailer.on(event, (payload: unknown) => seen.push(payload));
       setup();
