@@ -4,12 +4,8 @@ import type { AddressInput, MailMessage, NormalizedMessage } from "./contract/me
 import type { Transport, TransportReceipt } from "./contract/transport.js";
 import { MailError } from "./errors/mail-error.js";
 import { normalizeMessage } from "./message/normalize.js";
-import { type CircuitBreakerOptions, TransportBreaker } from "./resilience/circuit-breaker.js";
-import {
-  KeyedRateLimiter,
-  type RateLimitOptions,
-  resolveRateLimit,
-} from "./resilience/rate-limiter.js";
+import { type CircuitBreakerOptions, createBreaker } from "./resilience/circuit-breaker.js";
+import { createRateLimiter, type RateLimitOptions } from "./resilience/rate-limiter.js";
 import { decideRetry, type RetryOptions, resolveRetryOptions } from "./resilience/retry.js";
 
 /**
@@ -214,22 +210,18 @@ export function createMailer(options: MailerOptions): Mailer {
   const now = options.now ?? Date.now;
   const wait = options.sleep ?? sleep;
   const retry = resolveRetryOptions(options.retry);
-  const limits = resolveRateLimit(options.rateLimit, transport.limits);
-  const limiter = limits ? new KeyedRateLimiter(limits) : undefined;
+  const limiter = createRateLimiter(options.rateLimit, transport.limits);
   const events = new EventEmitter();
-  const breaker =
-    options.circuitBreaker === false
-      ? undefined
-      : new TransportBreaker(
-          transport.name,
-          options.circuitBreaker ?? {},
-          (state, retryAfterMs) =>
-            events.emit(`breaker:${state}`, {
-              transport: transport.name,
-              ...(retryAfterMs !== undefined && { retryAfterMs }),
-            }),
-          now,
-        );
+  const breaker = createBreaker(
+    transport.name,
+    options.circuitBreaker,
+    (state, retryAfterMs) =>
+      events.emit(`breaker:${state}`, {
+        transport: transport.name,
+        ...(retryAfterMs !== undefined && { retryAfterMs }),
+      }),
+    now,
+  );
   const inFlight = new Set<Promise<unknown>>();
   let closing: Promise<void> | undefined;
 

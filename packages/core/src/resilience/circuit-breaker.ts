@@ -97,3 +97,22 @@ export class TransportBreaker {
     this.breaker.shutdown();
   }
 }
+
+/**
+ * The breaker of one path, as the mailer and the routing transports configure it.
+ * @param transport - name of the guarded transport, quoted in `CIRCUIT_OPEN` errors.
+ * @param options - the `circuitBreaker` option; `false` turns the breaker off.
+ * @param onState - told of every state change.
+ * @param now - clock. @default Date.now
+ * @returns the breaker, or `undefined` when `options` is `false`.
+ */
+export function createBreaker(
+  transport: string,
+  options: CircuitBreakerOptions | false | undefined,
+  onState: (state: BreakerState, retryAfterMs?: number) => void,
+  now?: () => number,
+): TransportBreaker | undefined {
+  return options === false
+    ? undefined
+    : new TransportBreaker(transport, options ?? {}, onState, now);
+}

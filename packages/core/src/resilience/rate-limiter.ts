@@ -104,6 +104,20 @@ interface KeyState {
   readonly window?: CompletionWindow;
 }
 
+/**
+ * The per-sender limiter of one path, as the mailer and the routing transports configure it.
+ * @param options - the `rateLimit` option; `false` turns pacing off.
+ * @param limits - the transport's declared limits, the defaults of `options`.
+ * @returns the limiter, or `undefined` when nothing is to be limited.
+ */
+export function createRateLimiter(
+  options: RateLimitOptions | false | undefined,
+  limits: TransportLimits | undefined,
+): KeyedRateLimiter | undefined {
+  const resolved = resolveRateLimit(options, limits);
+  return resolved ? new KeyedRateLimiter(resolved) : undefined;
+}
+
 /** One p-queue (concurrency) and one completion window (rate) per key: the sender mailbox. */
 export class KeyedRateLimiter {
   private readonly keys = new Map<string, KeyState>();

@@ -9,14 +9,11 @@ import { MailError } from "../errors/mail-error.js";
 import {
   type BreakerState,
   type CircuitBreakerOptions,
+  createBreaker,
   isPathFailure,
-  TransportBreaker,
+  type TransportBreaker,
 } from "../resilience/circuit-breaker.js";
-import {
-  KeyedRateLimiter,
-  type RateLimitOptions,
-  resolveRateLimit,
-} from "../resilience/rate-limiter.js";
+import { createRateLimiter, type RateLimitOptions } from "../resilience/rate-limiter.js";
 
 /** Options shared by the routing transports. */
 export interface RoutingOptions {
@@ -59,17 +56,10 @@ export function routedPaths(
     });
   }
   return transports.map((transport) => {
-    const breaker =
-      options.circuitBreaker === false
-        ? undefined
-        : new TransportBreaker(
-            transport.name,
-            options.circuitBreaker ?? {},
-            (state, retryAfterMs) =>
-              options.onBreakerStateChange?.(transport.name, state, retryAfterMs),
-          );
-    const limits = resolveRateLimit(options.rateLimit, transport.limits);
-    const limiter = limits ? new KeyedRateLimiter(limits) : undefined;
+    const breaker = createBreaker(transport.name, options.circuitBreaker, (state, retryAfterMs) =>
+      options.onBreakerStateChange?.(transport.name, state, retryAfterMs),
+    );
+    const limiter = createRateLimiter(options.rateLimit, transport.limits);
     const call = (message: NormalizedMessage, sendOptions: TransportSendOptions) => {
       const attempt = () => transport.send(message, sendOptions);
       const guarded = breaker ? () => breaker.run(attempt) : attempt;
