@@ -139,7 +139,9 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   });
 }
 
-function unexpected(error: unknown, transport: string): MailError {
+/** `error` itself when it is a MailError; anything else a transport threw, as `UNKNOWN`. */
+function asMailError(error: unknown, transport: string): MailError {
+  if (MailError.isInstance(error)) return error;
   return new MailError({
     code: "UNKNOWN",
     message: `Transport "${transport}" failed with a non-MailError: ${error instanceof Error ? error.message : String(error)}`,
@@ -269,9 +271,7 @@ export function createMailer(options: MailerOptions): Mailer {
             reject(
               controller.signal.aborted
                 ? controller.signal.reason
-                : MailError.isInstance(error)
-                  ? error
-                  : unexpected(error, transport.name),
+                : asMailError(error, transport.name),
             ),
           ),
       );
@@ -316,9 +316,7 @@ export function createMailer(options: MailerOptions): Mailer {
       } catch (caught) {
         const error = signal?.aborted
           ? aborted(signal.reason, transport.name, message.messageId)
-          : MailError.isInstance(caught)
-            ? caught
-            : unexpected(caught, transport.name);
+          : asMailError(caught, transport.name);
         const decision =
           error.code === "ABORTED"
             ? ({ retry: false, reason: "aborted" } as const)
@@ -416,7 +414,7 @@ export function createMailer(options: MailerOptions): Mailer {
       try {
         await transport.verify();
       } catch (error) {
-        throw MailError.isInstance(error) ? error : unexpected(error, transport.name);
+        throw asMailError(error, transport.name);
       }
     },
     close() {
@@ -427,7 +425,7 @@ export function createMailer(options: MailerOptions): Mailer {
         try {
           await transport.close?.();
         } catch (error) {
-          throw MailError.isInstance(error) ? error : unexpected(error, transport.name);
+          throw asMailError(error, transport.name);
         }
       })();
       return closing;
