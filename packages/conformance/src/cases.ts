@@ -1,9 +1,15 @@
 import type { ScenarioId } from "./harness.js";
 
-/** The group a case belongs to (the nested `describe` it runs in). */
+/**
+ * The group a case belongs to (the nested `describe` it runs in).
+ * @since 0.1.0
+ */
 export type CaseGroup = "delivery" | "errors" | "lifecycle" | "resilience";
 
-/** One conformance case: its id (used in `options.skip`), what it checks and what it needs. */
+/**
+ * One conformance case: its id (used in `options.skip`), what it checks and what it needs.
+ * @since 0.1.0
+ */
 export interface ConformanceCase {
   readonly id: string;
   readonly group: CaseGroup;
@@ -188,8 +194,14 @@ export const CONFORMANCE_CASES = [
   },
 ] as const satisfies readonly ConformanceCase[];
 
-/** The id of a conformance case. @see CONFORMANCE_CASES */
+/**
+ * The id of a conformance case. @see CONFORMANCE_CASES
+ * @since 0.1.0
+ */
 export type CaseId = (typeof CONFORMANCE_CASES)[number]["id"];
 
-/** Every case id, in run order. */
+/**
+ * Every case id, in run order.
+ * @since 0.1.0
+ */
 export const CONFORMANCE_CASE_IDS: readonly CaseId[] = CONFORMANCE_CASES.map((entry) => entry.id);

@@ -29,7 +29,10 @@ export const SCENARIO_IDS = [
   "outage",
 ] as const;
 
-/** @see SCENARIO_IDS */
+/**
+ * @see SCENARIO_IDS
+ * @since 0.1.0
+ */
 export type ScenarioId = (typeof SCENARIO_IDS)[number];
 
 /**

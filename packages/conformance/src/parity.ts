@@ -21,13 +21,17 @@ export const PARITY_FIELDS = [
   "attachments",
 ] as const;
 
-/** @see PARITY_FIELDS */
+/**
+ * @see PARITY_FIELDS
+ * @since 0.1.0
+ */
 export type FieldName = (typeof PARITY_FIELDS)[number];
 
 /**
  * `X-` headers that differ between paths by design and are not compared unless
  * `ignoreHeaders` is given: Exchange's own `X-MS-*` stamps, and `X-Priority` /
  * `X-MSMail-Priority`, which SMTP uses to carry importance (compared as `importance`).
+ * @since 0.1.0
  */
 export const DEFAULT_IGNORED_HEADERS: readonly RegExp[] = [
   /^x-ms-/,
@@ -38,7 +42,10 @@ export const DEFAULT_IGNORED_HEADERS: readonly RegExp[] = [
   /^x-originating-ip$/,
 ];
 
-/** One field where two deliveries differ. */
+/**
+ * One field where two deliveries differ.
+ * @since 0.1.0
+ */
 export interface ParityDifference {
   readonly field: FieldName;
   /** Where exactly: `to`, `x-headers.x-campaign`, `attachments[report.pdf].sha256`. */
@@ -49,7 +56,10 @@ export interface ParityDifference {
   readonly b: unknown;
 }
 
-/** Options of `compareDelivered`. */
+/**
+ * Options of `compareDelivered`.
+ * @since 0.1.0
+ */
 export interface CompareOptions {
   /** Fields not to compare. */
   readonly ignore?: readonly FieldName[];
@@ -69,7 +79,10 @@ function addressList(list: readonly Address[]) {
     .map((entry) => (entry.name ? `${entry.name} <${entry.address}>` : entry.address));
 }
 
-/** CRLF → LF, no trailing blanks on lines or at the end. */
+/**
+ * CRLF → LF, no trailing blanks on lines or at the end.
+ * @since 0.1.0
+ */
 export function normalizeText(text: string | undefined): string | undefined {
   if (text === undefined) return undefined;
   return text
@@ -80,7 +93,10 @@ export function normalizeText(text: string | undefined): string | undefined {
     .trim();
 }
 
-/** Whitespace runs collapsed, none between tags. */
+/**
+ * Whitespace runs collapsed, none between tags.
+ * @since 0.1.0
+ */
 export function normalizeHtml(html: string | undefined): string | undefined {
   if (html === undefined) return undefined;
   return html.replace(/\s+/g, " ").replace(/>\s+</g, "><").trim();
@@ -200,7 +216,10 @@ function findHeader(headers: DeliveredMessage["headers"], name: string) {
   return undefined;
 }
 
-/** Options of `assertParity`. */
+/**
+ * Options of `assertParity`.
+ * @since 0.1.0
+ */
 export interface AssertParityOptions extends CompareOptions {
   /**
    * Differences that are expected: a field name (`"html"`), or a difference path or its

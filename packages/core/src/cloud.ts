@@ -3,12 +3,21 @@
 // common use; `authorityHost`, `baseUrl` and `host` options override any of them.
 import { MailError } from "./errors/mail-error.js";
 
-/** The Microsoft clouds mailpath knows. `global` includes GCC (Moderate). */
+/**
+ * The Microsoft clouds mailpath knows. `global` includes GCC (Moderate).
+ * @since 0.1.0
+ */
 export const CLOUDS = ["global", "usgov", "usgovdod", "china"] as const;
-/** @see CLOUDS */
+/**
+ * @see CLOUDS
+ * @since 0.1.0
+ */
 export type Cloud = (typeof CLOUDS)[number];
 
-/** The endpoints of one cloud for the three paths and Entra. */
+/**
+ * The endpoints of one cloud for the three paths and Entra.
+ * @since 0.1.0
+ */
 export interface CloudEndpoints {
   readonly cloud: Cloud;
   /** SMTP AUTH client submission host (port 587, STARTTLS). */
@@ -68,6 +77,7 @@ const ENDPOINTS: Record<Cloud, CloudEndpoints> = {
  * The endpoints of a cloud.
  * @param cloud @default "global"
  * @throws MailError `INVALID_CONFIG` for an unknown cloud name.
+ * @since 0.1.0
  */
 export function resolveCloud(cloud: Cloud | (string & {}) = "global"): CloudEndpoints {
   const endpoints = ENDPOINTS[cloud as Cloud];
@@ -85,6 +95,7 @@ export function resolveCloud(cloud: Cloud | (string & {}) = "global"): CloudEndp
 /**
  * The MX host of an accepted domain: `contoso.com` → `contoso-com.mail.protection.outlook.com`
  * (dots become dashes; existing dashes are kept).
+ * @since 0.1.0
  */
 export function mxHostForDomain(domain: string, cloud: Cloud = "global"): string {
   const key = domain.trim().toLowerCase().replace(/\.$/, "").replace(/\./g, "-");

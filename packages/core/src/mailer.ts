@@ -13,8 +13,9 @@ import { decideRetry, type RetryOptions, resolveRetryOptions } from "./resilienc
  * @since 0.1.0
  */
 export interface MailerOptions {
+  /** The path mail goes through: a transport from a transport package, or `failover`/`weighted` over several. */
   readonly transport: Transport;
-  /** Default sender for messages without `from`. */
+  /** Default sender for messages without `from`. @default none: every message must carry `from` */
   readonly from?: AddressInput;
   /** @default { maxAttempts: 3, baseDelayMs: 500, maxDelayMs: 30_000, maxRetryAfterMs: 120_000, retryAmbiguous: true } */
   readonly retry?: RetryOptions | false;
@@ -34,7 +35,10 @@ export interface MailerOptions {
   readonly sleep?: (ms: number, signal: AbortSignal | undefined) => Promise<void>;
 }
 
-/** What `send()` resolves with. */
+/**
+ * What `send()` resolves with.
+ * @since 0.1.0
+ */
 export interface SendResult {
   /** The Message-ID the message carried on every attempt. */
   readonly messageId: string;
@@ -47,13 +51,19 @@ export interface SendResult {
   readonly durationMs: number;
 }
 
-/** Options of one `send()`. */
+/**
+ * Options of one `send()`.
+ * @since 0.1.0
+ */
 export interface SendOptions {
   /** Cancels waiting for a slot, backoff and the in-flight attempt. */
   readonly signal?: AbortSignal;
 }
 
-/** Event names and their payloads. */
+/**
+ * Event names and their payloads.
+ * @since 0.1.0
+ */
 export interface MailerEvents {
   attempt: [{ messageId: string; transport: string; attempt: number }];
   retry: [
@@ -94,7 +104,10 @@ export interface MailerEvents {
   "breaker:close": [{ transport: string }];
 }
 
-/** @see MailerEvents */
+/**
+ * @see MailerEvents
+ * @since 0.1.0
+ */
 export type MailerEvent = keyof MailerEvents;
 
 /**
@@ -103,13 +116,38 @@ export type MailerEvent = keyof MailerEvents;
  * @since 0.1.0
  */
 export interface Mailer {
-  /** Validates and sends. Rejects with a `MailError` only. */
+  /**
+   * Validates and sends, retrying what can be retried.
+   * @param message - the message; `from` falls back to the mailer's `from`.
+   * @param options - a signal to cancel the send.
+   * @returns where and when it was accepted.
+   * @throws MailError only: `INVALID_MESSAGE` before any I/O, `ABORTED` after `close()` or an
+   * abort, otherwise the last attempt's error with `attempts` set.
+   */
   send(message: MailMessage, options?: SendOptions): Promise<SendResult>;
-  /** Connects and authenticates through the transport, sends nothing. */
+  /**
+   * Connects and authenticates through the transport, sends nothing.
+   * @throws MailError what the transport met (e.g. `AUTH_FAILED`, `CONNECTION_FAILED`).
+   */
   verify(): Promise<void>;
-  /** Waits for sends in flight, then closes the transport. Later sends fail with `ABORTED`. Idempotent. */
+  /**
+   * Waits for sends in flight, then closes the transport. Later sends fail with `ABORTED`. Idempotent.
+   * @throws MailError when the transport fails to close.
+   */
   close(): Promise<void>;
+  /**
+   * Listens to an event.
+   * @param event - the event name, one of `MailerEvents`.
+   * @param listener - called with the event's payload.
+   * @returns the mailer, to chain calls.
+   */
   on<E extends MailerEvent>(event: E, listener: (...args: MailerEvents[E]) => void): this;
+  /**
+   * Stops listening.
+   * @param event - the event name given to `on`.
+   * @param listener - the listener given to `on`.
+   * @returns the mailer, to chain calls.
+   */
   off<E extends MailerEvent>(event: E, listener: (...args: MailerEvents[E]) => void): this;
 }
 
@@ -180,6 +218,8 @@ function consumedStream(message: NormalizedMessage): boolean {
  * @example
  * const mailer = createMailer({ transport: createGraphTransport({ ... }), from: "notifications@contoso.com" });
  * const result = await mailer.send({ to: "ada@contoso.com", subject: "Hello", text: "Hi Ada" });
+ * @param options - the transport and the policies around it.
+ * @returns a mailer; nothing is connected until the first send or `verify()`.
  * @throws MailError `INVALID_CONFIG` when options are wrong.
  * @since 0.1.0
  */

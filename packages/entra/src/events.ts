@@ -24,12 +24,18 @@ export interface EntraEventMap {
   error: { readonly error: MailError };
 }
 
-/** One event as `onEvent` receives it. */
+/**
+ * One event as `onEvent` receives it.
+ * @since 0.1.0
+ */
 export type EntraEvent = {
   [Name in keyof EntraEventMap]: { readonly type: Name } & EntraEventMap[Name];
 }[keyof EntraEventMap];
 
-/** Listener of one event. */
+/**
+ * Listener of one event.
+ * @since 0.1.0
+ */
 export type EntraEventListener<Name extends keyof EntraEventMap> = (
   payload: EntraEventMap[Name],
 ) => void;

@@ -21,7 +21,10 @@ import {
 } from "./routing-spec.js";
 import { ENV_VARIABLES, VARIABLE_BY_KEY } from "./variables.js";
 
-/** Entra app registration (Graph, and SMTP with OAuth). */
+/**
+ * Entra app registration (Graph, and SMTP with OAuth).
+ * @since 0.1.0
+ */
 export interface EntraConfig {
   /** Directory (tenant) ID. */
   readonly tenantId?: string;
@@ -48,7 +51,10 @@ export interface EntraConfig {
   readonly authorityHost?: string;
 }
 
-/** SMTP AUTH client submission. */
+/**
+ * SMTP AUTH client submission.
+ * @since 0.1.0
+ */
 export interface SmtpConfig {
   /** @default the cloud's (smtp.office365.com) */
   readonly host?: string;
@@ -64,7 +70,10 @@ export interface SmtpConfig {
   readonly maxConnections?: number;
 }
 
-/** SMTP relay connector or direct send. */
+/**
+ * SMTP relay connector or direct send.
+ * @since 0.1.0
+ */
 export interface RelayConfig {
   /** The relay endpoint. Give this or `domain`. */
   readonly host?: string;
@@ -86,7 +95,10 @@ export interface RelayConfig {
   readonly directSendDomains?: readonly string[];
 }
 
-/** Graph sendMail. */
+/**
+ * Graph sendMail.
+ * @since 0.1.0
+ */
 export interface GraphConfig {
   /** @default the cloud's Graph root */
   readonly baseUrl?: string;
@@ -100,7 +112,10 @@ export interface GraphConfig {
   readonly requestTimeoutMs?: number;
 }
 
-/** Retry policy as data (see core's `RetryOptions`). */
+/**
+ * Retry policy as data (see core's `RetryOptions`).
+ * @since 0.1.0
+ */
 export interface RetryConfig {
   /** @default 3 */
   readonly maxAttempts?: number;

@@ -5,7 +5,10 @@ import type { MailpathConfig } from "./config.js";
 import { distance } from "./config.js";
 import { ENV_VARIABLES, VARIABLE_BY_NAME, type VariableSpec } from "./variables.js";
 
-/** An environment: `process.env` or any record of strings. */
+/**
+ * An environment: `process.env` or any record of strings.
+ * @since 0.1.0
+ */
 export type Env = Readonly<Record<string, string | undefined>>;
 
 function convert(variable: VariableSpec, raw: string): unknown {
@@ -41,7 +44,10 @@ function setKey(target: Record<string, unknown>, key: string, value: unknown): v
   node[parts.at(-1)!] = value;
 }
 
-/** What `configFromEnv` read. */
+/**
+ * What `configFromEnv` read.
+ * @since 0.1.0
+ */
 export interface EnvConfig {
   /** The config the variables describe (not yet validated). */
   readonly config: Partial<MailpathConfig>;

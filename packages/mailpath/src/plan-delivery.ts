@@ -14,10 +14,16 @@ import type { MailpathConfig } from "./config.js";
 import { configFromEnv, type Env, mergeConfig } from "./env.js";
 import { PATH_NAMES, type PathName, parseTransportSpec, routingPaths } from "./routing-spec.js";
 
-/** How serious a finding is: `error` means the send would fail on that path. */
+/**
+ * How serious a finding is: `error` means the send would fail on that path.
+ * @since 0.1.0
+ */
 export type FindingLevel = "error" | "warning" | "info";
 
-/** One thing a path would do differently. */
+/**
+ * One thing a path would do differently.
+ * @since 0.1.0
+ */
 export interface PlanFinding {
   readonly level: FindingLevel;
   /** Stable code: `HEADER_DROPPED`, `TEXT_DROPPED`, `UPLOAD_SESSION`, … (see docs/migration.md). */
@@ -25,7 +31,10 @@ export interface PlanFinding {
   readonly message: string;
 }
 
-/** How a path would send the message. */
+/**
+ * How a path would send the message.
+ * @since 0.1.0
+ */
 export type PlanMethod =
   | "smtp-submission"
   | "relay"
@@ -33,7 +42,10 @@ export type PlanMethod =
   | "graph-mime"
   | "graph-draft-upload";
 
-/** What one path would do with the message. */
+/**
+ * What one path would do with the message.
+ * @since 0.1.0
+ */
 export interface PathPlan {
   readonly path: PathName;
   /** False when an `error` finding means this path would refuse the message. */
@@ -54,7 +66,10 @@ export interface PathPlan {
   readonly findings: readonly PlanFinding[];
 }
 
-/** A field in which the paths differ. */
+/**
+ * A field in which the paths differ.
+ * @since 0.1.0
+ */
 export interface PlanDifference {
   /** `text`, `header List-Unsubscribe`, `request`, `Sent Items copy`, … */
   readonly field: string;
@@ -62,7 +77,10 @@ export interface PlanDifference {
   readonly byPath: Readonly<Partial<Record<PathName, string>>>;
 }
 
-/** The result of `planDelivery`. */
+/**
+ * The result of `planDelivery`.
+ * @since 0.1.0
+ */
 export interface DeliveryPlan {
   readonly messageId: string;
   readonly recipients: number;
@@ -73,7 +91,10 @@ export interface DeliveryPlan {
   readonly differences: readonly PlanDifference[];
 }
 
-/** Options of `planDelivery`. */
+/**
+ * Options of `planDelivery`.
+ * @since 0.1.0
+ */
 export interface PlanDeliveryOptions {
   /** The paths to compare. @default the paths of `config.transport`, else all three */
   readonly paths?: readonly PathName[];

@@ -4,13 +4,22 @@
 //   "graph:10,smtp:90"  weighted: 10% graph, 90% smtp (relative weights; a failing path moves
 //                       the message to the others, so a weighted split also fails over)
 
-/** The three Microsoft 365 delivery paths mailpath can build from configuration. */
+/**
+ * The three Microsoft 365 delivery paths mailpath can build from configuration.
+ * @since 0.1.0
+ */
 export const PATH_NAMES = ["smtp", "relay", "graph"] as const;
 
-/** @see PATH_NAMES */
+/**
+ * @see PATH_NAMES
+ * @since 0.1.0
+ */
 export type PathName = (typeof PATH_NAMES)[number];
 
-/** One path of a weighted split. */
+/**
+ * One path of a weighted split.
+ * @since 0.1.0
+ */
 export interface WeightedPathSpec {
   readonly path: PathName;
   /** Relative share of traffic; `0` sends none (a path kept ready for roll-back). */
@@ -32,7 +41,10 @@ export type TransportSpec =
   | { readonly failover: readonly PathName[] }
   | { readonly weighted: readonly WeightedPathSpec[] };
 
-/** A routing spec after parsing. */
+/**
+ * A routing spec after parsing.
+ * @since 0.1.0
+ */
 export type Routing =
   | { readonly kind: "single"; readonly path: PathName }
   | { readonly kind: "failover"; readonly paths: readonly PathName[] }
@@ -119,6 +131,7 @@ function fromString(spec: string): Routing | RoutingProblem[] {
 /**
  * Parses a routing spec.
  * @returns the routing, or the problems found (each says what to write instead)
+ * @since 0.1.0
  */
 export function parseTransportSpec(spec: unknown): Routing | RoutingProblem[] {
   if (typeof spec === "string") return fromString(spec);

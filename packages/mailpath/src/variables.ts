@@ -2,10 +2,16 @@
 // an example. One table drives createMailerFromEnv, the names in INVALID_CONFIG messages and
 // docs/configuration.md (a test checks that page lists every variable here).
 
-/** How a variable's text becomes a config value. */
+/**
+ * How a variable's text becomes a config value.
+ * @since 0.1.0
+ */
 export type VariableKind = "string" | "secret" | "file" | "integer" | "boolean" | "list";
 
-/** One environment variable. */
+/**
+ * One environment variable.
+ * @since 0.1.0
+ */
 export interface VariableSpec {
   /** `MAILPATH_SMTP_HOST` */
   readonly name: string;

@@ -9,7 +9,10 @@ import {
 } from "./smtp-rules.js";
 import type { Classification, HttpErrorInput, HttpRule, NetworkRule, SmtpRule } from "./types.js";
 
-/** An SMTP reply to classify. */
+/**
+ * An SMTP reply to classify.
+ * @since 0.1.0
+ */
 export interface SmtpReplyInput {
   /** `535`; `0`/`NaN` when unknown (then taken from `response`). */
   readonly replyCode: number;
@@ -19,7 +22,10 @@ export interface SmtpReplyInput {
   readonly response: string;
 }
 
-/** A network or TLS error to classify. */
+/**
+ * A network or TLS error to classify.
+ * @since 0.1.0
+ */
 export interface NetworkErrorInput {
   readonly code?: string;
   readonly originalCode?: string;
@@ -49,7 +55,10 @@ function enhancedMatches(rule: SmtpRule, enhanced: string | undefined): boolean 
   return detail >= from && detail <= to;
 }
 
-/** The SMTP row that matches a reply (fallbacks included). */
+/**
+ * The SMTP row that matches a reply (fallbacks included).
+ * @since 0.1.0
+ */
 export function findSmtpRule(reply: SmtpReplyInput): SmtpRule {
   const parsed = parseSmtpReply(reply.response ?? "");
   const replyCode =
@@ -87,7 +96,10 @@ function statusMatches(rule: HttpRule, status: number): boolean {
   return Math.floor(status / 100) === Number(rule.status[0]);
 }
 
-/** The HTTP row that matches an error (fallbacks included). */
+/**
+ * The HTTP row that matches an error (fallbacks included).
+ * @since 0.1.0
+ */
 export function findHttpRule(error: HttpErrorInput): HttpRule {
   const status = Number(error.status);
   const errorCode = (error.code ?? "").toLowerCase();
@@ -126,7 +138,10 @@ function matchByCode(code: string | undefined): NetworkRule | undefined {
   );
 }
 
-/** The network row that matches an error (fallback included). */
+/**
+ * The network row that matches an error (fallback included).
+ * @since 0.1.0
+ */
 export function findNetworkRule(error: NetworkErrorInput): NetworkRule {
   const message = typeof error.message === "string" ? error.message : "";
   // originalCode is the socket's own code (DEPTH_ZERO_SELF_SIGNED_CERT) where nodemailer

@@ -1,6 +1,9 @@
 import type { MailErrorCode } from "../errors/codes.js";
 
-/** What a `MailErrorCode` means for the person reading it. */
+/**
+ * What a `MailErrorCode` means for the person reading it.
+ * @since 0.1.0
+ */
 export interface CodeDoc {
   readonly meaning: string;
   /** `yes`, `no`, or when it depends, on what. */

@@ -311,7 +311,10 @@ export const HTTP_RULES: readonly HttpRule[] = [
   },
 ];
 
-/** Used when no row matches another 4xx: the request is wrong, retrying will not help. */
+/**
+ * Used when no row matches another 4xx: the request is wrong, retrying will not help.
+ * @since 0.1.0
+ */
 export const HTTP_FALLBACK_4XX: HttpRule = {
   id: "http-fallback-4xx",
   match: "any other 4xx",
@@ -322,7 +325,10 @@ export const HTTP_FALLBACK_4XX: HttpRule = {
   example: { status: 400, code: "ErrorInvalidRequest", message: "The request is invalid." },
 };
 
-/** Used for a status that is not an error (1xx–3xx where a failure was expected). */
+/**
+ * Used for a status that is not an error (1xx–3xx where a failure was expected).
+ * @since 0.1.0
+ */
 export const HTTP_FALLBACK_OTHER: HttpRule = {
   id: "http-fallback-other",
   match: "any other status",

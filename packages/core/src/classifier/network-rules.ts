@@ -111,7 +111,10 @@ export const NETWORK_RULES: readonly NetworkRule[] = [
   },
 ];
 
-/** Used when no row matches. */
+/**
+ * Used when no row matches.
+ * @since 0.1.0
+ */
 export const NETWORK_FALLBACK: NetworkRule = {
   id: "net-fallback",
   codes: [],

@@ -1,4 +1,7 @@
-/** The parts of an SMTP reply. */
+/**
+ * The parts of an SMTP reply.
+ * @since 0.1.0
+ */
 export interface ParsedSmtpReply {
   /** `535` */
   readonly replyCode?: number;

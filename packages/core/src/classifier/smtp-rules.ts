@@ -484,7 +484,10 @@ export const SMTP_RULES: readonly SmtpRule[] = [
   },
 ];
 
-/** Used when no row matches a 4xx reply: transient by SMTP's rule. */
+/**
+ * Used when no row matches a 4xx reply: transient by SMTP's rule.
+ * @since 0.1.0
+ */
 export const SMTP_FALLBACK_4XX: SmtpRule = {
   id: "smtp-fallback-4xx",
   match: "any other 4xx reply",
@@ -497,6 +500,7 @@ export const SMTP_FALLBACK_4XX: SmtpRule = {
 /**
  * Used when no row matches a 5xx reply: permanent, but not a path failure, so an unknown
  * rejection of one message does not open the circuit breaker.
+ * @since 0.1.0
  */
 export const SMTP_FALLBACK_5XX: SmtpRule = {
   id: "smtp-fallback-5xx",
@@ -507,7 +511,10 @@ export const SMTP_FALLBACK_5XX: SmtpRule = {
   example: "554 5.6.0 Corrupt message content",
 };
 
-/** Used when there is no usable reply code (2xx/3xx where a failure was expected, garbage). */
+/**
+ * Used when there is no usable reply code (2xx/3xx where a failure was expected, garbage).
+ * @since 0.1.0
+ */
 export const SMTP_FALLBACK_OTHER: SmtpRule = {
   id: "smtp-fallback-other",
   match: "a reply without a 4xx or 5xx code",

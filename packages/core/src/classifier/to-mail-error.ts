@@ -5,7 +5,10 @@ import { classifyHttpError, classifyNetworkError, classifySmtpReply } from "./cl
 import { parseSmtpReply } from "./parse.js";
 import type { Classification, HttpErrorInput } from "./types.js";
 
-/** Where an SMTP failure happened and what to hide. */
+/**
+ * Where an SMTP failure happened and what to hide.
+ * @since 0.1.0
+ */
 export interface SmtpErrorContext {
   /** The transport's name, copied to `MailError.transport`. */
   readonly transport: string;
@@ -19,7 +22,10 @@ export interface SmtpErrorContext {
   readonly phase?: "before-data" | "after-data";
 }
 
-/** Where an HTTP failure happened and what to hide. */
+/**
+ * Where an HTTP failure happened and what to hide.
+ * @since 0.1.0
+ */
 export interface HttpErrorContext {
   readonly transport: string;
   readonly secrets?: readonly (string | undefined)[];

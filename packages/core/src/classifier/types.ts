@@ -20,7 +20,10 @@ export interface Classification {
   readonly ruleId: string;
 }
 
-/** Matches an enhanced status code in a range, such as `4.7.500`–`4.7.699`. */
+/**
+ * Matches an enhanced status code in a range, such as `4.7.500`–`4.7.699`.
+ * @since 0.1.0
+ */
 export interface EnhancedRange {
   /** `"4.7"` */
   readonly prefix: string;
@@ -50,7 +53,10 @@ export interface SmtpRule {
   readonly example: string;
 }
 
-/** An HTTP error as a transport sees it (Graph `error.code`, Entra `error` + description). */
+/**
+ * An HTTP error as a transport sees it (Graph `error.code`, Entra `error` + description).
+ * @since 0.1.0
+ */
 export interface HttpErrorInput {
   readonly status: number;
   /** Graph `error.code`, or Entra's `error` (`invalid_client`). */

@@ -7,16 +7,25 @@ import type { Readable } from "node:stream";
  */
 export type AddressInput = string | { readonly address: string; readonly name?: string };
 
-/** One or many addresses. */
+/**
+ * One or many addresses.
+ * @since 0.1.0
+ */
 export type AddressListInput = AddressInput | readonly AddressInput[];
 
-/** A parsed address: `address` is `local@domain`, `name` the display name if any. */
+/**
+ * A parsed address: `address` is `local@domain`, `name` the display name if any.
+ * @since 0.1.0
+ */
 export interface Address {
   readonly address: string;
   readonly name?: string;
 }
 
-/** Where an attachment's bytes come from. A `Readable` is read once (see `Attachment`). */
+/**
+ * Where an attachment's bytes come from. A `Readable` is read once (see `Attachment`).
+ * @since 0.1.0
+ */
 export type AttachmentContent = Uint8Array | string | Readable | { readonly path: string };
 
 /**
@@ -40,7 +49,10 @@ export interface Attachment {
   readonly encoding?: "utf8" | "base64";
 }
 
-/** Message importance, mapped to `Importance`/`X-Priority` on SMTP and `importance` on Graph. */
+/**
+ * Message importance, mapped to `Importance`/`X-Priority` on SMTP and `importance` on Graph.
+ * @since 0.1.0
+ */
 export type Importance = "low" | "normal" | "high";
 
 /**
@@ -68,7 +80,10 @@ export interface MailMessage {
   readonly references?: readonly string[];
 }
 
-/** An attachment after validation: a content type and inline flag are always set. */
+/**
+ * An attachment after validation: a content type and inline flag are always set.
+ * @since 0.1.0
+ */
 export interface NormalizedAttachment {
   readonly filename?: string;
   readonly content: AttachmentContent;

@@ -20,7 +20,10 @@ export interface TransportLimits {
   readonly maxMessageBytes?: number;
 }
 
-/** Options of one transport attempt. */
+/**
+ * Options of one transport attempt.
+ * @since 0.1.0
+ */
 export interface TransportSendOptions {
   /** Aborted when the caller aborts, the attempt times out, or the mailer closes. */
   readonly signal: AbortSignal;
@@ -60,7 +63,10 @@ export interface Transport {
   close?(): Promise<void>;
 }
 
-/** Options of `TokenProvider.getToken`. */
+/**
+ * Options of `TokenProvider.getToken`.
+ * @since 0.1.0
+ */
 export interface GetTokenOptions {
   /** Ignore any cached token (the server rejected it). */
   readonly forceRefresh?: boolean;

@@ -43,10 +43,16 @@ export const MAIL_ERROR_CODES = [
   "UNKNOWN",
 ] as const;
 
-/** @see MAIL_ERROR_CODES */
+/**
+ * @see MAIL_ERROR_CODES
+ * @since 0.1.0
+ */
 export type MailErrorCode = (typeof MAIL_ERROR_CODES)[number];
 
-/** Whether `value` is one of the `MailErrorCode`s. */
+/**
+ * Whether `value` is one of the `MailErrorCode`s.
+ * @since 0.1.0
+ */
 export function isMailErrorCode(value: unknown): value is MailErrorCode {
   return typeof value === "string" && (MAIL_ERROR_CODES as readonly string[]).includes(value);
 }
@@ -54,6 +60,7 @@ export function isMailErrorCode(value: unknown): value is MailErrorCode {
 /**
  * Codes that mean the *path* is failing (not this message): they count toward the circuit
  * breaker and make `failover` move on. A throttle is not one: it backs off instead.
+ * @since 0.1.0
  */
 export const PATH_FAILURE_CODES: ReadonlySet<MailErrorCode> = new Set<MailErrorCode>([
   "CONNECTION_FAILED",

@@ -4,7 +4,10 @@ import { safeCause } from "./safe-cause.js";
 
 const MARKER = Symbol.for("mailpath.error");
 
-/** The SMTP reply behind an error. */
+/**
+ * The SMTP reply behind an error.
+ * @since 0.1.0
+ */
 export interface SmtpReplyInfo {
   /** `535` */
   readonly replyCode: number;
@@ -14,7 +17,10 @@ export interface SmtpReplyInfo {
   readonly response: string;
 }
 
-/** The HTTP response behind an error (Graph, Entra). */
+/**
+ * The HTTP response behind an error (Graph, Entra).
+ * @since 0.1.0
+ */
 export interface HttpErrorInfo {
   readonly status: number;
   /** Graph `error.code` / Entra `error` (and AADSTS code in the message). */
@@ -23,14 +29,20 @@ export interface HttpErrorInfo {
   readonly requestId?: string;
 }
 
-/** One problem found in a message or a configuration. */
+/**
+ * One problem found in a message or a configuration.
+ * @since 0.1.0
+ */
 export interface MailIssue {
   /** Where: `to[1]`, `headers.X-Foo`, `MAILPATH_SMTP_HOST`. */
   readonly path: string;
   readonly message: string;
 }
 
-/** Fields of a `MailError`. */
+/**
+ * Fields of a `MailError`.
+ * @since 0.1.0
+ */
 export interface MailErrorOptions {
   readonly code: MailErrorCode;
   readonly message: string;

@@ -12,7 +12,10 @@ const URL_PASSWORD = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]+:)[^\s@/]+@/gi;
 const PRIVATE_KEY =
   /-----BEGIN ([A-Z ]*)PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g;
 
-/** Replaces token-shaped substrings, URL passwords and PEM private keys with `[redacted]`. */
+/**
+ * Replaces token-shaped substrings, URL passwords and PEM private keys with `[redacted]`.
+ * @since 0.1.0
+ */
 export function scrubText(text: string): string {
   return text
     .replace(JWT, "[redacted]")
@@ -23,7 +26,10 @@ export function scrubText(text: string): string {
     .replace(PRIVATE_KEY, "[redacted $1private key]");
 }
 
-/** Replaces every occurrence of the given secrets, then scrubs token-shaped text. */
+/**
+ * Replaces every occurrence of the given secrets, then scrubs token-shaped text.
+ * @since 0.1.0
+ */
 export function redactSecrets(text: string, secrets: readonly (string | undefined)[] = []): string {
   let result = text;
   for (const secret of secrets) {

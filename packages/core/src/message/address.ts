@@ -9,7 +9,10 @@ const LOCAL_PART =
   /^(?:[\p{L}\p{N}!#$%&'*+/=?^_`{|}~-]+(?:\.[\p{L}\p{N}!#$%&'*+/=?^_`{|}~-]+)*|"(?:[^"\\\r\n]|\\.)+")$/u;
 const DOMAIN_LABEL = /^[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?$/u;
 
-/** Whether `address` is `local@domain` with a dotted domain, as Exchange accepts. */
+/**
+ * Whether `address` is `local@domain` with a dotted domain, as Exchange accepts.
+ * @since 0.1.0
+ */
 export function isValidAddress(address: string): boolean {
   if (address.length > 320 || /[\r\n\s<>]/.test(address.replace(/"[^"]*"/g, ""))) return false;
   const at = address.lastIndexOf("@");
@@ -57,7 +60,10 @@ function unquote(name: string): string {
   return trimmed;
 }
 
-/** The result of parsing one address: the address, or why it is not one. */
+/**
+ * The result of parsing one address: the address, or why it is not one.
+ * @since 0.1.0
+ */
 export type ParsedAddress =
   | { readonly ok: true; readonly value: Address }
   | { readonly ok: false; readonly reason: string };
@@ -85,6 +91,7 @@ function parseOne(text: string): ParsedAddress {
 /**
  * Parses one address input (an object, or a string with one or more addresses).
  * @returns one entry per address found, each parsed or with the reason it is invalid.
+ * @since 0.1.0
  */
 export function parseAddressInput(input: AddressInput): ParsedAddress[] {
   if (typeof input === "string") {
@@ -110,7 +117,10 @@ export function toAddressList(input: AddressListInput | undefined): readonly Add
   return Array.isArray(input) ? (input as readonly AddressInput[]) : [input as AddressInput];
 }
 
-/** Formats an address for a header: `"Name" <a@b>` quoting when needed. */
+/**
+ * Formats an address for a header: `"Name" <a@b>` quoting when needed.
+ * @since 0.1.0
+ */
 export function formatAddress(address: Address): string {
   if (!address.name) return address.address;
   const needsQuotes = /[",.:;<>@()[\]\\]/.test(address.name);

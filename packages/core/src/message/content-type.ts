@@ -23,7 +23,10 @@ const TYPES: Record<string, string> = {
   eml: "message/rfc822",
 };
 
-/** The MIME type for a file name, `application/octet-stream` when unknown. */
+/**
+ * The MIME type for a file name, `application/octet-stream` when unknown.
+ * @since 0.1.0
+ */
 export function contentTypeFor(filename: string | undefined): string {
   const extension = filename?.split(".").pop()?.toLowerCase();
   return (extension && TYPES[extension]) || "application/octet-stream";

@@ -13,7 +13,10 @@ import { MailError, type MailIssue } from "../errors/mail-error.js";
 import { parseAddressInput, toAddressList } from "./address.js";
 import { contentTypeFor } from "./content-type.js";
 
-/** Options of `normalizeMessage`. */
+/**
+ * Options of `normalizeMessage`.
+ * @since 0.1.0
+ */
 export interface NormalizeOptions {
   /** Sender used when the message has no `from`. */
   readonly from?: AddressInput;
@@ -264,7 +267,10 @@ export function normalizeMessage(
   };
 }
 
-/** `<uuid@sender-domain>`: unique, and its domain is the sender's as RFC 5322 suggests. */
+/**
+ * `<uuid@sender-domain>`: unique, and its domain is the sender's as RFC 5322 suggests.
+ * @since 0.1.0
+ */
 export function defaultMessageId(from: Address): string {
   const domain = from.address.slice(from.address.lastIndexOf("@") + 1).toLowerCase();
   return `<${randomUUID()}@${domain}>`;

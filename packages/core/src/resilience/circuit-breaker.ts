@@ -19,10 +19,16 @@ export interface CircuitBreakerOptions {
   readonly resetTimeoutMs?: number;
 }
 
-/** A breaker state change. */
+/**
+ * A breaker state change.
+ * @since 0.1.0
+ */
 export type BreakerState = "open" | "halfOpen" | "close";
 
-/** Whether an error means the path itself is failing. */
+/**
+ * Whether an error means the path itself is failing.
+ * @since 0.1.0
+ */
 export function isPathFailure(error: unknown): boolean {
   return MailError.isInstance(error)
     ? PATH_FAILURE_CODES.has(error.code) && error.code !== "CIRCUIT_OPEN"

@@ -15,7 +15,10 @@ import {
 } from "../resilience/circuit-breaker.js";
 import { createRateLimiter, type RateLimitOptions } from "../resilience/rate-limiter.js";
 
-/** Options shared by the routing transports. */
+/**
+ * Options shared by the routing transports.
+ * @since 0.1.0
+ */
 export interface RoutingOptions {
   /** @default "failover(a,b)" / "weighted(a,b)" */
   readonly name?: string;

@@ -9,14 +9,20 @@ import {
   shouldMoveOn,
 } from "./failover.js";
 
-/** One path of a weighted split. */
+/**
+ * One path of a weighted split.
+ * @since 0.1.0
+ */
 export interface WeightedPath {
   readonly transport: Transport;
   /** Relative share of traffic (`weight / sum of weights`). `0` takes none. */
   readonly weight: number;
 }
 
-/** Options of `weighted()`. */
+/**
+ * Options of `weighted()`.
+ * @since 0.1.0
+ */
 export interface WeightedOptions extends RoutingOptions {
   /** Source of randomness in [0, 1). @default Math.random */
   readonly random?: () => number;

@@ -1,6 +1,9 @@
 import type { Address, Importance } from "../contract/message.js";
 
-/** One attachment as it arrived. */
+/**
+ * One attachment as it arrived.
+ * @since 0.1.0
+ */
 export interface DeliveredAttachment {
   readonly filename?: string;
   readonly contentType: string;
@@ -13,7 +16,10 @@ export interface DeliveredAttachment {
   readonly inline: boolean;
 }
 
-/** Which path delivered a message. */
+/**
+ * Which path delivered a message.
+ * @since 0.1.0
+ */
 export type DeliveryPath = "smtp" | "relay" | "graph" | "memory" | (string & {});
 
 /**

@@ -1,7 +1,10 @@
 import { MailError } from "../errors/mail-error.js";
 import type { DeliveredMessage } from "./delivered-message.js";
 
-/** Options of `MemoryStore.waitForMessages`. */
+/**
+ * Options of `MemoryStore.waitForMessages`.
+ * @since 0.1.0
+ */
 export interface WaitForMessagesOptions {
   /** Give up after this long. @default 5000 */
   readonly timeoutMs?: number;
