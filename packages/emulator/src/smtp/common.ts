@@ -6,7 +6,10 @@ import { parseAddressHeader } from "mailparser";
 import type { EmulatorContext, FaultStage } from "../context.js";
 import type { MailboxPolicy, TenantPolicy } from "../tenant.js";
 import type { ExchangeSmtpServer } from "./exchange-server.js";
-import { parseReply, replies, type SmtpReply } from "./replies.js";
+import { parseReply, replies, replyError, type SmtpReply } from "./replies.js";
+
+/** `SIZE` Exchange Online advertises on both SMTP endpoints (150 MiB). */
+export const ADVERTISED_SIZE = 157_286_400;
 
 /** A running SMTP endpoint. */
 export interface SmtpEndpoint {
@@ -55,6 +58,54 @@ export async function applyFault(
     case "reply":
       return parseReply(fault.reply ?? DEFAULT_FAULT_REPLY[stage]);
   }
+}
+
+/** What the client is told when a drop fault closes its connection mid-stage. */
+const DROPPED_REPLY: SmtpReply = { code: 421, text: "4.4.2 Connection dropped" };
+
+/**
+ * Drops the session's connection and fails the stage's callback, so smtp-server forgets it.
+ * @param server the endpoint's server
+ * @param sessionId the session to drop
+ * @param callback the stage's smtp-server callback
+ */
+export function dropSession(
+  server: ExchangeSmtpServer,
+  sessionId: string,
+  callback: (error: Error) => void,
+): void {
+  server.dropSession(sessionId);
+  callback(replyError(DROPPED_REPLY));
+}
+
+/**
+ * Answers a stage's callback from a fault outcome.
+ * @param server the endpoint's server (to drop the connection on a `"drop"` outcome)
+ * @param sessionId the session the stage belongs to
+ * @param outcome what {@link applyFault} decided
+ * @param callback the stage's smtp-server callback
+ * @returns true when the fault answered the stage, false when the stage goes on
+ */
+export function settleFault(
+  server: ExchangeSmtpServer,
+  sessionId: string,
+  outcome: StageOutcome,
+  callback: (error: Error) => void,
+): boolean {
+  if (outcome === undefined) return false;
+  if (outcome === "drop") dropSession(server, sessionId, callback);
+  else callback(replyError(outcome));
+  return true;
+}
+
+/**
+ * Runs an async stage handler; an error thrown inside answers 451 4.3.0 (never leaking
+ * internals) instead of leaving the client waiting.
+ * @param callback the stage's smtp-server callback
+ * @param handler the stage's work
+ */
+export function runStage(callback: (error: Error) => void, handler: () => Promise<void>): void {
+  handler().catch(() => callback(replyError(internalErrorReply())));
 }
 
 /** Lower-cased domain of an address. */

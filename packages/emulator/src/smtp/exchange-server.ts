@@ -22,8 +22,6 @@ export interface ExchangeServerHooks {
   refuseAuth(connection: SmtpConnection): SmtpReply | undefined;
   /** Runs when the client sends DATA with at least one accepted recipient. */
   onDataCommand?(connection: SmtpConnection): Promise<DataCommandOutcome>;
-  /** Sees every new connection (to find its socket later). */
-  onConnection?(connection: SmtpConnection): void;
 }
 
 /** Closes the connection's socket at once, without a reply: a dropped connection. */
@@ -62,6 +60,19 @@ export class ExchangeSmtpServer extends SMTPServer {
     // Failed handshakes (a TLS 1.1 client), resets and timeouts are the client's failures;
     // the client sees them, and they must not crash the process hosting the emulator.
     this.on("error", () => {});
+  }
+
+  /**
+   * Drops the session's connection (closes its socket without a reply), if it is still open.
+   * @param sessionId the smtp-server session id (the connection's id)
+   */
+  dropSession(sessionId: string): void {
+    for (const connection of this.connections) {
+      if (connection.id === sessionId) {
+        dropConnection(connection);
+        return;
+      }
+    }
   }
 
   override connect(...args: Parameters<SMTPServer["connect"]>): void {
@@ -114,7 +125,6 @@ export class ExchangeSmtpServer extends SMTPServer {
         );
       };
     }
-    hooks.onConnection?.(connection);
   }
 
   #rewrite(

@@ -1,10 +1,5 @@
 // The emulator's SMTP endpoints.
-export type { SmtpEndpoint } from "./common.js";
+export { ADVERTISED_SIZE, type SmtpEndpoint } from "./common.js";
 export { matchConnector, RELAY_HOSTNAME, startRelayEndpoint } from "./relay.js";
 export { parseReply, replies, type SmtpReply } from "./replies.js";
-export {
-  ADVERTISED_SIZE,
-  SMTP_TOKEN_AUDIENCE,
-  SUBMISSION_HOSTNAME,
-  startSubmissionEndpoint,
-} from "./submission.js";
+export { SMTP_TOKEN_AUDIENCE, SUBMISSION_HOSTNAME, startSubmissionEndpoint } from "./submission.js";

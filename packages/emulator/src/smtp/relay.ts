@@ -7,24 +7,27 @@ import { certificateNameMatches, certificateNames } from "../certs.js";
 import type { EmulatorContext } from "../context.js";
 import type { ConnectorPolicy, TenantPolicy } from "../tenant.js";
 import {
+  ADVERTISED_SIZE,
   applyFault,
   closeServer,
+  dropSession,
   ensureMessageId,
   findMailbox,
   internalErrorReply,
   isAcceptedDomain,
   listen,
   readAll,
+  runStage,
   type SmtpEndpoint,
   type StageOutcome,
+  settleFault,
 } from "./common.js";
-import { dropConnection, ExchangeSmtpServer, type SmtpConnection } from "./exchange-server.js";
+import { ExchangeSmtpServer } from "./exchange-server.js";
 import { replies, replyError, type SmtpReply } from "./replies.js";
 import { RollingCounter } from "./windows.js";
 
 /** Name the relay endpoint gives itself in replies (Exchange: an EOP front door). */
 export const RELAY_HOSTNAME = "EMU0EUR01FT001.mail.protection.emulator.mailpath.dev";
-const ADVERTISED_SIZE = 157_286_400;
 
 /** What the relay knows about one session's client. */
 interface RelayClient {
@@ -38,7 +41,7 @@ interface RelayClient {
   connector?: ConnectorPolicy;
 }
 
-type Callback = (error?: Error | null) => void;
+type StageCallback = (error: Error) => void;
 
 function normalizeIp(address: string): string {
   return address.startsWith("::ffff:") ? address.slice(7) : address;
@@ -82,7 +85,6 @@ export async function startRelayEndpoint(
   options: { readonly port?: number } = {},
 ): Promise<SmtpEndpoint> {
   const host = RELAY_HOSTNAME;
-  const connections = new Map<string, SmtpConnection>();
   const clients = new Map<string, RelayClient>();
   const perIp = new RollingCounter();
 
@@ -100,17 +102,8 @@ export async function startRelayEndpoint(
   };
   const fault = (session: SMTPServerSession, stage: Parameters<typeof applyFault>[2]) =>
     applyFault(context, "relay", stage, () => replies.ipThrottled(clientOf(session).ip));
-  const settle = (session: SMTPServerSession, outcome: StageOutcome, callback: Callback) => {
-    if (outcome === undefined) return false;
-    if (outcome === "drop") {
-      const connection = connections.get(session.id);
-      if (connection) dropConnection(connection);
-      callback(replyError({ code: 421, text: "4.4.2 Connection dropped" }));
-      return true;
-    }
-    callback(replyError(outcome));
-    return true;
-  };
+  const settle = (session: SMTPServerSession, outcome: StageOutcome, callback: StageCallback) =>
+    settleFault(server, session.id, outcome, callback);
   const ipThrottled = (client: RelayClient): SmtpReply | undefined => {
     const { limits } = context.tenant();
     if (
@@ -159,7 +152,7 @@ export async function startRelayEndpoint(
       },
 
       onMailFrom(address: SMTPServerAddress, session, callback) {
-        const run = async () => {
+        runStage(callback, async () => {
           if (settle(session, await fault(session, "mail"), callback)) return;
           const tenant = context.tenant();
           const client = clientOf(session);
@@ -182,12 +175,11 @@ export async function startRelayEndpoint(
             return callback(replyError(replies.directSendRejected()));
           }
           callback();
-        };
-        run().catch(() => callback(replyError(internalErrorReply())));
+        });
       },
 
       onRcptTo(address: SMTPServerAddress, session, callback) {
-        const run = async () => {
+        runStage(callback, async () => {
           if (settle(session, await fault(session, "rcpt"), callback)) return;
           const tenant = context.tenant();
           const client = clientOf(session);
@@ -207,12 +199,11 @@ export async function startRelayEndpoint(
                 : replies.unableToRelay(),
             ),
           );
-        };
-        run().catch(() => callback(replyError(internalErrorReply())));
+        });
       },
 
       onData(stream: SMTPServerDataStream, session, callback) {
-        const run = async () => {
+        runStage(callback, async () => {
           const raw = await readAll(stream);
           const client = clientOf(session);
           if (raw.length > context.tenant().limits.relayMaxMessageBytes) {
@@ -232,18 +223,12 @@ export async function startRelayEndpoint(
             submittedBy: client.connector?.name ?? "direct-send",
             savedToSentItems: false,
           });
-          if (outcome === "drop") {
-            const connection = connections.get(session.id);
-            if (connection) dropConnection(connection);
-            return callback(replyError({ code: 421, text: "4.4.2 Connection dropped" }));
-          }
+          if (outcome === "drop") return dropSession(server, session.id, callback);
           callback(null, replies.queued(stamped.messageId, host).text);
-        };
-        run().catch(() => callback(replyError(internalErrorReply())));
+        });
       },
 
       onClose(session) {
-        connections.delete(session.id);
         clients.delete(session.id);
       },
     },
@@ -259,9 +244,6 @@ export async function startRelayEndpoint(
       refuseAuth: () => replies.unrecognizedAuth(host),
       async onDataCommand(connection): Promise<StageOutcome> {
         return fault(connection.session, "before-data");
-      },
-      onConnection(connection) {
-        connections.set(connection.id, connection);
       },
     },
   );

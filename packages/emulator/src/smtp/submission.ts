@@ -11,8 +11,10 @@ import type {
 import type { EmulatorContext } from "../context.js";
 import type { MailboxPolicy, TenantPolicy } from "../tenant.js";
 import {
+  ADVERTISED_SIZE,
   applyFault,
   closeServer,
+  dropSession,
   ensureMessageId,
   findMailbox,
   fromHeaderAddresses,
@@ -20,17 +22,17 @@ import {
   isAcceptedDomain,
   listen,
   readAll,
+  runStage,
   type SmtpEndpoint,
   type StageOutcome,
+  settleFault,
 } from "./common.js";
-import { dropConnection, ExchangeSmtpServer, type SmtpConnection } from "./exchange-server.js";
+import { ExchangeSmtpServer } from "./exchange-server.js";
 import { replies, replyError, type SmtpReply } from "./replies.js";
 import { RollingCounter, SessionSlots } from "./windows.js";
 
 /** Name the submission endpoint gives itself in replies (Exchange: the front-end server). */
 export const SUBMISSION_HOSTNAME = "EMU0PR01CA0001.outlook.emulator.mailpath.dev";
-/** `SIZE` Exchange Online advertises (150 MiB). */
-export const ADVERTISED_SIZE = 157_286_400;
 /** Audience of access tokens for SMTP XOAUTH2. */
 export const SMTP_TOKEN_AUDIENCE = "https://outlook.office365.com";
 
@@ -47,7 +49,7 @@ interface SubmissionUser {
   readonly appId?: string;
 }
 
-type Callback = (error?: Error | null) => void;
+type StageCallback = (error: Error) => void;
 
 function userOf(session: SMTPServerSession): SubmissionUser | undefined {
   return session.user as SubmissionUser | undefined;
@@ -80,7 +82,6 @@ export async function startSubmissionEndpoint(
   options: { readonly port?: number } = {},
 ): Promise<SmtpEndpoint> {
   const host = SUBMISSION_HOSTNAME;
-  const connections = new Map<string, SmtpConnection>();
   const slots = new SessionSlots();
   const messages = new RollingCounter();
   const recipients = new RollingCounter();
@@ -95,19 +96,9 @@ export async function startSubmissionEndpoint(
   // A throttle fault answers like Exchange's most common submission throttle, 432 4.3.2.
   const fault = (stage: Parameters<typeof applyFault>[2]) =>
     applyFault(context, "smtp", stage, concurrencyReply);
-
   /** Answers a stage's callback from a fault outcome; true when the fault handled it. */
-  const settle = (session: SMTPServerSession, outcome: StageOutcome, callback: Callback) => {
-    if (outcome === undefined) return false;
-    if (outcome === "drop") {
-      const connection = connections.get(session.id);
-      if (connection) dropConnection(connection);
-      callback(replyError({ code: 421, text: "4.4.2 Connection dropped" }));
-      return true;
-    }
-    callback(replyError(outcome));
-    return true;
-  };
+  const settle = (session: SMTPServerSession, outcome: StageOutcome, callback: StageCallback) =>
+    settleFault(server, session.id, outcome, callback);
 
   const mailboxOf = (session: SMTPServerSession): MailboxPolicy | undefined => {
     const user = userOf(session);
@@ -186,25 +177,18 @@ export async function startSubmissionEndpoint(
         session,
         callback: (error: Error | null, response?: SMTPServerAuthenticationResponse) => void,
       ) {
-        const run = async () => {
-          const outcome = await fault("auth");
-          if (outcome === "drop") {
-            const connection = connections.get(session.id);
-            if (connection) dropConnection(connection);
-            return callback(replyError({ code: 421, text: "4.4.2 Connection dropped" }));
-          }
-          if (outcome) return callback(replyError(outcome));
+        runStage(callback, async () => {
+          if (settle(session, await fault("auth"), callback)) return;
           const result = await authenticate(auth);
           if ("code" in result) return callback(replyError(result));
           const open = slots.open(result.mailbox.toLowerCase(), session.id);
           context.stats.maxConcurrency.smtp = Math.max(context.stats.maxConcurrency.smtp, open);
           callback(null, { user: result });
-        };
-        run().catch(() => callback(replyError(internalErrorReply())));
+        });
       },
 
       onMailFrom(address: SMTPServerAddress, session, callback) {
-        const run = async () => {
+        runStage(callback, async () => {
           if (settle(session, await fault("mail"), callback)) return;
           const user = userOf(session);
           const mailbox = mailboxOf(session);
@@ -225,12 +209,11 @@ export async function startSubmissionEndpoint(
             return callback(replyError(replies.messageTooLarge()));
           }
           callback();
-        };
-        run().catch(() => callback(replyError(internalErrorReply())));
+        });
       },
 
       onRcptTo(address: SMTPServerAddress, session, callback) {
-        const run = async () => {
+        runStage(callback, async () => {
           if (settle(session, await fault("rcpt"), callback)) return;
           const tenant = context.tenant();
           if (
@@ -241,12 +224,11 @@ export async function startSubmissionEndpoint(
             return callback(replyError(replies.recipientNotFound()));
           }
           callback();
-        };
-        run().catch(() => callback(replyError(internalErrorReply())));
+        });
       },
 
       onData(stream: SMTPServerDataStream, session, callback) {
-        const run = async () => {
+        runStage(callback, async () => {
           const raw = await readAll(stream);
           const tenant = context.tenant();
           const user = userOf(session);
@@ -287,19 +269,13 @@ export async function startSubmissionEndpoint(
             submittedBy: mailbox.address,
             savedToSentItems: true,
           });
-          if (outcome === "drop") {
-            // Stored, but the client never hears the 250: an ambiguous failure.
-            const connection = connections.get(session.id);
-            if (connection) dropConnection(connection);
-            return callback(replyError({ code: 421, text: "4.4.2 Connection dropped" }));
-          }
+          // Stored, but the client never hears the 250: an ambiguous failure.
+          if (outcome === "drop") return dropSession(server, session.id, callback);
           callback(null, replies.accepted(stamped.messageId, host).text);
-        };
-        run().catch(() => callback(replyError(internalErrorReply())));
+        });
       },
 
       onClose(session) {
-        connections.delete(session.id);
         const user = userOf(session);
         if (user) slots.close(user.mailbox.toLowerCase(), session.id);
       },
@@ -319,9 +295,6 @@ export async function startSubmissionEndpoint(
       },
       async onDataCommand(): Promise<StageOutcome> {
         return fault("before-data");
-      },
-      onConnection(connection) {
-        connections.set(connection.id, connection);
       },
     },
   );
