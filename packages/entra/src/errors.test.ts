@@ -1,15 +1,27 @@
 import { describe, expect, it } from "vitest";
-import { parseRetryAfterMs, tokenFailureToMailError } from "./errors.js";
+import { tokenFailureToMailError } from "./errors.js";
 
 const endpoint = "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token";
 
 describe("token failure mapping", () => {
-  it("reads Retry-After as seconds or as an HTTP-date", () => {
+  it("reads the token endpoint's Retry-After as seconds or as an HTTP-date", () => {
     const now = Date.parse("2026-11-23T15:00:00Z");
-    expect(parseRetryAfterMs("30", now)).toBe(30_000);
-    expect(parseRetryAfterMs("Mon, 23 Nov 2026 15:00:45 GMT", now)).toBe(45_000);
-    expect(parseRetryAfterMs("soon", now)).toBeUndefined();
-    expect(parseRetryAfterMs(undefined, now)).toBeUndefined();
+    const throttled = (retryAfter: string | undefined) =>
+      tokenFailureToMailError({
+        record: {
+          status: 429,
+          headers: retryAfter === undefined ? {} : { "retry-after": retryAfter },
+          body: { error: "temporarily_unavailable", error_codes: [50196] },
+        },
+        cause: new Error("msal"),
+        tokenEndpoint: endpoint,
+        secrets: [],
+        nowMs: now,
+      }).retryAfterMs;
+    expect(throttled("30")).toBe(30_000);
+    expect(throttled("Mon, 23 Nov 2026 15:00:45 GMT")).toBe(45_000);
+    // An unreadable value counts as no header at all.
+    expect(throttled("soon")).toBe(throttled(undefined));
   });
 
   it("maps AADSTS700027 to AUTH_FAILED with the certificate hint and the trace id", () => {

@@ -10,10 +10,9 @@ import {
   classifyNetworkError,
   MailError,
   type MailErrorCode,
-  parseRetryAfter,
   redactSecrets,
 } from "@mailpath/core";
-import { TIMEOUT_CODE, type TokenEndpointRecord } from "./network-client.js";
+import type { TokenEndpointRecord } from "./network-client.js";
 
 interface EntraRule {
   readonly aadsts: number;
@@ -83,11 +82,6 @@ const HINTS = {
     "Check DNS and network egress to the authority host (login.microsoftonline.com or your cloud's), proxy and firewall rules.",
 };
 
-/** `Retry-After` in ms: seconds or an HTTP-date (the core parser). */
-export function parseRetryAfterMs(value: string | undefined, nowMs: number): number | undefined {
-  return parseRetryAfter(value, nowMs);
-}
-
 /** The AADSTS number of an Entra error body. */
 function aadstsOf(body: Record<string, unknown> | undefined): number | undefined {
   const codes = body?.error_codes;
@@ -115,10 +109,7 @@ export function tokenFailureToMailError(failure: TokenFailure): MailError {
 
   if (record?.error) {
     const { code: errno = "", message } = record.error;
-    const classification =
-      errno === TIMEOUT_CODE
-        ? classifyNetworkError({ code: "ETIMEDOUT", message })
-        : classifyNetworkError({ code: errno, message });
+    const classification = classifyNetworkError({ code: errno, message });
     const hint =
       classification.code === "TIMEOUT"
         ? HINTS.timeout

@@ -26,9 +26,6 @@ export interface NetworkClientOptions {
 // A token response is a few kB; anything far larger is not Entra.
 const MAX_RESPONSE_BYTES = 1024 * 1024;
 
-/** A timeout raised by this client (mapped to `TIMEOUT`). */
-export const TIMEOUT_CODE = "MAILPATH_ETIMEDOUT";
-
 export function createNetworkClient(options: NetworkClientOptions): INetworkModule {
   const ca = options.ca && options.ca.length > 0 ? [...rootCertificates, ...options.ca] : undefined;
 
@@ -114,7 +111,8 @@ export function createNetworkClient(options: NetworkClientOptions): INetworkModu
         const error: NodeJS.ErrnoException = new Error(
           `No answer from ${new URL(url).host} within ${timeoutMs} ms`,
         );
-        error.code = TIMEOUT_CODE;
+        // The socket's own code for a timeout, so the core classifier maps it to TIMEOUT.
+        error.code = "ETIMEDOUT";
         fail(error);
         outgoing.destroy();
       }, timeoutMs);
