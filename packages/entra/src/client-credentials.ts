@@ -16,19 +16,34 @@ export interface EntraTokenProvider extends TokenProvider {
   readonly scope: string;
   /** `<authorityHost>/<tenantId>`. */
   readonly authority: string;
+  /** The directory (tenant) the tokens are issued by. */
   readonly tenantId: string;
+  /** The app registration's Application (client) ID. */
   readonly clientId: string;
   /** The client certificate in use (public facts only). */
   readonly certificate?: { readonly thumbprintSha256: string; readonly notAfter?: Date };
   /**
    * An access token for `scope`: the cached one while it has more than
    * `refreshBeforeExpiryMs` left, else a new one. Concurrent calls share one request.
+   * @param options - `forceRefresh` to skip the cache, `signal` to stop waiting.
+   * @returns the access token (a JWT), never logged or put in an event.
    * @throws MailError `AUTH_FAILED`, `INVALID_CONFIG`, `THROTTLED`, `SERVER_ERROR`,
    *   `CONNECTION_FAILED`, `TIMEOUT`, `TLS_ERROR`, `ABORTED`.
    */
   getToken(options?: GetTokenOptions): Promise<string>;
-  /** Listen to `token`, `certificateExpiring` or `error`. */
+  /**
+   * Listen to `token`, `certificateExpiring` or `error`.
+   * @param name - the event name.
+   * @param listener - called with the event's payload.
+   * @returns the provider, to chain calls.
+   */
   on<Name extends keyof EntraEventMap>(name: Name, listener: EntraEventListener<Name>): this;
+  /**
+   * Stop listening.
+   * @param name - the event name given to `on`.
+   * @param listener - the listener given to `on`.
+   * @returns the provider, to chain calls.
+   */
   off<Name extends keyof EntraEventMap>(name: Name, listener: EntraEventListener<Name>): this;
   /** Forget the cached token and any throttle window (the next call fetches). */
   clearCache(): void;
