@@ -2,26 +2,15 @@ import { createHash, X509Certificate } from "node:crypto";
 import type { AuthenticationResult } from "@azure/msal-node";
 import { createLocalJWKSet, decodeJwt, importPKCS8, jwtVerify, SignJWT } from "jose";
 import { fetch } from "undici";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type Emulator, startEmulator } from "../emulator.js";
+import { describe, expect, it } from "vitest";
 import { DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_TENANT_ID } from "../tenant.js";
-import { caDispatcher, confidentialClient } from "./test-support/clients.js";
+import { confidentialClient } from "./test-support/clients.js";
+import { useEmulatorSuite } from "./test-support/emulator-suite.js";
 
 const GRAPH_SCOPE = "https://graph.microsoft.com/.default";
 const OUTLOOK_SCOPE = "https://outlook.office365.com/.default";
 
-let emulator: Emulator;
-let dispatcher: ReturnType<typeof caDispatcher>;
-
-beforeAll(async () => {
-  emulator = await startEmulator();
-  dispatcher = caDispatcher(emulator.ca);
-});
-afterAll(async () => {
-  await dispatcher.close();
-  await emulator.stop();
-});
-afterEach(() => emulator.reset({ tenant: true }));
+const suite = useEmulatorSuite();
 
 function client(
   overrides: {
@@ -32,11 +21,11 @@ function client(
   } = {},
 ) {
   return confidentialClient({
-    authorityHost: emulator.entra.authorityHost,
+    authorityHost: suite.emulator.entra.authorityHost,
     tenantId: overrides.tenantId ?? DEFAULT_TENANT_ID,
     clientId: overrides.clientId ?? DEFAULT_CLIENT_ID,
     clientSecret: overrides.clientSecret ?? DEFAULT_CLIENT_SECRET,
-    ca: emulator.ca,
+    ca: suite.emulator.ca,
     ...(overrides.discover ? { discover: true } : {}),
   });
 }
@@ -61,11 +50,11 @@ function postToken(
   tenant = DEFAULT_TENANT_ID,
   headers: Record<string, string> = {},
 ) {
-  return fetch(`${emulator.entra.authorityHost}/${tenant}/oauth2/v2.0/token`, {
+  return fetch(`${suite.emulator.entra.authorityHost}/${tenant}/oauth2/v2.0/token`, {
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded", ...headers },
     body: new URLSearchParams(form).toString(),
-    dispatcher,
+    dispatcher: suite.dispatcher,
   });
 }
 
@@ -85,7 +74,7 @@ describe("Entra token endpoint", () => {
     expect((claims.exp ?? 0) - (claims.iat ?? 0)).toBeGreaterThanOrEqual(3600);
     const secondsLeft = ((result?.expiresOn?.getTime() ?? 0) - Date.now()) / 1000;
     expect(secondsLeft).toBeGreaterThan(3500);
-    expect(emulator.stats()).toMatchObject({ tokensIssued: 1, requests: { token: 1 } });
+    expect(suite.emulator.stats()).toMatchObject({ tokensIssued: 1, requests: { token: 1 } });
   });
 
   it("answers msal's second call from its cache without a second token request", async () => {
@@ -93,7 +82,7 @@ describe("Entra token endpoint", () => {
     await app.acquireTokenByClientCredential({ scopes: [GRAPH_SCOPE] });
     const again = await app.acquireTokenByClientCredential({ scopes: [GRAPH_SCOPE] });
     expect(again?.fromCache).toBe(true);
-    expect(emulator.stats().tokensIssued).toBe(1);
+    expect(suite.emulator.stats().tokensIssued).toBe(1);
   });
 
   it("issues an Outlook token carrying only SMTP.SendAsApp for the outlook.office365.com scope", async () => {
@@ -110,30 +99,30 @@ describe("Entra token endpoint", () => {
     });
     expect(result?.accessToken).toBeTruthy();
     const response = await fetch(
-      `${emulator.entra.authorityHost}/${DEFAULT_TENANT_ID}/v2.0/.well-known/openid-configuration`,
-      { dispatcher },
+      `${suite.emulator.entra.authorityHost}/${DEFAULT_TENANT_ID}/v2.0/.well-known/openid-configuration`,
+      { dispatcher: suite.dispatcher },
     );
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({
-      token_endpoint: `${emulator.entra.authorityHost}/${DEFAULT_TENANT_ID}/oauth2/v2.0/token`,
-      issuer: `${emulator.entra.authorityHost}/${DEFAULT_TENANT_ID}/v2.0`,
-      jwks_uri: `${emulator.entra.authorityHost}/${DEFAULT_TENANT_ID}/discovery/v2.0/keys`,
+      token_endpoint: `${suite.emulator.entra.authorityHost}/${DEFAULT_TENANT_ID}/oauth2/v2.0/token`,
+      issuer: `${suite.emulator.entra.authorityHost}/${DEFAULT_TENANT_ID}/v2.0`,
+      jwks_uri: `${suite.emulator.entra.authorityHost}/${DEFAULT_TENANT_ID}/discovery/v2.0/keys`,
     });
   });
 
   it("accepts a certificate assertion signed with the app's registered certificate", async () => {
-    const { cert, key } = await emulator.issueClientCertificate("mailpath-app");
-    emulator.configure({
+    const { cert, key } = await suite.emulator.issueClientCertificate("mailpath-app");
+    suite.emulator.configure({
       apps: [{ clientId: DEFAULT_CLIENT_ID, certificates: [cert], permissions: ["Mail.Send"] }],
     });
     const thumbprintSha256 = createHash("sha256")
       .update(new X509Certificate(cert).raw)
       .digest("hex");
     const app = confidentialClient({
-      authorityHost: emulator.entra.authorityHost,
+      authorityHost: suite.emulator.entra.authorityHost,
       tenantId: DEFAULT_TENANT_ID,
       clientId: DEFAULT_CLIENT_ID,
-      ca: emulator.ca,
+      ca: suite.emulator.ca,
       clientCertificate: { thumbprintSha256, privateKey: key },
     });
     const result = await app.acquireTokenByClientCredential({ scopes: [GRAPH_SCOPE] });
@@ -144,9 +133,9 @@ describe("Entra token endpoint", () => {
   });
 
   it("refuses an assertion signed with a certificate the app has not registered (AADSTS700027)", async () => {
-    const registered = await emulator.issueClientCertificate("registered");
-    const other = await emulator.issueClientCertificate("someone-else");
-    emulator.configure({
+    const registered = await suite.emulator.issueClientCertificate("registered");
+    const other = await suite.emulator.issueClientCertificate("someone-else");
+    suite.emulator.configure({
       apps: [
         {
           clientId: DEFAULT_CLIENT_ID,
@@ -159,10 +148,10 @@ describe("Entra token endpoint", () => {
       .update(new X509Certificate(other.cert).raw)
       .digest("hex");
     const app = confidentialClient({
-      authorityHost: emulator.entra.authorityHost,
+      authorityHost: suite.emulator.entra.authorityHost,
       tenantId: DEFAULT_TENANT_ID,
       clientId: DEFAULT_CLIENT_ID,
-      ca: emulator.ca,
+      ca: suite.emulator.ca,
       clientCertificate: { thumbprintSha256, privateKey: other.key },
     });
     const failure = await msalFailure(
@@ -175,9 +164,9 @@ describe("Entra token endpoint", () => {
   });
 
   it("refuses an assertion whose signature does not match the registered certificate (AADSTS700027)", async () => {
-    const registered = await emulator.issueClientCertificate("registered");
-    const other = await emulator.issueClientCertificate("someone-else");
-    emulator.configure({
+    const registered = await suite.emulator.issueClientCertificate("registered");
+    const other = await suite.emulator.issueClientCertificate("someone-else");
+    suite.emulator.configure({
       apps: [
         {
           clientId: DEFAULT_CLIENT_ID,
@@ -191,10 +180,10 @@ describe("Entra token endpoint", () => {
       .update(new X509Certificate(registered.cert).raw)
       .digest("hex");
     const app = confidentialClient({
-      authorityHost: emulator.entra.authorityHost,
+      authorityHost: suite.emulator.entra.authorityHost,
       tenantId: DEFAULT_TENANT_ID,
       clientId: DEFAULT_CLIENT_ID,
-      ca: emulator.ca,
+      ca: suite.emulator.ca,
       clientCertificate: { thumbprintSha256, privateKey: other.key },
     });
     const failure = await msalFailure(
@@ -245,7 +234,7 @@ describe("Entra token endpoint", () => {
   });
 
   it("answers 401 invalid_client AADSTS7000222 for an expired client secret", async () => {
-    emulator.configure({
+    suite.emulator.configure({
       apps: [
         {
           clientId: DEFAULT_CLIENT_ID,
@@ -306,7 +295,12 @@ describe("Entra token endpoint", () => {
   });
 
   it("answers a token-endpoint outage fault with 503 and Retry-After, then recovers", async () => {
-    emulator.failNext({ endpoint: "token", kind: "reply", status: 503, retryAfterSeconds: 7 });
+    suite.emulator.failNext({
+      endpoint: "token",
+      kind: "reply",
+      status: 503,
+      retryAfterSeconds: 7,
+    });
     const form = {
       grant_type: "client_credentials",
       client_id: DEFAULT_CLIENT_ID,
@@ -327,23 +321,23 @@ describe("Entra token endpoint", () => {
       expires_in: 3599,
       ext_expires_in: 3599,
     });
-    expect(emulator.stats()).toMatchObject({ tokensIssued: 1, requests: { token: 2 } });
+    expect(suite.emulator.stats()).toMatchObject({ tokensIssued: 1, requests: { token: 2 } });
   });
 
   it("drops the connection on a token-endpoint drop fault, failing msal's request", async () => {
-    emulator.failNext({ endpoint: "token", kind: "drop" });
+    suite.emulator.failNext({ endpoint: "token", kind: "drop" });
     await expect(
       client().acquireTokenByClientCredential({ scopes: [GRAPH_SCOPE] }),
     ).rejects.toThrow();
-    expect(emulator.stats().tokensIssued).toBe(0);
+    expect(suite.emulator.stats().tokensIssued).toBe(0);
   });
 
   it("publishes its signing keys so a token verifies against the tenant's JWKS", async () => {
     const result = await client().acquireTokenByClientCredential({ scopes: [GRAPH_SCOPE] });
     const response = await fetch(
-      `${emulator.entra.authorityHost}/${DEFAULT_TENANT_ID}/discovery/v2.0/keys`,
+      `${suite.emulator.entra.authorityHost}/${DEFAULT_TENANT_ID}/discovery/v2.0/keys`,
       {
-        dispatcher,
+        dispatcher: suite.dispatcher,
       },
     );
     const jwks = createLocalJWKSet(
@@ -357,24 +351,24 @@ describe("Entra token endpoint", () => {
 
   it("answers instance discovery and the v1 openid-configuration path, and 400 AADSTS90002 for an unknown tenant's", async () => {
     const discovery = await fetch(
-      `${emulator.entra.authorityHost}/common/discovery/instance?api-version=1.1&authorization_endpoint=x`,
-      { dispatcher },
+      `${suite.emulator.entra.authorityHost}/common/discovery/instance?api-version=1.1&authorization_endpoint=x`,
+      { dispatcher: suite.dispatcher },
     );
     expect(await discovery.json()).toMatchObject({
       "api-version": "1.1",
-      metadata: [{ preferred_network: new URL(emulator.entra.authorityHost).host }],
+      metadata: [{ preferred_network: new URL(suite.emulator.entra.authorityHost).host }],
     });
     const v1 = await fetch(
-      `${emulator.entra.authorityHost}/${DEFAULT_TENANT_ID}/.well-known/openid-configuration`,
+      `${suite.emulator.entra.authorityHost}/${DEFAULT_TENANT_ID}/.well-known/openid-configuration`,
       {
-        dispatcher,
+        dispatcher: suite.dispatcher,
       },
     );
     expect(v1.status).toBe(200);
     const unknown = await fetch(
-      `${emulator.entra.authorityHost}/contoso.invalid/v2.0/.well-known/openid-configuration`,
+      `${suite.emulator.entra.authorityHost}/contoso.invalid/v2.0/.well-known/openid-configuration`,
       {
-        dispatcher,
+        dispatcher: suite.dispatcher,
       },
     );
     expect(unknown.status).toBe(400);
@@ -383,8 +377,8 @@ describe("Entra token endpoint", () => {
 
   describe("certificate assertions built by hand", () => {
     async function assertionFor(claims: { aud?: string; iss?: string; exp?: number }) {
-      const { cert, key } = await emulator.issueClientCertificate("hand-built");
-      emulator.configure({
+      const { cert, key } = await suite.emulator.issueClientCertificate("hand-built");
+      suite.emulator.configure({
         apps: [{ clientId: DEFAULT_CLIENT_ID, certificates: [cert], permissions: ["Mail.Send"] }],
       });
       const thumbprint = createHash("sha256")
@@ -395,7 +389,8 @@ describe("Entra token endpoint", () => {
       return new SignJWT({ jti: "0b9a2c1d" })
         .setProtectedHeader({ alg: "PS256", typ: "JWT", "x5t#S256": thumbprint })
         .setAudience(
-          claims.aud ?? `${emulator.entra.authorityHost}/${DEFAULT_TENANT_ID}/oauth2/v2.0/token`,
+          claims.aud ??
+            `${suite.emulator.entra.authorityHost}/${DEFAULT_TENANT_ID}/oauth2/v2.0/token`,
         )
         .setIssuer(issuer)
         .setSubject(issuer)

@@ -1,30 +1,15 @@
 import { createHash, randomBytes } from "node:crypto";
 import MailComposer from "nodemailer/lib/mail-composer";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type Emulator, startEmulator } from "../emulator.js";
+import { describe, expect, it } from "vitest";
 import { DEFAULT_SENDER } from "../tenant.js";
 import { GRAPH_AUDIENCE } from "./index.js";
-import { caDispatcher } from "./test-support/clients.js";
-import { type GraphReply, graphFetcher } from "./test-support/graph-fetch.js";
+import { useEmulatorSuite } from "./test-support/emulator-suite.js";
+import type { GraphReply } from "./test-support/graph-fetch.js";
 
 const MB = 1024 * 1024;
 
-let emulator: Emulator;
-let dispatcher: ReturnType<typeof caDispatcher>;
-let graph: ReturnType<typeof graphFetcher>;
-
-beforeAll(async () => {
-  emulator = await startEmulator();
-  dispatcher = caDispatcher(emulator.ca);
-  graph = graphFetcher(emulator.graph.baseUrl, dispatcher, () =>
-    emulator.issueAccessToken({ audience: GRAPH_AUDIENCE }),
-  );
-});
-afterAll(async () => {
-  await dispatcher.close();
-  await emulator.stop();
-});
-afterEach(() => emulator.reset({ tenant: true }));
+const suite = useEmulatorSuite();
+const { graph } = suite;
 
 const MESSAGES = `/v1.0/users/${DEFAULT_SENDER}/messages`;
 const sha256 = (data: Buffer) => createHash("sha256").update(data).digest("hex");
@@ -81,7 +66,7 @@ describe("Graph drafts, attachments and upload sessions", () => {
   });
 
   it("answers 403 ErrorAccessDenied for a draft when the token lacks Mail.ReadWrite", async () => {
-    const token = await emulator.issueAccessToken({
+    const token = await suite.emulator.issueAccessToken({
       audience: GRAPH_AUDIENCE,
       roles: ["Mail.Send"],
     });
@@ -126,7 +111,7 @@ describe("Graph drafts, attachments and upload sessions", () => {
     const send = await graph("POST", `${MESSAGES}/${draftId}/send`);
     expect(send.status).toBe(202);
     expect(send.text).toBe("");
-    const [message] = await emulator.waitForMessages(1);
+    const [message] = await suite.emulator.waitForMessages(1);
     expect(message?.path).toBe("graph");
     expect(message?.attachments).toEqual([
       expect.objectContaining({
@@ -135,7 +120,7 @@ describe("Graph drafts, attachments and upload sessions", () => {
         sha256: sha256(content),
       }),
     ]);
-    expect(emulator.stats().maxUploadChunkBytes).toBe(4 * MB);
+    expect(suite.emulator.stats().maxUploadChunkBytes).toBe(4 * MB);
   });
 
   it("keeps the draft's internetMessageId and an inline attachment added by POST", async () => {
@@ -166,7 +151,7 @@ describe("Graph drafts, attachments and upload sessions", () => {
       contentId: "chart",
     });
     expect((await graph("POST", `${MESSAGES}/${draft.id}/send`)).status).toBe(202);
-    const [message] = await emulator.waitForMessages(1);
+    const [message] = await suite.emulator.waitForMessages(1);
     expect(message?.messageId).toBe(draft.internetMessageId);
     expect(message?.attachments).toEqual([
       expect.objectContaining({
@@ -179,7 +164,7 @@ describe("Graph drafts, attachments and upload sessions", () => {
   });
 
   it("answers 413 to an attachment POST at or over the 3 MB limit", async () => {
-    emulator.configure({ limits: { graphMaxInlineAttachmentBytes: 1024 } });
+    suite.emulator.configure({ limits: { graphMaxInlineAttachmentBytes: 1024 } });
     const draftId = await createDraft();
     const reply = await graph("POST", `${MESSAGES}/${draftId}/attachments`, {
       json: {
@@ -209,7 +194,7 @@ describe("Graph drafts, attachments and upload sessions", () => {
     const reply = await put(uploadUrl, content.subarray(0, 5 * MB), 0, content.length);
     expect(reply.status).toBe(413);
     expect(reply.error?.code).toBe("RequestEntityTooLarge");
-    expect(emulator.stats().maxUploadChunkBytes).toBe(5 * MB);
+    expect(suite.emulator.stats().maxUploadChunkBytes).toBe(5 * MB);
     // The session is still at byte 0: the refused chunk was not kept.
     const retry = await put(uploadUrl, content.subarray(0, 4 * MB), 0, content.length);
     expect(retry.json).toMatchObject({ nextExpectedRanges: [String(4 * MB)] });
@@ -230,7 +215,7 @@ describe("Graph drafts, attachments and upload sessions", () => {
     const draftId = await createDraft();
     const content = randomBytes(4 * MB);
     const { uploadUrl } = await createSession(draftId, { name: "a.bin", size: content.length });
-    const token = await emulator.issueAccessToken({ audience: GRAPH_AUDIENCE });
+    const token = await suite.emulator.issueAccessToken({ audience: GRAPH_AUDIENCE });
     const reply = await put(uploadUrl, content.subarray(0, MB), 0, content.length, {
       authorization: `Bearer ${token}`,
     });
@@ -245,12 +230,12 @@ describe("Graph drafts, attachments and upload sessions", () => {
     const send = await graph("POST", `${MESSAGES}/${draftId}/send`);
     expect(send.status).toBe(404);
     expect(send.error?.code).toBe("ErrorItemNotFound");
-    expect(emulator.messages()).toHaveLength(0);
+    expect(suite.emulator.messages()).toHaveLength(0);
   });
 
   it("refuses to send a draft whose assembled message exceeds the mailbox's MaxSendSize", async () => {
-    emulator.configure({
-      mailboxes: emulator.tenant.mailboxes.map((mailbox) =>
+    suite.emulator.configure({
+      mailboxes: suite.emulator.tenant.mailboxes.map((mailbox) =>
         mailbox.address === DEFAULT_SENDER ? { ...mailbox, maxSendBytes: 4 * MB } : mailbox,
       ),
     });
@@ -324,7 +309,7 @@ describe("Graph drafts created from MIME", () => {
     const send = await graph("POST", `${MESSAGES}/${draftId}/send`);
     expect(send.error).toBeUndefined();
     expect(send.status).toBe(202);
-    const [message] = await emulator.waitForMessages(1);
+    const [message] = await suite.emulator.waitForMessages(1);
     expect(message).toMatchObject({
       path: "graph",
       messageId: "<large-mime@contoso.com>",
@@ -370,7 +355,7 @@ describe("Graph drafts created from MIME", () => {
     const draft = created.json as { id: string; internetMessageId: string };
     expect(draft.internetMessageId).toMatch(/^<.+@.+\.prod\.outlook\.com>$/);
     expect((await graph("POST", `${MESSAGES}/${draft.id}/send`)).status).toBe(202);
-    const [message] = await emulator.waitForMessages(1);
+    const [message] = await suite.emulator.waitForMessages(1);
     expect(message).toMatchObject({
       messageId: draft.internetMessageId,
       subject: "No Message-ID given",
@@ -392,7 +377,7 @@ describe("Graph drafts created from MIME", () => {
   });
 
   it("answers 413 RequestEntityTooLarge to a MIME draft over the request limit", async () => {
-    emulator.configure({ limits: { graphMaxRequestBytes: 64 * 1024 } });
+    suite.emulator.configure({ limits: { graphMaxRequestBytes: 64 * 1024 } });
     const raw = await mime({
       from: DEFAULT_SENDER,
       to: "ada@contoso.com",
@@ -424,6 +409,6 @@ describe("Graph drafts created from MIME", () => {
     const send = await graph("POST", `${MESSAGES}/${id}/send`);
     expect(send.status).toBe(400);
     expect(send.error?.code).toBe("ErrorInvalidRecipients");
-    expect(emulator.messages()).toHaveLength(0);
+    expect(suite.emulator.messages()).toHaveLength(0);
   });
 });

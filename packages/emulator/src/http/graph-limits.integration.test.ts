@@ -1,10 +1,9 @@
 import { request as httpsRequest } from "node:https";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type Emulator, startEmulator } from "../emulator.js";
+import { describe, expect, it } from "vitest";
+import type { Emulator } from "../emulator.js";
 import { DEFAULT_SENDER } from "../tenant.js";
 import { GRAPH_AUDIENCE } from "./index.js";
-import { caDispatcher } from "./test-support/clients.js";
-import { graphFetcher } from "./test-support/graph-fetch.js";
+import { useEmulatorSuite } from "./test-support/emulator-suite.js";
 
 const SEND = `/v1.0/users/${DEFAULT_SENDER}/sendMail`;
 const MESSAGE = {
@@ -71,29 +70,15 @@ async function until(condition: () => boolean, attempts = 400): Promise<void> {
 }
 
 describe("Graph per app + mailbox limits", () => {
-  let emulator: Emulator;
-  let dispatcher: ReturnType<typeof caDispatcher>;
-  let graph: ReturnType<typeof graphFetcher>;
   let clock = Date.UTC(2026, 10, 23, 12, 0, 0);
-
-  beforeAll(async () => {
-    emulator = await startEmulator({ now: () => clock });
-    dispatcher = caDispatcher(emulator.ca);
-    graph = graphFetcher(emulator.graph.baseUrl, dispatcher, () =>
-      emulator.issueAccessToken({ audience: GRAPH_AUDIENCE }),
-    );
-  });
-  afterAll(async () => {
-    await dispatcher.close();
-    await emulator.stop();
-  });
-  afterEach(() => emulator.reset({ tenant: true }));
+  const suite = useEmulatorSuite({ start: { now: () => clock } });
+  const { graph } = suite;
 
   it("answers 429 ApplicationThrottled (MailboxConcurrency) with Retry-After to a fifth concurrent request", async () => {
-    emulator.configure({ limits: { retryAfterSeconds: 3 } });
-    const token = await emulator.issueAccessToken({ audience: GRAPH_AUDIENCE });
-    const held = Array.from({ length: 4 }, () => heldRequest(emulator, token));
-    await until(() => emulator.stats().maxConcurrency.graph === 4);
+    suite.emulator.configure({ limits: { retryAfterSeconds: 3 } });
+    const token = await suite.emulator.issueAccessToken({ audience: GRAPH_AUDIENCE });
+    const held = Array.from({ length: 4 }, () => heldRequest(suite.emulator, token));
+    await until(() => suite.emulator.stats().maxConcurrency.graph === 4);
 
     const fifth = await graph("POST", SEND, { json: MESSAGE, token });
     expect(fifth.status).toBe(429);
@@ -107,18 +92,18 @@ describe("Graph per app + mailbox limits", () => {
     for (const request of held) request.finish();
     const replies = await Promise.all(held.map((request) => request.reply));
     expect(replies.map((reply) => reply.status)).toEqual([202, 202, 202, 202]);
-    expect(emulator.messages()).toHaveLength(4);
-    expect(emulator.stats()).toMatchObject({
+    expect(suite.emulator.messages()).toHaveLength(4);
+    expect(suite.emulator.stats()).toMatchObject({
       throttled: { graph: 1 },
       maxConcurrency: { graph: 4 },
     });
   });
 
   it("counts concurrency per mailbox: another mailbox is not throttled by the first one's requests", async () => {
-    emulator.configure({ limits: { graphConcurrentRequests: 1 } });
-    const token = await emulator.issueAccessToken({ audience: GRAPH_AUDIENCE });
-    const held = heldRequest(emulator, token);
-    await until(() => emulator.stats().maxConcurrency.graph === 1);
+    suite.emulator.configure({ limits: { graphConcurrentRequests: 1 } });
+    const token = await suite.emulator.issueAccessToken({ audience: GRAPH_AUDIENCE });
+    const held = heldRequest(suite.emulator, token);
+    await until(() => suite.emulator.stats().maxConcurrency.graph === 1);
     const other = await graph("POST", "/v1.0/users/ada@contoso.com/sendMail", {
       json: {
         message: {
@@ -134,7 +119,7 @@ describe("Graph per app + mailbox limits", () => {
   });
 
   it("answers 429 ApplicationThrottled (MailboxRequestLimit) past the request budget until the window rolls", async () => {
-    emulator.configure({
+    suite.emulator.configure({
       limits: { graphRequestsPerWindow: 3, graphWindowMs: 60_000, retryAfterSeconds: 5 },
     });
     // Start in a fresh window: earlier tests' requests counted in the current one.
@@ -151,30 +136,21 @@ describe("Graph per app + mailbox limits", () => {
     });
     clock += 60_000;
     expect((await graph("POST", SEND, { json: MESSAGE })).status).toBe(202);
-    expect(emulator.stats().throttled.graph).toBe(1);
+    expect(suite.emulator.stats().throttled.graph).toBe(1);
   });
 });
 
 describe("Graph fault injection", () => {
-  let emulator: Emulator;
-  let dispatcher: ReturnType<typeof caDispatcher>;
-  let graph: ReturnType<typeof graphFetcher>;
-
-  beforeAll(async () => {
-    emulator = await startEmulator();
-    dispatcher = caDispatcher(emulator.ca);
-    graph = graphFetcher(emulator.graph.baseUrl, dispatcher, () =>
-      emulator.issueAccessToken({ audience: GRAPH_AUDIENCE }),
-    );
-  });
-  afterAll(async () => {
-    await dispatcher.close();
-    await emulator.stop();
-  });
-  afterEach(() => emulator.reset({ tenant: true }));
+  const suite = useEmulatorSuite();
+  const { graph } = suite;
 
   it("answers a reply fault with its status, Graph error body and Retry-After, once", async () => {
-    emulator.failNext({ endpoint: "graph", kind: "reply", status: 503, retryAfterSeconds: 2 });
+    suite.emulator.failNext({
+      endpoint: "graph",
+      kind: "reply",
+      status: 503,
+      retryAfterSeconds: 2,
+    });
     const failed = await graph("POST", SEND, { json: MESSAGE });
     expect(failed.status).toBe(503);
     expect(failed.headers.get("retry-after")).toBe("2");
@@ -182,12 +158,12 @@ describe("Graph fault injection", () => {
       code: "ServiceUnavailable",
       innerError: { date: expect.any(String) },
     });
-    expect(emulator.messages()).toHaveLength(0);
+    expect(suite.emulator.messages()).toHaveLength(0);
     expect((await graph("POST", SEND, { json: MESSAGE })).status).toBe(202);
   });
 
   it("answers a reply fault with the error code and message it names", async () => {
-    emulator.failNext({
+    suite.emulator.failNext({
       endpoint: "graph",
       kind: "reply",
       status: 500,
@@ -203,28 +179,28 @@ describe("Graph fault injection", () => {
   });
 
   it("answers a throttle fault with 429 ApplicationThrottled and the tenant's Retry-After", async () => {
-    emulator.failNext({ endpoint: "graph", kind: "throttle" });
+    suite.emulator.failNext({ endpoint: "graph", kind: "throttle" });
     const throttled = await graph("POST", SEND, { json: MESSAGE });
     expect(throttled.status).toBe(429);
     expect(throttled.headers.get("retry-after")).toBe("1");
     expect(throttled.error?.code).toBe("ApplicationThrottled");
-    expect(emulator.stats().throttled.graph).toBe(1);
+    expect(suite.emulator.stats().throttled.graph).toBe(1);
   });
 
   it("drops the connection before answering on a drop fault, delivering nothing", async () => {
-    emulator.failNext({ endpoint: "graph", kind: "drop" });
+    suite.emulator.failNext({ endpoint: "graph", kind: "drop" });
     await expect(graph("POST", SEND, { json: MESSAGE })).rejects.toThrow();
-    expect(emulator.messages()).toHaveLength(0);
+    expect(suite.emulator.messages()).toHaveLength(0);
   });
 
   it("delivers and then drops the connection on an after-data drop fault (the answer is lost)", async () => {
-    emulator.failNext({ endpoint: "graph", kind: "drop", stage: "after-data" });
+    suite.emulator.failNext({ endpoint: "graph", kind: "drop", stage: "after-data" });
     await expect(graph("POST", SEND, { json: MESSAGE })).rejects.toThrow();
-    expect(emulator.messages()).toHaveLength(1);
+    expect(suite.emulator.messages()).toHaveLength(1);
   });
 
   it("strikes only requests whose path includes pathIncludes", async () => {
-    emulator.failNext({
+    suite.emulator.failNext({
       endpoint: "graph",
       kind: "reply",
       status: 503,
@@ -246,7 +222,7 @@ describe("Graph fault injection", () => {
   });
 
   it("delays the answer by a latency fault's ms", async () => {
-    emulator.failNext({ endpoint: "graph", kind: "latency", ms: 150 });
+    suite.emulator.failNext({ endpoint: "graph", kind: "latency", ms: 150 });
     const started = performance.now();
     expect((await graph("POST", SEND, { json: MESSAGE })).status).toBe(202);
     expect(performance.now() - started).toBeGreaterThanOrEqual(145);

@@ -1,23 +1,10 @@
 import type { DeliveredMessage } from "@mailpath/core/testing";
 import { createTransport } from "nodemailer";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Emulator, startEmulator } from "../emulator.js";
+import { describe, expect, it } from "vitest";
 import { DEFAULT_PASSWORD, DEFAULT_SENDER } from "../tenant.js";
-import { GRAPH_AUDIENCE } from "./index.js";
-import { caDispatcher } from "./test-support/clients.js";
-import { graphFetcher } from "./test-support/graph-fetch.js";
+import { useEmulatorSuite } from "./test-support/emulator-suite.js";
 
-let emulator: Emulator;
-let dispatcher: ReturnType<typeof caDispatcher>;
-
-beforeAll(async () => {
-  emulator = await startEmulator();
-  dispatcher = caDispatcher(emulator.ca);
-});
-afterAll(async () => {
-  await dispatcher.close();
-  await emulator.stop();
-});
+const suite = useEmulatorSuite({ resetTenantAfterEach: false });
 
 const pdf = Buffer.from("%PDF-1.7 parity document\n");
 const png = Buffer.from(
@@ -60,11 +47,11 @@ function fields(message: DeliveredMessage | undefined) {
 describe("Graph JSON rendering parity with SMTP", () => {
   it("delivers the same fields for the same message sent by SMTP AUTH and by Graph sendMail (JSON)", async () => {
     const smtp = createTransport({
-      host: emulator.smtp.host,
-      port: emulator.smtp.port,
+      host: suite.emulator.smtp.host,
+      port: suite.emulator.smtp.port,
       secure: false,
       requireTLS: true,
-      tls: { ca: emulator.ca, minVersion: "TLSv1.2" },
+      tls: { ca: suite.emulator.ca, minVersion: "TLSv1.2" },
       auth: { user: DEFAULT_SENDER, pass: DEFAULT_PASSWORD },
     });
     await smtp.sendMail({
@@ -86,10 +73,7 @@ describe("Graph JSON rendering parity with SMTP", () => {
     });
     smtp.close();
 
-    const graph = graphFetcher(emulator.graph.baseUrl, dispatcher, () =>
-      emulator.issueAccessToken({ audience: GRAPH_AUDIENCE }),
-    );
-    const reply = await graph("POST", `/v1.0/users/${DEFAULT_SENDER}/sendMail`, {
+    const reply = await suite.graph("POST", `/v1.0/users/${DEFAULT_SENDER}/sendMail`, {
       json: {
         message: {
           from: { emailAddress: { name: "Contoso Notifications", address: DEFAULT_SENDER } },
@@ -132,7 +116,7 @@ describe("Graph JSON rendering parity with SMTP", () => {
     });
     expect(reply.status).toBe(202);
 
-    const [viaSmtp, viaGraph] = await emulator.waitForMessages(2);
+    const [viaSmtp, viaGraph] = await suite.emulator.waitForMessages(2);
     expect(viaSmtp?.path).toBe("smtp");
     expect(viaGraph?.path).toBe("graph");
     const { messageId: smtpId, ...smtpFields } = fields(viaSmtp);

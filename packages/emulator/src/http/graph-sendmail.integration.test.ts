@@ -1,29 +1,14 @@
 import { createHash } from "node:crypto";
 import { GraphError } from "@microsoft/microsoft-graph-client";
 import MailComposer from "nodemailer/lib/mail-composer";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type Emulator, startEmulator } from "../emulator.js";
+import { describe, expect, it } from "vitest";
 import { DEFAULT_CLIENT_ID, DEFAULT_SENDER, defaultTenant } from "../tenant.js";
 import { GRAPH_AUDIENCE, mailboxObjectId } from "./index.js";
-import { caDispatcher, graphClient } from "./test-support/clients.js";
-import { graphFetcher } from "./test-support/graph-fetch.js";
+import { graphClient } from "./test-support/clients.js";
+import { useEmulatorSuite } from "./test-support/emulator-suite.js";
 
-let emulator: Emulator;
-let dispatcher: ReturnType<typeof caDispatcher>;
-let graph: ReturnType<typeof graphFetcher>;
-
-beforeAll(async () => {
-  emulator = await startEmulator();
-  dispatcher = caDispatcher(emulator.ca);
-  graph = graphFetcher(emulator.graph.baseUrl, dispatcher, () =>
-    emulator.issueAccessToken({ audience: GRAPH_AUDIENCE }),
-  );
-});
-afterAll(async () => {
-  await dispatcher.close();
-  await emulator.stop();
-});
-afterEach(() => emulator.reset({ tenant: true }));
+const suite = useEmulatorSuite();
+const { graph } = suite;
 
 const SEND = `/v1.0/users/${DEFAULT_SENDER}/sendMail`;
 const sha256 = (data: Buffer | string) => createHash("sha256").update(data).digest("hex");
@@ -50,7 +35,7 @@ describe("Graph sendMail (JSON)", () => {
     expect(reply.headers.get("content-length")).toBe("0");
     expect(reply.headers.get("request-id")).toMatch(/^[0-9a-f-]{36}$/);
     expect(reply.headers.get("client-request-id")).toBe("9d1e2f3a-0000-4000-8000-00000000abcd");
-    expect(emulator.stats().requests.graph).toBe(1);
+    expect(suite.emulator.stats().requests.graph).toBe(1);
   });
 
   it("delivers the message rendered as Exchange would: headers, one html body, bcc only in the envelope", async () => {
@@ -89,7 +74,7 @@ describe("Graph sendMail (JSON)", () => {
       },
     });
     expect(reply.status).toBe(202);
-    const [message] = await emulator.waitForMessages(1);
+    const [message] = await suite.emulator.waitForMessages(1);
     expect(message).toMatchObject({
       path: "graph",
       submittedBy: DEFAULT_CLIENT_ID,
@@ -135,7 +120,7 @@ describe("Graph sendMail (JSON)", () => {
 
   it("uses the mailbox as From and an Exchange-style Message-ID when the message names neither", async () => {
     await graph("POST", SEND, { json: simple() });
-    const [message] = await emulator.waitForMessages(1);
+    const [message] = await suite.emulator.waitForMessages(1);
     expect(message?.from).toEqual({ address: DEFAULT_SENDER, name: "Contoso Notifications" });
     expect(message?.messageId).toMatch(/^<[0-9A-Z]+@[0-9A-Z]+\.namprd\d+\.prod\.outlook\.com>$/);
     expect(message?.text?.trim()).toBe("Numbers attached.");
@@ -144,7 +129,7 @@ describe("Graph sendMail (JSON)", () => {
 
   it("records saveToSentItems: false", async () => {
     await graph("POST", SEND, { json: { ...simple(), saveToSentItems: false } });
-    const [message] = await emulator.waitForMessages(1);
+    const [message] = await suite.emulator.waitForMessages(1);
     expect(message?.savedToSentItems).toBe(false);
   });
 
@@ -153,17 +138,17 @@ describe("Graph sendMail (JSON)", () => {
       json: simple(),
     });
     expect(reply.status).toBe(202);
-    expect(emulator.messages()).toHaveLength(1);
+    expect(suite.emulator.messages()).toHaveLength(1);
   });
 
   it("works with the Graph client (no RetryHandler, customHosts) and surfaces errors as GraphError", async () => {
     const client = graphClient({
-      baseUrl: emulator.graph.baseUrl,
-      dispatcher,
-      token: () => emulator.issueAccessToken({ audience: GRAPH_AUDIENCE }),
+      baseUrl: suite.emulator.graph.baseUrl,
+      dispatcher: suite.dispatcher,
+      token: () => suite.emulator.issueAccessToken({ audience: GRAPH_AUDIENCE }),
     });
     await client.api(`/users/${DEFAULT_SENDER}/sendMail`).post(simple());
-    expect(emulator.messages()).toHaveLength(1);
+    expect(suite.emulator.messages()).toHaveLength(1);
     const failure = await client
       .api(`/users/${DEFAULT_SENDER}/sendMail`)
       .post(simple({ from: to("grace@contoso.com") }))
@@ -198,7 +183,7 @@ describe("Graph sendMail (MIME)", () => {
     });
     expect(reply.status).toBe(202);
     expect(reply.text).toBe("");
-    const [message] = await emulator.waitForMessages(1);
+    const [message] = await suite.emulator.waitForMessages(1);
     expect(message).toMatchObject({
       path: "graph",
       messageId: "<mime-path@contoso.com>",
@@ -261,7 +246,7 @@ describe("Graph bearer validation", () => {
   });
 
   it("answers 401 'Lifetime validation failed, the token is expired.' for an expired token", async () => {
-    const token = await emulator.issueAccessToken({
+    const token = await suite.emulator.issueAccessToken({
       audience: GRAPH_AUDIENCE,
       lifetimeSeconds: -60,
     });
@@ -274,7 +259,9 @@ describe("Graph bearer validation", () => {
   });
 
   it("answers 401 'Invalid audience.' for a token issued for outlook.office365.com", async () => {
-    const token = await emulator.issueAccessToken({ audience: "https://outlook.office365.com" });
+    const token = await suite.emulator.issueAccessToken({
+      audience: "https://outlook.office365.com",
+    });
     const reply = await graph("POST", SEND, { json: simple(), token });
     expect(reply.status).toBe(401);
     expect(reply.error).toMatchObject({
@@ -284,7 +271,7 @@ describe("Graph bearer validation", () => {
   });
 
   it("answers 403 ErrorAccessDenied when the token lacks Mail.Send", async () => {
-    const token = await emulator.issueAccessToken({
+    const token = await suite.emulator.issueAccessToken({
       audience: GRAPH_AUDIENCE,
       roles: ["Mail.ReadWrite"],
     });
@@ -294,13 +281,13 @@ describe("Graph bearer validation", () => {
       code: "ErrorAccessDenied",
       message: "Access is denied. Check credentials and try again.",
     });
-    expect(emulator.messages()).toHaveLength(0);
+    expect(suite.emulator.messages()).toHaveLength(0);
   });
 
   it("answers 403 ErrorAccessDenied for a mailbox outside the app's scope (RBAC for Applications)", async () => {
     const app = defaultTenant().apps[0];
     if (!app) throw new Error("default tenant has an app");
-    emulator.configure({ apps: [{ ...app, mailboxes: ["ada@contoso.com"] }] });
+    suite.emulator.configure({ apps: [{ ...app, mailboxes: ["ada@contoso.com"] }] });
     const reply = await graph("POST", SEND, { json: simple() });
     expect(reply.status).toBe(403);
     expect(reply.error).toMatchObject({
@@ -338,10 +325,10 @@ describe("Graph sendMail policy errors", () => {
     const mailboxes = defaultTenant().mailboxes.map((mailbox) =>
       mailbox.address === DEFAULT_SENDER ? { ...mailbox, sendAs: ["grace@contoso.com"] } : mailbox,
     );
-    emulator.configure({ mailboxes });
+    suite.emulator.configure({ mailboxes });
     const reply = await graph("POST", SEND, { json: simple({ from: to("grace@contoso.com") }) });
     expect(reply.status).toBe(202);
-    const [message] = await emulator.waitForMessages(1);
+    const [message] = await suite.emulator.waitForMessages(1);
     expect(message?.from?.address).toBe("grace@contoso.com");
   });
 
@@ -407,7 +394,7 @@ describe("Graph sendMail policy errors", () => {
   });
 
   it("answers 413 for an inline (POST) attachment at or over the 3 MB limit", async () => {
-    emulator.configure({ limits: { graphMaxInlineAttachmentBytes: 1024 } });
+    suite.emulator.configure({ limits: { graphMaxInlineAttachmentBytes: 1024 } });
     const reply = await graph("POST", SEND, {
       json: simple({
         attachments: [
@@ -428,7 +415,7 @@ describe("Graph sendMail policy errors", () => {
     const mailboxes = defaultTenant().mailboxes.map((mailbox) =>
       mailbox.address === DEFAULT_SENDER ? { ...mailbox, maxSendBytes: 10_000 } : mailbox,
     );
-    emulator.configure({ mailboxes });
+    suite.emulator.configure({ mailboxes });
     const reply = await graph("POST", SEND, {
       json: simple({ body: { contentType: "Text", content: "x".repeat(20_000) } }),
     });
@@ -444,7 +431,7 @@ describe("Graph sendMail policy errors", () => {
     const mailboxes = defaultTenant().mailboxes.map((mailbox) =>
       mailbox.address === DEFAULT_SENDER ? { ...mailbox, licensed: false } : mailbox,
     );
-    emulator.configure({ mailboxes });
+    suite.emulator.configure({ mailboxes });
     const reply = await graph("POST", SEND, { json: simple() });
     expect(reply.status).toBe(404);
     expect(reply.error).toMatchObject({

@@ -17,6 +17,9 @@ export interface GraphReply {
   };
 }
 
+/** A Graph call: method, path (or absolute URL) and options; see {@link graphFetcher}. */
+export type GraphFetch = ReturnType<typeof graphFetcher>;
+
 /** Calls the emulator's Graph endpoint like a plain fetch client would. */
 export function graphFetcher(
   baseUrl: string,
