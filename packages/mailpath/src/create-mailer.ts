@@ -219,6 +219,16 @@ export interface ConfiguredTransport extends Transport {
   readonly paths: readonly PathName[];
 }
 
+/** Closes what was built before a failure, so no pool or timer outlives the rejected call. */
+async function closeAll(transports: ReadonlyMap<PathName, Transport>): Promise<void> {
+  await Promise.allSettled([...transports.values()].map((transport) => transport.close?.()));
+}
+
+/** The paths `options.transports` provides, whose config sections are then not required. */
+function injectedPaths(options: CreateMailerOptions): Set<PathName> {
+  return new Set(Object.keys(options.transports ?? {}) as PathName[]);
+}
+
 async function buildTransport(
   config: ResolvedConfig,
   source: ConfigSource,
@@ -240,7 +250,7 @@ async function buildTransport(
       transports.set(path, await buildPath(path, config));
     } catch (error) {
       if (!MailError.isInstance(error) || error.code !== "INVALID_CONFIG") {
-        await Promise.allSettled([...transports.values()].map((transport) => transport.close?.()));
+        await closeAll(transports);
         throw error;
       }
       const factory = (error as MailError & { factory?: "entra" }).factory ?? path;
@@ -248,7 +258,7 @@ async function buildTransport(
     }
   }
   if (issues.length > 0) {
-    await Promise.allSettled([...transports.values()].map((transport) => transport.close?.()));
+    await closeAll(transports);
     throw invalidConfig(issues, source);
   }
   const { routing } = config;
@@ -338,7 +348,7 @@ async function readEnv(
   const merged = mergeConfig(read.config, overrides) as MailpathConfig;
   const source: ConfigSource = { kind: "env", overridden: new Set(leafKeys(overrides ?? {})) };
   const resolved = await resolveConfig(merged, source, {
-    injected: new Set(Object.keys(options.transports ?? {}) as PathName[]),
+    injected: injectedPaths(options),
     issues: read.issues,
   });
   return { resolved, source };
@@ -350,9 +360,7 @@ async function resolveFromConfig(
 ): Promise<{ resolved: ResolvedConfig; source: ConfigSource }> {
   const source: ConfigSource = { kind: "config" };
   const resolved = await guarded(source, () =>
-    resolveConfig(config, source, {
-      injected: new Set(Object.keys(options.transports ?? {}) as PathName[]),
-    }),
+    resolveConfig(config, source, { injected: injectedPaths(options) }),
   );
   return { resolved, source };
 }
@@ -360,6 +368,9 @@ async function resolveFromConfig(
 /**
  * Builds the routed transport a config describes, without a mailer: to compose it with your
  * own transports. The mailer settings (`from`, `retry`, `timeoutMs`) are validated but unused.
+ * @param config what to build; see `MailpathConfig` and docs/configuration.md
+ * @param options code-level hooks (ready-made transports, randomness)
+ * @returns the routed transport, with `routing` and `paths` saying what it was built from
  * @throws MailError `INVALID_CONFIG` listing every problem, each named by its key
  * @example
  * const configured = await createTransportFromConfig({ transport: "graph", entra });
@@ -377,6 +388,9 @@ export async function createTransportFromConfig(
 /**
  * Builds the routed transport the `MAILPATH_*` variables describe, without a mailer.
  * @param env @default process.env
+ * @param overrides config merged over what the variables say
+ * @param options code-level hooks (ready-made transports, randomness)
+ * @returns the routed transport, with `routing` and `paths` saying what it was built from
  * @throws MailError `INVALID_CONFIG` listing every problem, each named by its variable
  * @since 0.1.0
  */
@@ -421,6 +435,7 @@ export async function createMailerFromConfig(
  * @param env @default process.env
  * @param overrides config merged over what the variables say (retry, rate limit, … or any key)
  * @param options code-level hooks (ready-made transports, randomness)
+ * @returns a mailer whose `routing` says what it was built from
  * @throws MailError `INVALID_CONFIG` listing every problem in `issues`, each named by its variable
  * @example
  * // MAILPATH_TRANSPORT=graph MAILPATH_TENANT_ID=… MAILPATH_CLIENT_ID=… MAILPATH_CLIENT_SECRET=…
