@@ -48,7 +48,22 @@ const UPLOAD_SESSION_MS = 6 * 60 * 60 * 1000;
 /** Largest JSON body of a createUploadSession / send request (no content in them). */
 const SMALL_BODY_BYTES = 64 * 1024;
 
-/** The stable object id Graph accepts in place of a mailbox's UPN in `/users/{id}`. */
+/** The `x-ms-ags-diagnostic` header every Graph reply carries (the same on each request). */
+const AGS_DIAGNOSTIC = JSON.stringify({
+  ServerInfo: {
+    DataCenter: "Emulator",
+    Slice: "E",
+    Ring: "5",
+    ScaleUnit: "000",
+    RoleInstance: "EMULATOR",
+  },
+});
+
+/**
+ * The stable object id Graph accepts in place of a mailbox's UPN in `/users/{id}`.
+ * @param address the mailbox's address (any case)
+ * @returns a GUID-shaped id derived from the lower-cased address
+ */
 export function mailboxObjectId(address: string): string {
   return guidFrom(`mailbox:${address.toLowerCase()}`);
 }
@@ -181,10 +196,11 @@ export function createGraphHandler(
 
   function resolveMailbox(policy: TenantPolicy, user: string): MailboxPolicy {
     const wanted = user.replace(/^'(.*)'$/, "$1").toLowerCase();
-    const mailbox = policy.mailboxes.find(
-      (candidate) =>
-        candidate.address.toLowerCase() === wanted || mailboxObjectId(candidate.address) === wanted,
-    );
+    // By address first: an address (it has an @) never equals an object id, and this way the
+    // common case hashes nothing.
+    const mailbox =
+      policy.mailboxes.find((candidate) => candidate.address.toLowerCase() === wanted) ??
+      policy.mailboxes.find((candidate) => mailboxObjectId(candidate.address) === wanted);
     if (!mailbox) throw graphErrors.invalidUser(user);
     if (mailbox.licensed === false) throw graphErrors.mailboxNotEnabled();
     return mailbox;
@@ -687,15 +703,7 @@ export function createGraphHandler(
     const baseHeaders: Record<string, string> = {
       "request-id": ids.requestId,
       "client-request-id": ids.clientRequestId,
-      "x-ms-ags-diagnostic": JSON.stringify({
-        ServerInfo: {
-          DataCenter: "Emulator",
-          Slice: "E",
-          Ring: "5",
-          ScaleUnit: "000",
-          RoleInstance: "EMULATOR",
-        },
-      }),
+      "x-ms-ags-diagnostic": AGS_DIAGNOSTIC,
       "Strict-Transport-Security": "max-age=31536000",
       "Cache-Control": "no-cache",
     };
