@@ -191,12 +191,8 @@ export class GraphHttp {
             break;
         }
       } catch (error) {
-        if (error instanceof CarriedError) {
-          if (error.original instanceof RequestFailure) throw error.original;
-          // A fetch failure carries the network error; a token failure its MailError.
-          throw error.original;
-        }
-        throw error;
+        // A fetch failure carries the network error; a token failure its MailError.
+        throw error instanceof CarriedError ? error.original : error;
       }
       return { status: response.status, headers: response.headers, body: await readBody(response) };
     });

@@ -85,13 +85,16 @@ function decodeJwtRoles(token: string): string[] | undefined {
 export function createGraphTransport(options: GraphTransportOptions): GraphTransport {
   const resolved = resolveGraphOptions(options);
   const name = resolved.name;
-  const secrets = new Set<string>(resolved.secrets);
+  // Tokens seen so far, so errors can be redacted of them; the configured secrets are always
+  // redacted. A known token (the usual case: a cached one) costs one lookup per request.
+  const tokens = new Set<string>();
   const rememberToken = (token: string) => {
-    if (secrets.size > 64) secrets.clear();
-    secrets.add(token);
-    for (const secret of resolved.secrets) secrets.add(secret);
+    if (tokens.has(token)) return;
+    if (tokens.size >= 64) tokens.clear();
+    tokens.add(token);
   };
-  const secretList = () => [...secrets];
+  // Built only when an error is made: a successful request never needs the list.
+  const secretList = () => [...resolved.secrets, ...tokens];
 
   const tokenProvider = singleFlight(createTokenProvider(resolved));
   const http = new GraphHttp({
@@ -111,12 +114,13 @@ export function createGraphTransport(options: GraphTransportOptions): GraphTrans
     signal: AbortSignal,
     messageId?: string,
   ): Promise<HttpResult> {
-    const context = {
+    // Built on failure only, with every token learned during the request.
+    const context = () => ({
       transport: name,
       secrets: secretList(),
       step,
       ...(messageId && { messageId }),
-    };
+    });
     let result: HttpResult;
     try {
       result = await http.request({ ...spec, signal });
@@ -124,10 +128,9 @@ export function createGraphTransport(options: GraphTransportOptions): GraphTrans
         result = await http.request({ ...spec, signal, forceRefresh: true });
       }
     } catch (error) {
-      throw failureToMailError(error, { ...context, secrets: secretList() });
+      throw failureToMailError(error, context());
     }
-    if (result.status >= 400)
-      throw responseToMailError(result, { ...context, secrets: secretList() });
+    if (result.status >= 400) throw responseToMailError(result, context());
     return result;
   }
 
