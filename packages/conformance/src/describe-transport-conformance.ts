@@ -94,6 +94,18 @@ async function expectMailError(
   return error;
 }
 
+/** Sends scenario `id`'s message, expects it refused with `code`, and nothing delivered. */
+async function expectRefused(
+  context: CaseContext,
+  id: ScenarioId,
+  code: MailErrorCode,
+): Promise<MailError> {
+  const { transport, message } = await context.scenario(id);
+  const error = await expectMailError(context.send(transport, context.message(message)), code);
+  expect(await context.harness.messages()).toEqual([]);
+  return error;
+}
+
 function describeValue(value: unknown): string {
   if (value instanceof Error) return `${value.name}: ${value.message}`;
   return JSON.stringify(value) ?? String(value);
@@ -316,29 +328,17 @@ function cases(): Record<CaseId, CaseBody> {
     },
 
     "errors.wrong-credentials": async (context) => {
-      const { transport, message } = await context.scenario("wrongCredentials");
-      const error = await expectMailError(
-        context.send(transport, context.message(message)),
-        "AUTH_FAILED",
-      );
+      const error = await expectRefused(context, "wrongCredentials", "AUTH_FAILED");
       expect(error.retryable).toBe(false);
-      expect(await context.harness.messages()).toEqual([]);
     },
 
     "errors.auth-disabled": async (context) => {
-      const { transport, message } = await context.scenario("authDisabled");
-      await expectMailError(context.send(transport, context.message(message)), "AUTH_DISABLED");
-      expect(await context.harness.messages()).toEqual([]);
+      await expectRefused(context, "authDisabled", "AUTH_DISABLED");
     },
 
     "errors.send-as-denied": async (context) => {
-      const { transport, message } = await context.scenario("sendAsDenied");
-      const error = await expectMailError(
-        context.send(transport, context.message(message)),
-        "SEND_AS_DENIED",
-      );
+      const error = await expectRefused(context, "sendAsDenied", "SEND_AS_DENIED");
       expect(error.retryable).toBe(false);
-      expect(await context.harness.messages()).toEqual([]);
     },
 
     "errors.recipient-rejected": async (context) => {
@@ -366,13 +366,8 @@ function cases(): Record<CaseId, CaseBody> {
     },
 
     "errors.too-large": async (context) => {
-      const { transport, message } = await context.scenario("tooLarge");
-      const error = await expectMailError(
-        context.send(transport, context.message(message)),
-        "MESSAGE_TOO_LARGE",
-      );
+      const error = await expectRefused(context, "tooLarge", "MESSAGE_TOO_LARGE");
       expect(error.retryable).toBe(false);
-      expect(await context.harness.messages()).toEqual([]);
     },
 
     "errors.throttled": async (context) => {
