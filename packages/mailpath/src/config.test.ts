@@ -102,6 +102,20 @@ describe("createMailerFromEnv validation", () => {
     });
   });
 
+  it("reports a variable written in the wrong case, as it reports a key", async () => {
+    const error = await failure(
+      createMailerFromEnv({
+        MAILPATH_TRANSPORT: "smtp",
+        MAILPATH_SMTP_USER: "notifications@contoso.com",
+        MAILPATH_SMTP_Password: "x",
+      }),
+    );
+    expect(error.issues).toContainEqual({
+      path: "MAILPATH_SMTP_Password",
+      message: "is not a mailpath variable: did you mean MAILPATH_SMTP_PASSWORD?",
+    });
+  });
+
   it("refuses a secret and a certificate together without showing the secret", async () => {
     const error = await failure(
       createMailerFromEnv({

@@ -332,7 +332,7 @@ const KNOWN_KEYS: readonly string[] = [
 ];
 
 /** Edit distance, for suggestions. */
-export function distance(left: string, right: string): number {
+function distance(left: string, right: string): number {
   const previous = Array.from({ length: right.length + 1 }, (_, index) => index);
   for (let i = 1; i <= left.length; i++) {
     let diagonal = previous[0]!;
@@ -350,7 +350,13 @@ export function distance(left: string, right: string): number {
   return previous[right.length]!;
 }
 
-function suggest(key: string, candidates: readonly string[]): string | undefined {
+/**
+ * The candidate closest to a mistyped `key` (case aside), when it is at most two edits away.
+ * @param key - what the user wrote.
+ * @param candidates - the names that exist.
+ * @returns the name meant, or `undefined` when none is close.
+ */
+export function suggest(key: string, candidates: readonly string[]): string | undefined {
   let best: { name: string; score: number } | undefined;
   for (const candidate of candidates) {
     const score = distance(key.toLowerCase(), candidate.toLowerCase());

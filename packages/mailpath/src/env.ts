@@ -2,8 +2,10 @@
 // lists); validation is the config's, so a problem is reported once, named by its variable.
 import type { MailIssue } from "@mailpath/core";
 import type { MailpathConfig } from "./config.js";
-import { distance } from "./config.js";
+import { suggest } from "./config.js";
 import { ENV_VARIABLES, VARIABLE_BY_NAME, type VariableSpec } from "./variables.js";
+
+const VARIABLE_NAMES = ENV_VARIABLES.map((variable) => variable.name);
 
 /**
  * An environment: `process.env` or any record of strings.
@@ -73,15 +75,7 @@ export function configFromEnv(env: Env = process.env): EnvConfig {
     if (!name.startsWith("MAILPATH_") || raw === undefined) continue;
     const variable = VARIABLE_BY_NAME.get(name);
     if (!variable) {
-      let guess: string | undefined;
-      let best = 3;
-      for (const known of ENV_VARIABLES) {
-        const score = distance(name, known.name);
-        if (score < best) {
-          best = score;
-          guess = known.name;
-        }
-      }
+      const guess = suggest(name, VARIABLE_NAMES);
       if (guess)
         issues.push({ path: name, message: `is not a mailpath variable: did you mean ${guess}?` });
       continue;
