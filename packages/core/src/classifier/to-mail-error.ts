@@ -51,20 +51,17 @@ function read(value: unknown): NodemailerLike {
     return value === undefined ? {} : { message: String(value) };
   }
   const source = value as Record<string, unknown>;
-  const text = (key: string) => {
-    try {
-      const field = source[key];
-      return typeof field === "string" ? field : undefined;
-    } catch {
-      return undefined;
-    }
-  };
+  // A throwing getter reads as absent: the error being mapped must not turn into another.
   const field = (key: string): unknown => {
     try {
       return source[key];
     } catch {
       return undefined;
     }
+  };
+  const text = (key: string) => {
+    const value = field(key);
+    return typeof value === "string" ? value : undefined;
   };
   const responseCode = field("responseCode");
   const rejected = field("rejected");
