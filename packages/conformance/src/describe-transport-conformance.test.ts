@@ -123,11 +123,11 @@ const faultyHarnesses: Record<CaseId, [string, () => ConformanceHarness]> = {
   ],
   "errors.wrong-credentials": [
     "marks auth failures retryable",
-    () => withDefects({ mapError: (e) => e.with({ retryable: true }) }),
+    () => withDefects({ mapError: (error) => error.with({ retryable: true }) }),
   ],
   "errors.auth-disabled": [
     "reports a disabled auth method as AUTH_FAILED",
-    () => withDefects({ mapError: (e) => e.with({ code: "AUTH_FAILED" }) }),
+    () => withDefects({ mapError: (error) => error.with({ code: "AUTH_FAILED" }) }),
   ],
   "errors.send-as-denied": ["throws plain Errors", () => withDefects({ mapError: plainError })],
   "errors.recipient-rejected": [
@@ -140,13 +140,14 @@ const faultyHarnesses: Record<CaseId, [string, () => ConformanceHarness]> = {
   ],
   "errors.too-large": [
     "reports a size limit as UNKNOWN",
-    () => withDefects({ mapError: (e) => e.with({ code: "UNKNOWN" }) }),
+    () => withDefects({ mapError: (error) => error.with({ code: "UNKNOWN" }) }),
   ],
   "errors.throttled": [
     "loses retryAfterMs",
     () =>
       withDefects({
-        mapError: (e) => new MailError({ code: e.code, message: e.message, retryable: true }),
+        mapError: (error) =>
+          new MailError({ code: error.code, message: error.message, retryable: true }),
       }),
   ],
   "errors.connection-refused": [
@@ -186,7 +187,7 @@ const faultyHarnesses: Record<CaseId, [string, () => ConformanceHarness]> = {
   "resilience.transient-fault": ["needs an extra attempt", () => withDefects({ failFirst: 1 })],
   "resilience.outage-opens-breaker": [
     "reports an outage as a throttle",
-    () => withDefects({ mapError: (e) => e.with({ code: "THROTTLED", retryAfterMs: 1 }) }),
+    () => withDefects({ mapError: (error) => error.with({ code: "THROTTLED", retryAfterMs: 1 }) }),
   ],
 };
 
