@@ -1,5 +1,6 @@
 // Public API of @mailpath/emulator. Explicit named re-exports only.
 export { certificateNameMatches, certificateNames, type EmulatorTlsInput } from "./certs.js";
+export { closedPort } from "./closed-port.js";
 export type {
   AccessTokenClaims,
   DeliveryInput,

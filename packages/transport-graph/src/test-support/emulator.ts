@@ -1,7 +1,7 @@
 // Test support: an emulator plus Graph transports pointed at it, and a fetch that records what
 // went over the wire (method, URL, status, whether an Authorization header was sent).
-import { type AddressInfo, createServer } from "node:net";
 import {
+  closedPort,
   DEFAULT_CLIENT_ID,
   DEFAULT_CLIENT_SECRET,
   DEFAULT_SENDER,
@@ -13,7 +13,7 @@ import { fetch as undiciFetch } from "undici";
 import type { GraphTransportOptions } from "../options.js";
 import { createGraphTransport, type GraphTransport } from "../transport.js";
 
-export { DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_SENDER };
+export { closedPort, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_SENDER };
 
 /** One request as the recording fetch saw it. */
 export interface RecordedRequest {
@@ -80,15 +80,6 @@ export function emulatorTransport(
 /** Starts an emulator for one test file. */
 export function startGraphEmulator(options: StartEmulatorOptions = {}): Promise<Emulator> {
   return startEmulator(options);
-}
-
-/** A loopback port nothing listens on (bound, then released). */
-export async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** Raises every mailbox's MaxSendSize (Exchange allows up to 150 MB). */

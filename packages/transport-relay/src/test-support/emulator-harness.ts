@@ -1,22 +1,11 @@
 // Points the conformance suite (and the transport's own integration tests) at the emulator's
 // relay (MX) endpoint: real nodemailer over loopback TLS, trusting only the emulator's CA.
-import { createServer } from "node:net";
 import type { ConformanceHarness } from "@mailpath/conformance";
-import { DEFAULT_SENDER, type Emulator, startEmulator } from "@mailpath/emulator";
+import { closedPort, DEFAULT_SENDER, type Emulator, startEmulator } from "@mailpath/emulator";
 import { createRelayTransport, type RelayTransportOptions } from "../index.js";
 
 /** The address the emulator's default IP connector ("On-premises relay") matches. */
 export const CONNECTOR_IP = "127.0.0.2";
-
-/** A port nothing listens on: bound once, then released. */
-export async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (typeof address !== "object" || address === null) throw new Error("no port");
-  return address.port;
-}
 
 /** Options for a transport against the emulator's relay endpoint, from the connector's IP. */
 export function emulatorRelayOptions(

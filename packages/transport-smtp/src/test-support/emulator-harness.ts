@@ -1,20 +1,15 @@
 // Points the conformance suite (and the transport's own integration tests) at the emulator:
 // real nodemailer over loopback TLS, trusting only the emulator's CA.
-import { createServer } from "node:net";
 import type { ConformanceHarness } from "@mailpath/conformance";
-import { DEFAULT_PASSWORD, DEFAULT_SENDER, type Emulator, startEmulator } from "@mailpath/emulator";
+import {
+  closedPort,
+  DEFAULT_PASSWORD,
+  DEFAULT_SENDER,
+  type Emulator,
+  startEmulator,
+} from "@mailpath/emulator";
 import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
 import { createSmtpTransport, type SmtpTransport, type SmtpTransportOptions } from "../index.js";
-
-/** A port nothing listens on: bound once, then released. */
-export async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (typeof address !== "object" || address === null) throw new Error("no port");
-  return address.port;
-}
 
 /**
  * Starts the emulator once for the test file (handing it to `onStart`), resets its tenant
