@@ -31,6 +31,7 @@ export interface ConformanceOptions {
    * Cases not to run, each with the reason (shown in the skipped test's title). A case whose
    * scenario the harness lacks must be listed here, or it fails saying what is missing.
    * @example { "errors.auth-disabled": "relay has no authentication" }
+   * @default {} (every case runs)
    */
   readonly skip?: Partial<Record<CaseId, string>>;
   /** Time limit of each case. @default 20_000 */

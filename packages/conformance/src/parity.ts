@@ -61,7 +61,7 @@ export interface ParityDifference {
  * @since 0.1.0
  */
 export interface CompareOptions {
-  /** Fields not to compare. */
+  /** Fields not to compare. @default [] (every field is compared) */
   readonly ignore?: readonly FieldName[];
   /** `X-` header names (lower-case) or patterns not to compare. @default DEFAULT_IGNORED_HEADERS */
   readonly ignoreHeaders?: readonly (string | RegExp)[];
@@ -224,6 +224,7 @@ export interface AssertParityOptions extends CompareOptions {
   /**
    * Differences that are expected: a field name (`"html"`), or a difference path or its
    * prefix (`"x-headers.x-mailer"`, `"attachments[logo.png]"`). Say why in a comment.
+   * @default [] (any difference fails)
    */
   readonly allowed?: readonly (FieldName | (string & {}))[];
 }

@@ -31,6 +31,7 @@ export interface CreateMailerOptions {
    * Ready-made transports to use for some paths instead of building them from the config
    * (a memory transport in tests, a transport with a custom logger). Their config sections are
    * then not required.
+   * @default {} (every path is built from the config)
    */
   readonly transports?: Partial<Record<PathName, Transport>>;
   /** Randomness of a weighted split, in [0, 1). @default Math.random */

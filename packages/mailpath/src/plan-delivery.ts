@@ -100,7 +100,7 @@ export interface PlanDeliveryOptions {
   readonly paths?: readonly PathName[];
   /** Settings that change the plan (from, graph.mode, graph.saveToSentItems, relay.directSendDomains, smtp.user). No credentials needed. */
   readonly config?: Partial<MailpathConfig>;
-  /** Read the config from `MAILPATH_*` variables too (`config` wins). */
+  /** Read the config from `MAILPATH_*` variables too (`config` wins). @default none: variables are not read */
   readonly env?: Env;
 }
 

@@ -68,8 +68,9 @@ export interface Transport {
  * @since 0.1.0
  */
 export interface GetTokenOptions {
-  /** Ignore any cached token (the server rejected it). */
+  /** Ignore any cached token (the server rejected it). @default false */
   readonly forceRefresh?: boolean;
+  /** Stops waiting for the token; the call then rejects with `ABORTED`. */
   readonly signal?: AbortSignal;
 }
 

@@ -44,18 +44,29 @@ export interface MailIssue {
  * @since 0.1.0
  */
 export interface MailErrorOptions {
+  /** What went wrong, from `MAIL_ERROR_CODES`. */
   readonly code: MailErrorCode;
+  /** One sentence for people; token-shaped strings are scrubbed from it. */
   readonly message: string;
-  /** @default false */
+  /** Whether the same send can succeed if tried again. @default false */
   readonly retryable?: boolean;
+  /** The transport that failed. */
   readonly transport?: string;
+  /** How long to wait before trying again; rounded, never negative. */
   readonly retryAfterMs?: number;
+  /** The SMTP server's reply, for failures with one. */
   readonly smtp?: SmtpReplyInfo;
+  /** The HTTP answer (Graph, Entra), for failures with one. */
   readonly http?: HttpErrorInfo;
+  /** What to change, in one line. */
   readonly hint?: string;
+  /** The server may have accepted the message before the failure. @default false */
   readonly ambiguous?: boolean;
+  /** Attempts made by the mailer before it gave up. */
   readonly attempts?: number;
+  /** Every problem, for `INVALID_MESSAGE` and `INVALID_CONFIG`. */
   readonly issues?: readonly MailIssue[];
+  /** The Message-ID of the message the error is about. */
   readonly messageId?: string;
   /** What was caught; stored as a `safeCause` copy, never as given. */
   readonly cause?: unknown;
@@ -77,12 +88,19 @@ export interface MailErrorOptions {
 export class MailError extends Error {
   protected readonly [MARKER] = true;
   override readonly name = "MailError";
+  /** What went wrong, from `MAIL_ERROR_CODES`: branch on this, not on the message. */
   readonly code: MailErrorCode;
+  /** Whether the same send can succeed if tried again. */
   readonly retryable: boolean;
+  /** The transport that failed (for routing transports, the path). */
   readonly transport?: string;
+  /** How long to wait before trying again, when the server or the breaker said. */
   readonly retryAfterMs?: number;
+  /** The SMTP server's reply (code, enhanced code, text), for failures with one. */
   readonly smtp?: SmtpReplyInfo;
+  /** The HTTP answer (status, error code, request id), for Graph and Entra failures. */
   readonly http?: HttpErrorInfo;
+  /** What to change, in one line. */
   readonly hint?: string;
   /** The server may have accepted the message before the failure (at-least-once risk). */
   readonly ambiguous?: boolean;
@@ -116,7 +134,11 @@ export class MailError extends Error {
     if (options.messageId !== undefined) this.messageId = options.messageId;
   }
 
-  /** True for a `MailError` from any installed copy of `@mailpath/core`. */
+  /**
+   * True for a `MailError` from any installed copy of `@mailpath/core` (`instanceof` is not).
+   * @param value - anything caught.
+   * @returns whether `value` is a `MailError`.
+   */
   static isInstance(value: unknown): value is MailError {
     return (
       typeof value === "object" &&
@@ -125,7 +147,11 @@ export class MailError extends Error {
     );
   }
 
-  /** A copy with some fields replaced (used to add `attempts`, `transport`, …). */
+  /**
+   * A copy with some fields replaced (used to add `attempts`, `transport`, …).
+   * @param changes - the fields to replace.
+   * @returns a new `MailError`; this one is left as it is.
+   */
   with(changes: Partial<MailErrorOptions>): MailError {
     return new MailError({ ...this.toOptions(), ...changes });
   }

@@ -38,7 +38,7 @@ export type MemoryFailure =
 export interface MemoryTransportOptions {
   /** @default "memory" */
   readonly name?: string;
-  /** Advertised to the mailer; `maxMessageBytes` is also enforced (`MESSAGE_TOO_LARGE`). */
+  /** Advertised to the mailer; `maxMessageBytes` is also enforced (`MESSAGE_TOO_LARGE`). @default none: no limits */
   readonly limits?: TransportLimits;
   /** Time each send and verify takes; an abort during it rejects with `ABORTED`. @default 0 */
   readonly latencyMs?: number;
