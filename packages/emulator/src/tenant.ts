@@ -127,13 +127,40 @@ export type TenantPolicyInput = Partial<Omit<TenantPolicy, "limits">> & {
   readonly limits?: Partial<TenantLimits>;
 };
 
-/** The default tenant's well-known values, also used by `env()`. */
+// The default tenant's well-known values, also used by `env()`.
+
+/**
+ * Tenant (directory) id of the default tenant.
+ * @since 0.1.0
+ */
 export const DEFAULT_TENANT_ID = "8a6e2f4c-1b3d-4e5f-9a7b-0c1d2e3f4a5b";
+/**
+ * Client (application) id of the default tenant's app registration, which holds `Mail.Send`,
+ * `Mail.ReadWrite` and `SMTP.SendAsApp` for every mailbox.
+ * @since 0.1.0
+ */
 export const DEFAULT_CLIENT_ID = "3f1c9d2e-7a4b-4c5d-8e6f-1a2b3c4d5e6f";
+/**
+ * Client secret of the default app registration (an emulator value, never a real secret).
+ * @since 0.1.0
+ */
 export const DEFAULT_CLIENT_SECRET = "emulator-client-secret";
+/**
+ * Address of the default tenant's sending mailbox.
+ * @since 0.1.0
+ */
 export const DEFAULT_SENDER = "notifications@contoso.com";
+/**
+ * SMTP AUTH password of {@link DEFAULT_SENDER} (an emulator value, never a real password).
+ * @since 0.1.0
+ */
 export const DEFAULT_PASSWORD = "emulator-password";
 
+/**
+ * Exchange Online's limits as the default tenant applies them (exchange-online.md §5); the
+ * relay's message rate is unlimited unless configured.
+ * @since 0.1.0
+ */
 export const DEFAULT_LIMITS: TenantLimits = {
   smtpConnectionsPerMailbox: 3,
   smtpMessagesPerWindow: 30,

@@ -26,6 +26,11 @@ const reply = (code: number, text: string): SmtpReply => ({ code, text });
 let lastInternalId = 1_000_000_000;
 const internalId = () => ++lastInternalId;
 
+/**
+ * Exchange Online's SMTP replies, one function per situation, each returning code and text
+ * (exported as `SMTP_REPLIES`), so tests can assert the exact wire text.
+ * @since 0.1.0
+ */
 export const replies = {
   // --- session and TLS -------------------------------------------------------------
   greeting: (host: string, date: Date) =>
