@@ -23,18 +23,28 @@ import { createTokenAuthority } from "./tokens.js";
 
 /** Options of `startEmulator()`. Every one has a default: `startEmulator()` alone works. */
 export interface StartEmulatorOptions {
-  /** Tenant policy merged over the default tenant (arrays replace, limits merge). */
+  /**
+   * Tenant policy merged over the default tenant (arrays replace, limits merge).
+   * @default the default tenant (`defaultTenant()`)
+   */
   readonly tenant?: TenantPolicyInput;
   /** Loopback address every endpoint binds. @default "127.0.0.1" */
   readonly host?: string;
-  /** Fixed ports; 0 or absent picks an ephemeral port. */
+  /** Fixed ports; 0 or absent picks an ephemeral port. @default ephemeral ports */
   readonly ports?: {
+    /** SMTP AUTH submission endpoint (smtp.office365.com:587). */
     readonly smtp?: number;
+    /** Relay / direct-send endpoint (the MX, port 25). */
     readonly relay?: number;
+    /** Microsoft Graph endpoint. */
     readonly graph?: number;
+    /** Entra ID token endpoint. */
     readonly entra?: number;
   };
-  /** TLS material to use instead of a CA + server certificate generated for this start. */
+  /**
+   * TLS material to use instead of a CA + server certificate generated for this start.
+   * @default a CA and server certificate generated at start
+   */
   readonly tls?: EmulatorTlsInput;
   /** Clock for rate windows, token expiry and `receivedAt` (ms since epoch). @default Date.now */
   readonly now?: () => number;

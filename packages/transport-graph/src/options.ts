@@ -55,11 +55,17 @@ export interface GraphTransportOptions {
    * @default "auto"
    */
   readonly mode?: GraphSendMode;
-  /** Extra trusted CA certificates (PEM) for Graph and Entra (a private CA, the emulator). */
+  /**
+   * Extra trusted CA certificates (PEM) for Graph and Entra (a private CA, the emulator).
+   * @default the system's CAs
+   */
   readonly tls?: { readonly ca?: string | Buffer | readonly (string | Buffer)[] };
   /** Transport name in errors, events and receipts. @default "graph" */
   readonly name?: string;
-  /** Overrides of the per-mailbox limits the mailer derives its rate limit from. */
+  /**
+   * Overrides of the per-mailbox limits the mailer derives its rate limit from.
+   * @default GRAPH_DEFAULT_LIMITS (4 concurrent requests, 10,000 per 10 minutes per mailbox)
+   */
   readonly limits?: Partial<TransportLimits>;
   /** Time limit of one HTTP request (each upload chunk is one request). @default 120_000 */
   readonly requestTimeoutMs?: number;

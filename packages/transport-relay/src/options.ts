@@ -59,28 +59,34 @@ export interface RelayPoolOptions {
  * @since 0.1.0
  */
 export interface RelayTransportOptions {
-  /** The MX endpoint or relay host to connect to. */
+  /** The MX endpoint or relay host to connect to. Exactly one of `host` and `domain`. */
   readonly host?: string;
   /**
    * An accepted domain of the tenant: the host is its MX endpoint
-   * (`contoso.com` → `contoso-com.mail.protection.outlook.com`, per `cloud`).
+   * (`contoso.com` → `contoso-com.mail.protection.outlook.com`, per `cloud`). Exactly one of
+   * `host` and `domain`.
    */
   readonly domain?: string;
   /** Picks the MX suffix for `domain`. @default "global" */
   readonly cloud?: Cloud;
-  /** @default 25 */
+  /** Port of the MX endpoint. @default 25 */
   readonly port?: number;
+  /** TLS settings. @default the system's CAs, TLS 1.2 or later, no client certificate */
   readonly tls?: RelayTlsOptions;
   /** Direct-send mode: refuse external recipients before connecting. @default off */
   readonly directSend?: RelayDirectSendOptions;
+  /** Connection pool settings. @default 3 connections, 100 messages each */
   readonly pool?: RelayPoolOptions;
-  /** What the mailer enforces; any field overrides the default. */
+  /** What the mailer enforces; any field overrides the default. @default RELAY_DEFAULT_LIMITS */
   readonly limits?: Partial<TransportLimits>;
   /** Transport name in results, errors and events. @default "relay" */
   readonly name?: string;
   /** Host name announced in EHLO (some connectors and spam checks look at it). @default the machine's host name */
   readonly ehloName?: string;
-  /** Local address to connect from (IP-matched connectors see this address). */
+  /**
+   * Local address to connect from (IP-matched connectors see this address).
+   * @default chosen by the operating system
+   */
   readonly localAddress?: string;
   /** Time to open the TCP connection. @default 30_000 */
   readonly connectionTimeoutMs?: number;

@@ -85,10 +85,16 @@ export interface SmtpTransportOptions {
    * never sent in the clear. @default true
    */
   readonly requireTLS?: boolean;
+  /** How the mailbox authenticates: a password, an access token or a token provider. */
   readonly auth: SmtpAuth;
+  /** TLS settings. @default the system's CAs, TLS 1.2 or later, certificates verified */
   readonly tls?: SmtpTlsOptions;
+  /** Connection pool settings. @default 3 connections, 100 messages each */
   readonly pool?: SmtpPoolOptions;
-  /** What the mailer enforces per mailbox; any field overrides the Exchange default. */
+  /**
+   * What the mailer enforces per mailbox; any field overrides the Exchange default.
+   * @default SMTP_DEFAULT_LIMITS
+   */
   readonly limits?: Partial<TransportLimits>;
   /** Transport name in results, errors and events. @default "smtp" */
   readonly name?: string;
@@ -100,7 +106,7 @@ export interface SmtpTransportOptions {
   readonly greetingTimeoutMs?: number;
   /** Inactivity allowed on an open connection. @default 600_000 */
   readonly socketTimeoutMs?: number;
-  /** Local address to connect from. */
+  /** Local address to connect from. @default chosen by the operating system */
   readonly localAddress?: string;
   /** Receives the SMTP client's log lines (secrets removed). @default no logging */
   readonly logger?: SmtpLogger;
