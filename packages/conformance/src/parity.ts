@@ -81,6 +81,8 @@ function addressList(list: readonly Address[]) {
 
 /**
  * CRLF → LF, no trailing blanks on lines or at the end.
+ * @param text a text body
+ * @returns the body in comparable form, or `undefined` when absent
  * @since 0.1.0
  */
 export function normalizeText(text: string | undefined): string | undefined {
@@ -95,6 +97,8 @@ export function normalizeText(text: string | undefined): string | undefined {
 
 /**
  * Whitespace runs collapsed, none between tags.
+ * @param html an HTML body
+ * @returns the body in comparable form, or `undefined` when absent
  * @since 0.1.0
  */
 export function normalizeHtml(html: string | undefined): string | undefined {
@@ -121,6 +125,9 @@ function attachmentKey(attachment: DeliveredAttachment, index: number): string {
  * field by field and lists where they differ. Addresses compare case-insensitively and in any
  * order, text bodies ignore line endings and trailing blanks, HTML bodies ignore whitespace,
  * an absent importance is `normal`, attachments are matched by filename (else Content-ID).
+ * @param a one delivery, as the emulator or a memory transport recorded it
+ * @param b the other delivery
+ * @param options fields and headers not to compare
  * @returns the differences; empty when the deliveries agree
  * @example
  * expect(compareDelivered(viaSmtp, viaGraph, { ignore: ["messageId"] })).toEqual([]);
@@ -231,6 +238,9 @@ export interface AssertParityOptions extends CompareOptions {
 
 /**
  * Throws when two deliveries differ in anything but the `allowed` differences, listing each.
+ * @param a one delivery
+ * @param b the other delivery
+ * @param options the differences that are expected, and what not to compare
  * @throws Error listing every difference not allowed
  * @example
  * assertParity(viaSmtp, viaGraph, { allowed: ["messageId"] }); // Graph assigns its own id here

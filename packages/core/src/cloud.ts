@@ -76,6 +76,7 @@ const ENDPOINTS: Record<Cloud, CloudEndpoints> = {
 /**
  * The endpoints of a cloud.
  * @param cloud @default "global"
+ * @returns the hosts and scopes of that cloud
  * @throws MailError `INVALID_CONFIG` for an unknown cloud name.
  * @since 0.1.0
  */
@@ -95,6 +96,9 @@ export function resolveCloud(cloud: Cloud | (string & {}) = "global"): CloudEndp
 /**
  * The MX host of an accepted domain: `contoso.com` → `contoso-com.mail.protection.outlook.com`
  * (dots become dashes; existing dashes are kept).
+ * @param domain an accepted domain of the tenant
+ * @param cloud the tenant's cloud @default "global"
+ * @returns the MX (relay) host name
  * @since 0.1.0
  */
 export function mxHostForDomain(domain: string, cloud: Cloud = "global"): string {

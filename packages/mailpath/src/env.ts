@@ -62,6 +62,7 @@ export interface EnvConfig {
  * variable counts as unset. A variable that is one or two letters away from a known one is
  * reported, so a typo does not silently fall back to a default.
  * @param env @default process.env
+ * @returns the config read and the problems found (unknown or non-string variables)
  * @since 0.1.0
  */
 export function configFromEnv(env: Env = process.env): EnvConfig {

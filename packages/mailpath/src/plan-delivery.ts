@@ -452,6 +452,8 @@ function megabytes(bytes: number): string {
 
 /**
  * The plan as text for a terminal or a log: one block per path, then the differences.
+ * @param plan what `planDelivery` returned
+ * @returns the text, lines separated by `\n`
  * @since 0.1.0
  */
 export function formatDeliveryPlan(plan: DeliveryPlan): string {

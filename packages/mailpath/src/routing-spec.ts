@@ -130,6 +130,7 @@ function fromString(spec: string): Routing | RoutingProblem[] {
 
 /**
  * Parses a routing spec.
+ * @param spec the routing as `MAILPATH_TRANSPORT` writes it: `smtp`, `graph,smtp`, `graph:10,smtp:90`
  * @returns the routing, or the problems found (each says what to write instead)
  * @since 0.1.0
  */

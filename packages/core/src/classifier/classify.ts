@@ -57,6 +57,8 @@ function enhancedMatches(rule: SmtpRule, enhanced: string | undefined): boolean 
 
 /**
  * The SMTP row that matches a reply (fallbacks included).
+ * @param reply the reply code, enhanced status code and text
+ * @returns the first matching row of `SMTP_RULES`, else a fallback row
  * @since 0.1.0
  */
 export function findSmtpRule(reply: SmtpReplyInput): SmtpRule {
@@ -82,6 +84,8 @@ export function findSmtpRule(reply: SmtpReplyInput): SmtpRule {
  * enhanced status code and text match; else by reply class (4xx transient `SERVER_ERROR`,
  * 5xx permanent `UNKNOWN`).
  *
+ * @param reply the reply code, enhanced status code and text
+ * @returns the code, retryability, hint and the id of the row used
  * @example classifySmtpReply({ replyCode: 535, response: "535 5.7.139 Authentication unsuccessful, basic authentication is disabled." })
  * // { code: "AUTH_DISABLED", retryable: false, hint: "Basic authentication is blocked …", ruleId: "smtp-basic-auth-disabled" }
  * @since 0.1.0
@@ -98,6 +102,8 @@ function statusMatches(rule: HttpRule, status: number): boolean {
 
 /**
  * The HTTP row that matches an error (fallbacks included).
+ * @param error the status, error code and message of the response
+ * @returns the first matching row of `HTTP_RULES`, else a fallback row
  * @since 0.1.0
  */
 export function findHttpRule(error: HttpErrorInput): HttpRule {
@@ -117,7 +123,9 @@ export function findHttpRule(error: HttpErrorInput): HttpRule {
  * Classifies a Graph or Entra HTTP error. `retryAfterMs` comes from `Retry-After` (seconds
  * or HTTP-date) when present, else from the row.
  *
+ * @param error the status, error code, message and `Retry-After` of the response
  * @param options.now Current time in ms, for an HTTP-date `Retry-After`. @default Date.now()
+ * @returns the code, retryability, `retryAfterMs`, hint and the id of the row used
  * @since 0.1.0
  */
 export function classifyHttpError(
@@ -140,6 +148,8 @@ function matchByCode(code: string | undefined): NetworkRule | undefined {
 
 /**
  * The network row that matches an error (fallback included).
+ * @param error the `code`, `originalCode` and message of what was thrown
+ * @returns the matching row of `NETWORK_RULES`, else `NETWORK_FALLBACK`
  * @since 0.1.0
  */
 export function findNetworkRule(error: NetworkErrorInput): NetworkRule {
@@ -159,6 +169,8 @@ export function findNetworkRule(error: NetworkErrorInput): NetworkRule {
 /**
  * Classifies a network or TLS error from its Node.js or nodemailer `code` / `originalCode`
  * (ECONNREFUSED, ETIMEDOUT, ECONNRESET, DEPTH_ZERO_SELF_SIGNED_CERT, ERR_SSL_*, …).
+ * @param error the `code`, `originalCode` and message of what was thrown
+ * @returns the code, retryability, hint and the id of the row used
  * @since 0.1.0
  */
 export function classifyNetworkError(error: NetworkErrorInput): Classification {

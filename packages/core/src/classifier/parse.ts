@@ -18,6 +18,8 @@ const ENHANCED = /^([245])\.(\d{1,3})\.(\d{1,3})\b\s*/;
  * Splits a (possibly multi-line) SMTP reply into reply code, enhanced status code and text.
  * Finds the reply where nodemailer prefixed it ("Invalid login: 535 5.7.3 …").
  *
+ * @param response the server's reply, as nodemailer reports it
+ * @returns its parts; absent ones are `undefined`
  * @example parseSmtpReply("535 5.7.3 Authentication unsuccessful")
  * // { replyCode: 535, enhancedCode: "5.7.3", text: "Authentication unsuccessful" }
  * @since 0.1.0
@@ -58,7 +60,9 @@ export function parseSmtpReply(response: string): ParsedSmtpReply {
  * Reads a `Retry-After` value: delay seconds (`"120"`, `120`) or an HTTP-date. Returns
  * milliseconds from `now`, never negative, or `undefined` when absent or unreadable.
  *
+ * @param value the header's value, or delay seconds as a number
  * @param now Current time in ms since the epoch (injectable for tests). @default Date.now()
+ * @returns the delay in ms, or `undefined`
  * @since 0.1.0
  */
 export function parseRetryAfter(

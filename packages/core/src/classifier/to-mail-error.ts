@@ -170,6 +170,9 @@ function classifyClientSide(fields: NodemailerLike): Classification | undefined 
  * else from the network code. Every text is redacted of `context.secrets`. A `MailError`
  * is returned unchanged.
  *
+ * @param error what the transport caught
+ * @param context the transport's name, its secrets and how far the exchange got
+ * @returns the `MailError` to throw
  * @example
  * catch (error) { throw smtpErrorToMailError(error, { transport: "smtp", secrets: [pass] }) }
  * @since 0.1.0
@@ -234,6 +237,9 @@ export function smtpErrorToMailError(error: unknown, context: SmtpErrorContext):
 /**
  * Turns a Graph or Entra HTTP error into a `MailError` with `http: { status, code, requestId }`
  * and `retryAfterMs` from `Retry-After`. Every text is redacted of `context.secrets`.
+ * @param error the status, error code, message, request id and `Retry-After` of the response
+ * @param context the transport's name, its secrets, whether it is ambiguous and the clock
+ * @returns the `MailError` to throw
  * @since 0.1.0
  */
 export function httpErrorToMailError(error: HttpErrorInput, context: HttpErrorContext): MailError {

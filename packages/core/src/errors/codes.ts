@@ -51,6 +51,8 @@ export type MailErrorCode = (typeof MAIL_ERROR_CODES)[number];
 
 /**
  * Whether `value` is one of the `MailErrorCode`s.
+ * @param value anything, such as a parsed `code` field
+ * @returns whether it is a known code
  * @since 0.1.0
  */
 export function isMailErrorCode(value: unknown): value is MailErrorCode {

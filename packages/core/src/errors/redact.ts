@@ -14,6 +14,8 @@ const PRIVATE_KEY =
 
 /**
  * Replaces token-shaped substrings, URL passwords and PEM private keys with `[redacted]`.
+ * @param text any text that may reach an error, event or log
+ * @returns the text with those parts replaced
  * @since 0.1.0
  */
 export function scrubText(text: string): string {
@@ -28,6 +30,9 @@ export function scrubText(text: string): string {
 
 /**
  * Replaces every occurrence of the given secrets, then scrubs token-shaped text.
+ * @param text any text that may reach an error, event or log
+ * @param secrets the passwords, client secrets and keys to remove; `undefined` entries are skipped
+ * @returns the text with the secrets and token-shaped parts replaced
  * @since 0.1.0
  */
 export function redactSecrets(text: string, secrets: readonly (string | undefined)[] = []): string {

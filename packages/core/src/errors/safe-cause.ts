@@ -55,6 +55,9 @@ function read(source: object, key: string): unknown {
  * listed above, and its own cause (and an `AggregateError`'s `errors`) copied the same way;
  * a string is scrubbed; any other object keeps only those fields (and `name`/`message`).
  * Request options, headers, bodies, `auth`, sockets and every other field are dropped.
+ * @param cause what was caught
+ * @param depth how deep in a cause chain this copy is (copies stop a few levels down); leave it out
+ * @returns the copy
  * @since 0.2.0
  */
 export function safeCause(cause: unknown, depth = 0): unknown {

@@ -11,6 +11,8 @@ const DOMAIN_LABEL = /^[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?$/u;
 
 /**
  * Whether `address` is `local@domain` with a dotted domain, as Exchange accepts.
+ * @param address a bare address, without a display name
+ * @returns whether Exchange would accept it
  * @since 0.1.0
  */
 export function isValidAddress(address: string): boolean {
@@ -90,6 +92,7 @@ function parseOne(text: string): ParsedAddress {
 
 /**
  * Parses one address input (an object, or a string with one or more addresses).
+ * @param input an `{ address, name }` object or a string such as `"Ada" <ada@contoso.com>, bob@contoso.com`
  * @returns one entry per address found, each parsed or with the reason it is invalid.
  * @since 0.1.0
  */
@@ -119,6 +122,8 @@ export function toAddressList(input: AddressListInput | undefined): readonly Add
 
 /**
  * Formats an address for a header: `"Name" <a@b>` quoting when needed.
+ * @param address the address and its optional display name
+ * @returns the header form of the address
  * @since 0.1.0
  */
 export function formatAddress(address: Address): string {

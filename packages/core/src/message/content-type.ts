@@ -25,6 +25,8 @@ const TYPES: Record<string, string> = {
 
 /**
  * The MIME type for a file name, `application/octet-stream` when unknown.
+ * @param filename the attachment's file name
+ * @returns the MIME type its extension maps to
  * @since 0.1.0
  */
 export function contentTypeFor(filename: string | undefined): string {

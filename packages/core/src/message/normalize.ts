@@ -71,6 +71,8 @@ function normalizeId(value: string): string | undefined {
  * Validates a message and applies defaults. Every problem is collected into one
  * `MailError{code:"INVALID_MESSAGE"}` with `issues`; nothing is ever sent for an invalid message.
  *
+ * @param message the message as the application gives it
+ * @param options the default sender and the Message-ID generator
  * @returns the message transports receive, with a Message-ID (generated when absent).
  * @throws MailError `INVALID_MESSAGE`
  * @since 0.1.0
@@ -269,6 +271,8 @@ export function normalizeMessage(
 
 /**
  * `<uuid@sender-domain>`: unique, and its domain is the sender's as RFC 5322 suggests.
+ * @param from the message's sender
+ * @returns a new Message-ID, angle brackets included
  * @since 0.1.0
  */
 export function defaultMessageId(from: Address): string {

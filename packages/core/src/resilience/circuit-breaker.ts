@@ -27,6 +27,8 @@ export type BreakerState = "open" | "halfOpen" | "close";
 
 /**
  * Whether an error means the path itself is failing.
+ * @param error what an attempt failed with
+ * @returns true for connection, timeout, TLS, 5xx server and credential-wide auth failures and anything that is not a `MailError`; false for an open breaker and failures of one message
  * @since 0.1.0
  */
 export function isPathFailure(error: unknown): boolean {

@@ -125,6 +125,9 @@ export function shouldMoveOn(error: unknown): boolean {
  * (connection, timeout, TLS, 5xx server, credential-wide auth) or an open breaker — never on a
  * recipient, message or throttling error, which the next path would meet too (or which backs off).
  *
+ * @param transports the children, most preferred first
+ * @param options breakers and pacing of the children
+ * @returns one transport that tries the children in order
  * @example
  * const transport = failover([createGraphTransport({ ... }), createSmtpTransport({ ... })]);
  * @since 0.1.0

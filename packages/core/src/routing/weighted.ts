@@ -38,6 +38,9 @@ export interface WeightedOptions extends RoutingOptions {
  * `stickyMessages` messages), so a retried message is not sent by two paths. A path failure or an
  * open breaker moves the message to another path, chosen by weight among the rest.
  *
+ * @param entries the child transports, each with its weight (>= 0, at least one > 0)
+ * @param options breakers, pacing, randomness and stickiness
+ * @returns one transport that routes each message to a child
  * @example
  * const transport = weighted([{ transport: graph, weight: 10 }, { transport: smtp, weight: 90 }]);
  * @since 0.1.0

@@ -43,6 +43,7 @@ interface Waiter {
 
 /**
  * Creates an empty store for memory transports.
+ * @returns an empty store
  * @example
  * const store = createMemoryStore();
  * const primary = createMemoryTransport({ name: "primary", store });

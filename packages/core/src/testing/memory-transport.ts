@@ -107,6 +107,8 @@ const RETRYABLE_CODES: ReadonlySet<MailErrorCode> = new Set<MailErrorCode>([
 
 /**
  * Creates a transport that records sends in memory and can script failures.
+ * @param options its name, limits, latency, store and scripted behaviour
+ * @returns a transport that records every delivery
  * @example
  * const transport = createMemoryTransport();
  * const mailer = createMailer({ transport, from: "app@contoso.com" });
