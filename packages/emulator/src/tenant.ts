@@ -22,6 +22,37 @@ export interface MailboxPolicy {
   readonly sendAs?: readonly string[];
 }
 
+/** `MaxSendSize` of a mailbox that sets none (35 MB). */
+const DEFAULT_MAX_SEND_BYTES = 36_700_160;
+/** `RecipientLimits` of a mailbox that sets none. */
+const DEFAULT_RECIPIENT_LIMIT = 500;
+
+/** The mailbox's `MaxSendSize` in bytes, its default when unset. */
+export function maxSendBytesOf(mailbox: MailboxPolicy): number {
+  return mailbox.maxSendBytes ?? DEFAULT_MAX_SEND_BYTES;
+}
+
+/** The mailbox's `RecipientLimits` per message, its default when unset. */
+export function recipientLimitOf(mailbox: MailboxPolicy): number {
+  return mailbox.recipientLimit ?? DEFAULT_RECIPIENT_LIMIT;
+}
+
+/** Whether the mailbox may send as `address`: its own address or one it has Send As on. */
+export function maySendAs(mailbox: MailboxPolicy, address: string): boolean {
+  const wanted = address.toLowerCase();
+  return (
+    mailbox.address.toLowerCase() === wanted ||
+    (mailbox.sendAs ?? []).some((granted) => granted.toLowerCase() === wanted)
+  );
+}
+
+/** Whether the app's mailbox scope (`AppRegistration.mailboxes`) includes the mailbox. */
+export function appMayUseMailbox(app: AppRegistration, mailbox: MailboxPolicy): boolean {
+  const scope = app.mailboxes ?? "*";
+  const wanted = mailbox.address.toLowerCase();
+  return scope === "*" || scope.some((address) => address.toLowerCase() === wanted);
+}
+
 /** An Entra app registration with its credentials and granted permissions. */
 export interface AppRegistration {
   readonly clientId: string;

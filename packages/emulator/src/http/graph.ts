@@ -5,7 +5,15 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { errors as joseErrors } from "jose";
 import { detectMimeType } from "nodemailer/lib/mime-funcs";
 import type { AccessTokenClaims, EmulatorContext } from "../context.js";
-import type { AppPermission, MailboxPolicy, TenantPolicy } from "../tenant.js";
+import {
+  type AppPermission,
+  appMayUseMailbox,
+  type MailboxPolicy,
+  maxSendBytesOf,
+  maySendAs,
+  recipientLimitOf,
+  type TenantPolicy,
+} from "../tenant.js";
 import { guidFrom, type TokenAuthority } from "../tokens.js";
 import {
   delay,
@@ -210,14 +218,7 @@ export function createGraphHandler(
     const app = policy.apps.find(
       (candidate) => candidate.clientId.toLowerCase() === appId.toLowerCase(),
     );
-    const scope = app?.mailboxes ?? "*";
-    if (!app) throw graphErrors.accessDenied();
-    if (
-      scope !== "*" &&
-      !scope.some((address) => address.toLowerCase() === mailbox.address.toLowerCase())
-    ) {
-      throw graphErrors.accessDenied();
-    }
+    if (!app || !appMayUseMailbox(app, mailbox)) throw graphErrors.accessDenied();
   }
 
   /** Exchange's submission checks: recipients, Send As, size. */
@@ -238,13 +239,9 @@ export function createGraphHandler(
         throw graphErrors.invalidRecipient(recipient);
       }
     }
-    const limit = mailbox.recipientLimit ?? 500;
+    const limit = recipientLimitOf(mailbox);
     if (recipients.length > limit) throw graphErrors.tooManyRecipients(limit);
-    const fromLower = from.toLowerCase();
-    const sendAs = (mailbox.sendAs ?? []).map((address) => address.toLowerCase());
-    if (fromLower !== mailbox.address.toLowerCase() && !sendAs.includes(fromLower)) {
-      throw graphErrors.sendAsDenied();
-    }
+    if (!maySendAs(mailbox, from)) throw graphErrors.sendAsDenied();
   }
 
   function checkInlineAttachments(
@@ -281,7 +278,7 @@ export function createGraphHandler(
       { ...message, attachments },
       { mailbox, messageId, date: new Date(context.now()) },
     );
-    if (raw.length > (mailbox.maxSendBytes ?? 36_700_160)) throw graphErrors.messageTooLarge();
+    if (raw.length > maxSendBytesOf(mailbox)) throw graphErrors.messageTooLarge();
     await context.store.deliver({
       path: "graph",
       envelope,
@@ -304,7 +301,7 @@ export function createGraphHandler(
   ): Promise<void> {
     const summary = summarizeMime(raw);
     checkSubmission(policy, mailbox, summary.from ?? mailbox.address, summary.recipients);
-    if (raw.length > (mailbox.maxSendBytes ?? 36_700_160)) throw graphErrors.messageTooLarge();
+    if (raw.length > maxSendBytesOf(mailbox)) throw graphErrors.messageTooLarge();
     const prepared = prepareMime(raw, {
       ...(summary.from ? {} : { from: formatMailbox(mailbox) }),
       ...(summary.hasMessageId ? {} : { messageId: exchangeMessageId() }),

@@ -9,7 +9,14 @@ import type {
   SMTPServerSession,
 } from "smtp-server";
 import type { EmulatorContext } from "../context.js";
-import type { MailboxPolicy, TenantPolicy } from "../tenant.js";
+import {
+  appMayUseMailbox,
+  type MailboxPolicy,
+  maxSendBytesOf,
+  maySendAs,
+  recipientLimitOf,
+  type TenantPolicy,
+} from "../tenant.js";
 import {
   ADVERTISED_SIZE,
   applyFault,
@@ -36,11 +43,6 @@ export const SUBMISSION_HOSTNAME = "EMU0PR01CA0001.outlook.emulator.mailpath.dev
 /** Audience of access tokens for SMTP XOAUTH2. */
 export const SMTP_TOKEN_AUDIENCE = "https://outlook.office365.com";
 
-/** @default MaxSendSize 35 MB */
-const DEFAULT_MAX_SEND_BYTES = 36_700_160;
-/** @default RecipientLimits 500 */
-const DEFAULT_RECIPIENT_LIMIT = 500;
-
 /** Who authenticated a session. */
 interface SubmissionUser {
   /** The mailbox address as the tenant spells it. */
@@ -62,14 +64,6 @@ function smtpAuthEnabled(tenant: TenantPolicy, mailbox: MailboxPolicy): SmtpRepl
     return replies.smtpAuthDisabledForTenant();
   }
   return undefined;
-}
-
-function mayUseAddress(mailbox: MailboxPolicy, address: string): boolean {
-  const wanted = address.toLowerCase();
-  return (
-    mailbox.address.toLowerCase() === wanted ||
-    (mailbox.sendAs ?? []).some((granted) => granted.toLowerCase() === wanted)
-  );
 }
 
 /**
@@ -125,18 +119,12 @@ export async function startSubmissionEndpoint(
       }
       const app = tenant.apps.find((entry) => entry.clientId === claims.appid);
       const mailbox = findMailbox(tenant, username);
-      const mayUseMailbox =
-        app &&
-        mailbox &&
-        (app.mailboxes === undefined ||
-          app.mailboxes === "*" ||
-          app.mailboxes.some((address) => address.toLowerCase() === mailbox.address.toLowerCase()));
       if (
         claims.tid !== tenant.tenantId ||
         !app ||
         !mailbox ||
         !claims.roles.includes("SMTP.SendAsApp") ||
-        !mayUseMailbox
+        !appMayUseMailbox(app, mailbox)
       ) {
         return replies.badCredentials(host);
       }
@@ -205,7 +193,7 @@ export async function startSubmissionEndpoint(
             return callback(replyError(throttled(replies.serverBusy())));
           }
           const declared = address.args ? Number(address.args.SIZE ?? 0) : 0;
-          if (declared > (mailbox.maxSendBytes ?? DEFAULT_MAX_SEND_BYTES)) {
+          if (declared > maxSendBytesOf(mailbox)) {
             return callback(replyError(replies.messageTooLarge()));
           }
           callback();
@@ -238,16 +226,16 @@ export async function startSubmissionEndpoint(
           const envelopeFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : "";
           const key = user.mailbox.toLowerCase();
           const now = context.now();
-          if (raw.length > (mailbox.maxSendBytes ?? DEFAULT_MAX_SEND_BYTES)) {
+          if (raw.length > maxSendBytesOf(mailbox)) {
             return callback(replyError(replies.messageTooLarge()));
           }
-          const recipientLimit = mailbox.recipientLimit ?? DEFAULT_RECIPIENT_LIMIT;
+          const recipientLimit = recipientLimitOf(mailbox);
           if (envelopeTo.length > recipientLimit) {
             return callback(replyError(replies.tooManyRecipients(recipientLimit)));
           }
           // Send As is checked at the end of DATA, against the envelope and the From header.
           const senders = [envelopeFrom, ...fromHeaderAddresses(raw)].filter(Boolean);
-          if (senders.some((sender) => !mayUseAddress(mailbox, sender))) {
+          if (senders.some((sender) => !maySendAs(mailbox, sender))) {
             return callback(replyError(replies.sendAsDenied(host, mailbox.address)));
           }
           const sentRecipients = recipients.count(key, now, tenant.limits.recipientWindowMs);
