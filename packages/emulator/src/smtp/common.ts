@@ -11,6 +11,38 @@ import { parseReply, replies, replyError, type SmtpReply } from "./replies.js";
 /** `SIZE` Exchange Online advertises on both SMTP endpoints (150 MiB). */
 export const ADVERTISED_SIZE = 157_286_400;
 
+/**
+ * The smtp-server options both endpoints share: the run's server certificate, TLS 1.2 or
+ * later, Exchange's advertised size.
+ * @param context the emulator's shared state
+ */
+export function exchangeServerOptions(context: EmulatorContext) {
+  return {
+    key: context.tls.key,
+    cert: context.tls.cert,
+    minVersion: "TLSv1.2",
+    size: ADVERTISED_SIZE,
+    closeTimeout: 1_000,
+  } as const;
+}
+
+/**
+ * EHLO keywords in Exchange's order: STARTTLS on the clear channel, `afterTls` (AUTH) once
+ * TLS is up.
+ * @param secure whether the connection runs TLS
+ * @param afterTls keywords offered only over TLS
+ */
+export function ehloKeywords(secure: boolean, afterTls: readonly string[] = []): string[] {
+  return [
+    `SIZE ${ADVERTISED_SIZE}`,
+    "PIPELINING",
+    "ENHANCEDSTATUSCODES",
+    ...(secure ? afterTls : ["STARTTLS"]),
+    "8BITMIME",
+    "SMTPUTF8",
+  ];
+}
+
 /** A running SMTP endpoint. */
 export interface SmtpEndpoint {
   readonly host: string;

@@ -7,13 +7,13 @@ import { certificateNameMatches, certificateNames } from "../certs.js";
 import type { EmulatorContext } from "../context.js";
 import type { ConnectorPolicy, TenantPolicy } from "../tenant.js";
 import {
-  ADVERTISED_SIZE,
   applyFault,
   closeServer,
   dropSession,
+  ehloKeywords,
   ensureMessageId,
+  exchangeServerOptions,
   findMailbox,
-  internalErrorReply,
   isAcceptedDomain,
   listen,
   readAll,
@@ -117,27 +117,20 @@ export async function startRelayEndpoint(
 
   const server = new ExchangeSmtpServer(
     {
-      key: context.tls.key,
-      cert: context.tls.cert,
+      ...exchangeServerOptions(context),
       ca: [context.tls.ca],
-      minVersion: "TLSv1.2",
       // Ask for a client certificate but judge it ourselves: no certificate, or one from
       // another CA, is still a valid (direct send) session.
       requestCert: true,
       rejectUnauthorized: false,
-      size: ADVERTISED_SIZE,
       authOptional: true,
-      closeTimeout: 1_000,
 
       onConnect(session, callback) {
         context.stats.requests.relay += 1;
         clientOf(session);
-        fault(session, "connect").then(
-          (outcome) => {
-            if (!settle(session, outcome, callback)) callback();
-          },
-          () => callback(replyError(internalErrorReply())),
-        );
+        runStage(callback, async () => {
+          if (!settle(session, await fault(session, "connect"), callback)) callback();
+        });
       },
 
       onSecure(socket, session, callback) {
@@ -234,12 +227,7 @@ export async function startRelayEndpoint(
     },
     {
       hostname: host,
-      capabilities(connection) {
-        const features = [`SIZE ${ADVERTISED_SIZE}`, "PIPELINING", "ENHANCEDSTATUSCODES"];
-        if (!connection.secure) features.push("STARTTLS");
-        features.push("8BITMIME", "SMTPUTF8");
-        return features;
-      },
+      capabilities: (connection) => ehloKeywords(connection.secure),
       // The MX endpoint offers no AUTH at all.
       refuseAuth: () => replies.unrecognizedAuth(host),
       async onDataCommand(connection): Promise<StageOutcome> {

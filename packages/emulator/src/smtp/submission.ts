@@ -18,14 +18,14 @@ import {
   type TenantPolicy,
 } from "../tenant.js";
 import {
-  ADVERTISED_SIZE,
   applyFault,
   closeServer,
   dropSession,
+  ehloKeywords,
   ensureMessageId,
+  exchangeServerOptions,
   findMailbox,
   fromHeaderAddresses,
-  internalErrorReply,
   isAcceptedDomain,
   listen,
   readAll,
@@ -142,22 +142,15 @@ export async function startSubmissionEndpoint(
 
   const server = new ExchangeSmtpServer(
     {
-      key: context.tls.key,
-      cert: context.tls.cert,
-      minVersion: "TLSv1.2",
-      size: ADVERTISED_SIZE,
+      ...exchangeServerOptions(context),
       authMethods: ["LOGIN", "XOAUTH2"],
       authRequiredMessage: replies.notAuthenticated(host).text,
-      closeTimeout: 1_000,
 
       onConnect(session, callback) {
         context.stats.requests.smtp += 1;
-        fault("connect").then(
-          (outcome) => {
-            if (!settle(session, outcome, callback)) callback();
-          },
-          () => callback(replyError(internalErrorReply())),
-        );
+        runStage(callback, async () => {
+          if (!settle(session, await fault("connect"), callback)) callback();
+        });
       },
 
       onAuth(
@@ -270,13 +263,8 @@ export async function startSubmissionEndpoint(
     },
     {
       hostname: host,
-      capabilities(connection) {
-        const features = [`SIZE ${ADVERTISED_SIZE}`, "PIPELINING", "ENHANCEDSTATUSCODES"];
-        if (!connection.secure) features.push("STARTTLS");
-        else if (!connection.session.user) features.push("AUTH LOGIN XOAUTH2");
-        features.push("8BITMIME", "SMTPUTF8");
-        return features;
-      },
+      capabilities: (connection) =>
+        ehloKeywords(connection.secure, connection.session.user ? [] : ["AUTH LOGIN XOAUTH2"]),
       refuseAuth(connection) {
         // AUTH is only advertised after STARTTLS; before it Exchange does not know the mechanism.
         return connection.secure ? undefined : replies.unrecognizedAuth(host);
