@@ -1,10 +1,10 @@
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Emulator, startEmulator } from "@mailpath/emulator";
+import { closedPort, type Emulator, startEmulator } from "@mailpath/emulator";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createMailerFromEnv } from "./index.js";
-import { CONNECTOR_IP, closedPort } from "./test-support/ports.js";
+import { CONNECTOR_IP } from "./test-support/ports.js";
 
 let emulator: Emulator;
 const mailers: { close(): Promise<void> }[] = [];
