@@ -317,6 +317,12 @@ export function createMailer(options: MailerOptions): Mailer {
       );
     });
 
+  // The end of a send that did not deliver: reported once, then thrown by the caller.
+  const failed = (final: MailError, messageId: string, via: string, attempts: number) => {
+    events.emit("failed", { messageId, transport: via, attempts, code: final.code, error: final });
+    return final;
+  };
+
   const sendNormalized = async (
     message: NormalizedMessage,
     signal: AbortSignal | undefined,
@@ -372,14 +378,7 @@ export function createMailer(options: MailerOptions): Mailer {
             messageId: message.messageId,
             ...(error.transport === undefined && { transport: transport.name }),
           });
-          events.emit("failed", {
-            messageId: message.messageId,
-            transport: final.transport ?? transport.name,
-            attempts: attempt,
-            code: final.code,
-            error: final,
-          });
-          throw final;
+          throw failed(final, message.messageId, final.transport ?? transport.name, attempt);
         }
         const payload = {
           messageId: message.messageId,
@@ -401,14 +400,7 @@ export function createMailer(options: MailerOptions): Mailer {
           const final = aborted(reason, transport.name, message.messageId).with({
             attempts: attempt,
           });
-          events.emit("failed", {
-            messageId: message.messageId,
-            transport: transport.name,
-            attempts: attempt,
-            code: final.code,
-            error: final,
-          });
-          throw final;
+          throw failed(final, message.messageId, transport.name, attempt);
         }
       }
     }
