@@ -56,14 +56,14 @@ export interface SmtpEndpoint {
 /** What a fault makes a stage do: continue (`undefined`), answer a reply, or drop the connection. */
 export type StageOutcome = undefined | SmtpReply | "drop";
 
-const DEFAULT_FAULT_REPLY: Record<FaultStage, string> = {
-  connect: "421 4.3.2 Service not available, closing transmission channel",
-  auth: "454 4.7.0 Temporary authentication failure",
-  mail: "451 4.3.0 Temporary server error. Please try again later",
-  rcpt: "451 4.3.0 Temporary server error. Please try again later",
-  "before-data": "451 4.3.0 Temporary server error. Please try again later",
-  "after-data": "451 4.3.0 Temporary server error. Please try again later",
-  request: "451 4.3.0 Temporary server error. Please try again later",
+const DEFAULT_FAULT_REPLY: Record<FaultStage, SmtpReply> = {
+  connect: { code: 421, text: "4.3.2 Service not available, closing transmission channel" },
+  auth: { code: 454, text: "4.7.0 Temporary authentication failure" },
+  mail: replies.temporaryServerError(),
+  rcpt: replies.temporaryServerError(),
+  "before-data": replies.temporaryServerError(),
+  "after-data": replies.temporaryServerError(),
+  request: replies.temporaryServerError(),
 };
 
 /**
@@ -88,7 +88,7 @@ export async function applyFault(
       context.stats.throttled[endpoint] += 1;
       return throttleReply();
     case "reply":
-      return parseReply(fault.reply ?? DEFAULT_FAULT_REPLY[stage]);
+      return fault.reply === undefined ? DEFAULT_FAULT_REPLY[stage] : parseReply(fault.reply);
   }
 }
 
@@ -137,7 +137,8 @@ export function settleFault(
  * @param handler the stage's work
  */
 export function runStage(callback: (error: Error) => void, handler: () => Promise<void>): void {
-  handler().catch(() => callback(replyError(internalErrorReply())));
+  // The reply never carries the error: internals stay out of the wire.
+  handler().catch(() => callback(replyError(replies.temporaryServerError())));
 }
 
 /** Lower-cased domain of an address. */
@@ -215,11 +216,6 @@ export async function closeServer(server: ExchangeSmtpServer): Promise<void> {
     connection._socket.destroy();
   }
   await new Promise<void>((resolve) => server.close(() => resolve()));
-}
-
-/** The reply for an error thrown while handling a stage (never leaks internals). */
-export function internalErrorReply(): SmtpReply {
-  return parseReply("451 4.3.0 Temporary server error. Please try again later");
 }
 
 export { replies };

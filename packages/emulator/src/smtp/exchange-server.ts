@@ -119,7 +119,8 @@ export class ExchangeSmtpServer extends SMTPServer {
             callback();
           },
           () => {
-            connection.send(451, "4.3.0 Temporary server error. Please try again later");
+            const reply = replies.temporaryServerError();
+            connection.send(reply.code, reply.text);
             callback();
           },
         );

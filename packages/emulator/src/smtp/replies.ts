@@ -33,6 +33,8 @@ const internalId = () => ++lastInternalId;
  */
 export const replies = {
   // --- session and TLS -------------------------------------------------------------
+  /** A transient failure of the server itself (a fault, or an error while handling a stage). */
+  temporaryServerError: () => reply(451, "4.3.0 Temporary server error. Please try again later"),
   greeting: (host: string, date: Date) =>
     reply(220, `${host} Microsoft ESMTP MAIL Service ready at ${date.toUTCString()}`),
   startTls: () => reply(220, "2.0.0 SMTP server ready"),
