@@ -13,7 +13,7 @@ import {
 import { Agent, fetch as undiciFetch } from "undici";
 
 /** An error thrown inside the middleware chain, carried out of the Graph client unchanged. */
-export class CarriedError extends GraphClientError {
+class CarriedError extends GraphClientError {
   constructor(readonly original: unknown) {
     super("carried");
     Object.setPrototypeOf(this, CarriedError.prototype);

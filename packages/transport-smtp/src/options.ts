@@ -148,7 +148,7 @@ const MICROSOFT_HOST =
   /(^|\.)(office365\.com|office365\.us|outlook\.com|outlook\.cn|partner\.outlook\.cn)$/i;
 
 /** Whether `host` is one of Microsoft's SMTP endpoints (port rules apply strictly there). */
-export function isMicrosoftHost(host: string): boolean {
+function isMicrosoftHost(host: string): boolean {
   return MICROSOFT_HOST.test(host.trim().replace(/\.$/, ""));
 }
 

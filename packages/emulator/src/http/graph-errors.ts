@@ -22,7 +22,7 @@ export interface RequestIds {
 }
 
 /** Graph's `innerError.date`: ISO 8601 to the second, no zone designator. */
-export function graphDate(ms: number): string {
+function graphDate(ms: number): string {
   return new Date(ms).toISOString().slice(0, 19);
 }
 

@@ -811,7 +811,7 @@ export function createGraphHandler(
  * a Graph client never sends its bearer token there; on loopback the emulator keeps that
  * property by naming the same server differently (127.0.0.1 <-> localhost).
  */
-export function uploadBaseUrl(graphBaseUrl: string): string {
+function uploadBaseUrl(graphBaseUrl: string): string {
   const url = new URL(graphBaseUrl);
   if (url.hostname === "127.0.0.1") url.hostname = "localhost";
   else if (url.hostname === "localhost") url.hostname = "127.0.0.1";
