@@ -158,11 +158,21 @@ export function findMailbox(tenant: TenantPolicy, address: string): MailboxPolic
   return tenant.mailboxes.find((mailbox) => mailbox.address.toLowerCase() === wanted);
 }
 
-/** Splits raw MIME at the end of its header block. */
+/**
+ * The header block of raw MIME (up to the first empty line), decoded. Only the header bytes
+ * are decoded: a 35 MB message is not turned into a string to read a few header lines.
+ */
 function headerBlock(raw: Buffer): string {
-  const text = raw.toString("utf8");
-  const end = text.search(/\r?\n\r?\n/);
-  return end === -1 ? text : text.slice(0, end);
+  const LF = 0x0a;
+  const CR = 0x0d;
+  for (let index = raw.indexOf(LF); index !== -1; index = raw.indexOf(LF, index + 1)) {
+    const next = raw[index + 1] === CR ? index + 2 : index + 1;
+    if (raw[next] === LF) {
+      const end = index > 0 && raw[index - 1] === CR ? index - 1 : index;
+      return raw.subarray(0, end).toString("utf8");
+    }
+  }
+  return raw.toString("utf8");
 }
 
 /** Addresses of the message's `From` header (Exchange checks Send As against it at end of DATA). */
