@@ -58,7 +58,7 @@ function read(source: object, key: string): unknown {
  * @param cause what was caught
  * @param depth how deep in a cause chain this copy is (copies stop a few levels down); leave it out
  * @returns the copy
- * @since 0.2.0
+ * @since 0.1.0
  */
 export function safeCause(cause: unknown, depth = 0): unknown {
   if (cause === undefined || cause === null) return cause;
