@@ -23,6 +23,14 @@ export {
 } from "./emulator.js";
 export { createFaultRegistry, defaultFaultStage } from "./faults.js";
 export {
+  type EmulatorHarness,
+  type EmulatorHarnessOptions,
+  type EmulatorScenario,
+  type EmulatorScenarioName,
+  type EmulatorScenarioSetup,
+  emulatorHarness,
+} from "./harness.js";
+export {
   ADVERTISED_SIZE,
   RELAY_HOSTNAME,
   replies as SMTP_REPLIES,

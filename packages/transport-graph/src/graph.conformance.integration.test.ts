@@ -1,43 +1,25 @@
 import { describeTransportConformance } from "@mailpath/conformance";
-import type { Emulator } from "@mailpath/emulator";
-import {
-  closedPort,
-  DEFAULT_SENDER,
-  emulatorTransport,
-  startGraphEmulator,
-} from "./test-support/emulator.js";
-
-let emulator: Emulator;
+import { emulatorHarness } from "@mailpath/emulator";
+import { closedPort, DEFAULT_SENDER, emulatorTransport } from "./test-support/emulator.js";
 
 describeTransportConformance(
   "graph (emulator)",
-  {
-    async setup() {
-      emulator = await startGraphEmulator();
-    },
-    async teardown() {
-      await emulator?.stop();
-    },
-    createTransport: () => emulatorTransport(emulator),
-    sender: DEFAULT_SENDER,
+  emulatorHarness({
+    createTransport: (emulator) => emulatorTransport(emulator),
     // External recipients are accepted; unknown ones in the tenant's own domain are refused.
     recipients: Array.from({ length: 10 }, (_, index) => `reader${index + 1}@fabrikam.com`),
-    rejectedRecipient: "nobody@contoso.com",
-    messages: () => emulator.messages(),
-    waitForMessages: (count, options) => emulator.waitForMessages(count, options),
-    reset: () => emulator.reset({ tenant: true }),
     scenarios: {
       // Entra answers 401 invalid_client AADSTS7000215 to a wrong client secret.
-      wrongCredentials: async () => ({
+      wrongCredentials: async (emulator) => ({
         transport: emulatorTransport(emulator, { clientSecret: "not-the-secret" }),
       }),
       // Sending through notifications@ with From ada@, on which it has no Send As.
-      sendAsDenied: async () => ({
+      sendAsDenied: async (emulator) => ({
         transport: emulatorTransport(emulator, { mailbox: DEFAULT_SENDER }),
         message: { from: "ada@contoso.com" },
       }),
       // The sender's MaxSendSize is 1 MB; the message carries 2 MB.
-      tooLarge: async () => {
+      tooLarge: async (emulator) => {
         emulator.configure({
           mailboxes: emulator.tenant.mailboxes.map((mailbox) => ({
             ...mailbox,
@@ -51,19 +33,19 @@ describeTransportConformance(
           },
         };
       },
-      throttled: async () => {
+      throttled: async (emulator) => {
         emulator.failNext({ endpoint: "graph", kind: "throttle", retryAfterSeconds: 2 });
         return { transport: emulatorTransport(emulator) };
       },
-      connectionRefused: async () => ({
+      connectionRefused: async (emulator) => ({
         transport: emulatorTransport(emulator, {
           baseUrl: `https://127.0.0.1:${await closedPort()}`,
         }),
       }),
-      verifyFails: async () => ({
+      verifyFails: async (emulator) => ({
         transport: emulatorTransport(emulator, { clientSecret: "not-the-secret" }),
       }),
-      transientFault: async () => {
+      transientFault: async (emulator) => {
         emulator.failNext({
           endpoint: "graph",
           kind: "reply",
@@ -72,12 +54,12 @@ describeTransportConformance(
         });
         return { transport: emulatorTransport(emulator) };
       },
-      outage: async () => {
+      outage: async (emulator) => {
         emulator.inject({ endpoint: "graph", kind: "reply", status: 503, rate: 1 });
         return { transport: emulatorTransport(emulator) };
       },
     },
-  },
+  }),
   {
     skip: {
       "errors.auth-disabled":

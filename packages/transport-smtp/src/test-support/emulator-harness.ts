@@ -6,6 +6,7 @@ import {
   DEFAULT_PASSWORD,
   DEFAULT_SENDER,
   type Emulator,
+  emulatorHarness,
   startEmulator,
 } from "@mailpath/emulator";
 import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
@@ -53,88 +54,65 @@ export function emulatorSmtpOptions(
   };
 }
 
-/** Addresses the submission endpoint accepts: the tenant's mailboxes, then external ones. */
-export const RECIPIENTS = [
-  "ada@contoso.com",
-  "grace@contoso.com",
-  "alan@contoso.com",
-  "reports@contoso.com",
-  "partner1@fabrikam.com",
-  "partner2@fabrikam.com",
-  "partner3@fabrikam.com",
-  "partner4@fabrikam.com",
-  "partner5@fabrikam.com",
-  "partner6@fabrikam.com",
-] as const;
-
 /** The conformance harness of the SMTP AUTH transport over the emulator. */
 export function createEmulatorHarness(): ConformanceHarness & { emulator(): Emulator } {
-  let running: Emulator | undefined;
-  const emulator = () => {
-    if (!running) throw new Error("the harness has not been set up");
-    return running;
-  };
-  const transport = (overrides: Partial<SmtpTransportOptions> = {}) =>
-    createSmtpTransport(emulatorSmtpOptions(emulator(), overrides));
+  const transport = (emulator: Emulator, overrides: Partial<SmtpTransportOptions> = {}) =>
+    createSmtpTransport(emulatorSmtpOptions(emulator, overrides));
 
-  return {
-    emulator,
-    async setup() {
-      running = await startEmulator();
-    },
-    async teardown() {
-      await running?.stop();
-    },
-    createTransport: () => transport(),
-    sender: DEFAULT_SENDER,
-    recipients: RECIPIENTS,
-    // An unknown address in an accepted domain: 550 5.1.10 RESOLVER.ADR.RecipientNotFound.
-    rejectedRecipient: "nobody@contoso.com",
-    messages: () => emulator().messages(),
-    waitForMessages: (count, options) => emulator().waitForMessages(count, options),
-    reset: () => emulator().reset({ tenant: true }),
+  return emulatorHarness({
+    createTransport: (emulator) => transport(emulator),
     scenarios: {
       // 535 5.7.3 Authentication unsuccessful
-      wrongCredentials: async () => ({
-        transport: transport({ auth: { user: DEFAULT_SENDER, pass: "not-the-password" } }),
+      wrongCredentials: async (emulator) => ({
+        transport: transport(emulator, {
+          auth: { user: DEFAULT_SENDER, pass: "not-the-password" },
+        }),
       }),
       // Set-TransportConfig -SmtpClientAuthenticationDisabled $true → 535 5.7.139
-      authDisabled: async () => {
-        emulator().configure({ smtpAuthEnabled: false });
-        return { transport: transport() };
+      authDisabled: async (emulator) => {
+        emulator.configure({ smtpAuthEnabled: false });
+        return { transport: transport(emulator) };
       },
       // The default mailbox has no Send As on ada@contoso.com → 554 5.2.0 SendAsDenied
-      sendAsDenied: async () => ({ transport: transport(), message: { from: "ada@contoso.com" } }),
+      sendAsDenied: async (emulator) => ({
+        transport: transport(emulator),
+        message: { from: "ada@contoso.com" },
+      }),
       // MaxSendSize 2 KB → 552 5.3.4 at the end of DATA
-      tooLarge: async () => {
-        const tenant = emulator().tenant;
-        emulator().configure({
-          mailboxes: tenant.mailboxes.map((mailbox) =>
+      tooLarge: async (emulator) => {
+        emulator.configure({
+          mailboxes: emulator.tenant.mailboxes.map((mailbox) =>
             mailbox.address === DEFAULT_SENDER ? { ...mailbox, maxSendBytes: 2048 } : mailbox,
           ),
         });
         return {
-          transport: transport(),
+          transport: transport(emulator),
           message: {
             attachments: [{ filename: "big.bin", content: new Uint8Array(8192).fill(7) }],
           },
         };
       },
       // The submission endpoint's throttle at MAIL FROM → 451 4.7.500 Server busy
-      throttled: async () => {
-        emulator().failNext({ endpoint: "smtp", kind: "throttle", stage: "mail" });
-        return { transport: transport() };
+      throttled: async (emulator) => {
+        emulator.failNext({ endpoint: "smtp", kind: "throttle", stage: "mail" });
+        return { transport: transport(emulator) };
       },
-      connectionRefused: async () => ({ transport: transport({ port: await closedPort() }) }),
-      verifyFails: async () => ({
-        transport: transport({ auth: { user: DEFAULT_SENDER, pass: "not-the-password" } }),
+      connectionRefused: async (emulator) => ({
+        transport: transport(emulator, { port: await closedPort() }),
+      }),
+      verifyFails: async (emulator) => ({
+        transport: transport(emulator, {
+          auth: { user: DEFAULT_SENDER, pass: "not-the-password" },
+        }),
       }),
       // 451 4.3.0 once, then normal service
-      transientFault: async () => {
-        emulator().failNext({ endpoint: "smtp", kind: "reply", stage: "mail" });
-        return { transport: transport() };
+      transientFault: async (emulator) => {
+        emulator.failNext({ endpoint: "smtp", kind: "reply", stage: "mail" });
+        return { transport: transport(emulator) };
       },
-      outage: async () => ({ transport: transport({ port: await closedPort() }) }),
+      outage: async (emulator) => ({
+        transport: transport(emulator, { port: await closedPort() }),
+      }),
     },
-  };
+  });
 }
