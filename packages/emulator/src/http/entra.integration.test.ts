@@ -59,6 +59,36 @@ function postToken(
 }
 
 describe("Entra token endpoint", () => {
+  /**
+   * Registers `registered` on the default app and returns an msal client that signs its
+   * assertion with `signingKey` and names the certificate by `thumbprintOf`'s SHA-256 thumbprint.
+   */
+  function certificateClient(options: {
+    registered: string;
+    thumbprintOf: string;
+    signingKey: string;
+  }) {
+    suite.emulator.configure({
+      apps: [
+        {
+          clientId: DEFAULT_CLIENT_ID,
+          certificates: [options.registered],
+          permissions: ["Mail.Send"],
+        },
+      ],
+    });
+    const thumbprintSha256 = createHash("sha256")
+      .update(new X509Certificate(options.thumbprintOf).raw)
+      .digest("hex");
+    return confidentialClient({
+      authorityHost: suite.emulator.entra.authorityHost,
+      tenantId: DEFAULT_TENANT_ID,
+      clientId: DEFAULT_CLIENT_ID,
+      ca: suite.emulator.ca,
+      clientCertificate: { thumbprintSha256, privateKey: options.signingKey },
+    });
+  }
+
   it("issues a Graph token to msal-node for a client secret, with the app's Graph roles", async () => {
     const result = await client().acquireTokenByClientCredential({ scopes: [GRAPH_SCOPE] });
     expect(result?.tokenType).toBe("Bearer");
@@ -112,19 +142,7 @@ describe("Entra token endpoint", () => {
 
   it("accepts a certificate assertion signed with the app's registered certificate", async () => {
     const { cert, key } = await suite.emulator.issueClientCertificate("mailpath-app");
-    suite.emulator.configure({
-      apps: [{ clientId: DEFAULT_CLIENT_ID, certificates: [cert], permissions: ["Mail.Send"] }],
-    });
-    const thumbprintSha256 = createHash("sha256")
-      .update(new X509Certificate(cert).raw)
-      .digest("hex");
-    const app = confidentialClient({
-      authorityHost: suite.emulator.entra.authorityHost,
-      tenantId: DEFAULT_TENANT_ID,
-      clientId: DEFAULT_CLIENT_ID,
-      ca: suite.emulator.ca,
-      clientCertificate: { thumbprintSha256, privateKey: key },
-    });
+    const app = certificateClient({ registered: cert, thumbprintOf: cert, signingKey: key });
     const result = await app.acquireTokenByClientCredential({ scopes: [GRAPH_SCOPE] });
     expect(decodeJwt(result?.accessToken ?? "")).toMatchObject({
       roles: ["Mail.Send"],
@@ -135,24 +153,10 @@ describe("Entra token endpoint", () => {
   it("refuses an assertion signed with a certificate the app has not registered (AADSTS700027)", async () => {
     const registered = await suite.emulator.issueClientCertificate("registered");
     const other = await suite.emulator.issueClientCertificate("someone-else");
-    suite.emulator.configure({
-      apps: [
-        {
-          clientId: DEFAULT_CLIENT_ID,
-          certificates: [registered.cert],
-          permissions: ["Mail.Send"],
-        },
-      ],
-    });
-    const thumbprintSha256 = createHash("sha256")
-      .update(new X509Certificate(other.cert).raw)
-      .digest("hex");
-    const app = confidentialClient({
-      authorityHost: suite.emulator.entra.authorityHost,
-      tenantId: DEFAULT_TENANT_ID,
-      clientId: DEFAULT_CLIENT_ID,
-      ca: suite.emulator.ca,
-      clientCertificate: { thumbprintSha256, privateKey: other.key },
+    const app = certificateClient({
+      registered: registered.cert,
+      thumbprintOf: other.cert,
+      signingKey: other.key,
     });
     const failure = await msalFailure(
       app.acquireTokenByClientCredential({ scopes: [GRAPH_SCOPE] }),
@@ -166,25 +170,11 @@ describe("Entra token endpoint", () => {
   it("refuses an assertion whose signature does not match the registered certificate (AADSTS700027)", async () => {
     const registered = await suite.emulator.issueClientCertificate("registered");
     const other = await suite.emulator.issueClientCertificate("someone-else");
-    suite.emulator.configure({
-      apps: [
-        {
-          clientId: DEFAULT_CLIENT_ID,
-          certificates: [registered.cert],
-          permissions: ["Mail.Send"],
-        },
-      ],
-    });
     // The registered certificate's thumbprint, but signed with another key.
-    const thumbprintSha256 = createHash("sha256")
-      .update(new X509Certificate(registered.cert).raw)
-      .digest("hex");
-    const app = confidentialClient({
-      authorityHost: suite.emulator.entra.authorityHost,
-      tenantId: DEFAULT_TENANT_ID,
-      clientId: DEFAULT_CLIENT_ID,
-      ca: suite.emulator.ca,
-      clientCertificate: { thumbprintSha256, privateKey: other.key },
+    const app = certificateClient({
+      registered: registered.cert,
+      thumbprintOf: registered.cert,
+      signingKey: other.key,
     });
     const failure = await msalFailure(
       app.acquireTokenByClientCredential({ scopes: [GRAPH_SCOPE] }),
