@@ -29,9 +29,10 @@ async function createDraft(): Promise<string> {
 async function createSession(
   draftId: string,
   item: Record<string, unknown>,
+  parameter = "AttachmentItem",
 ): Promise<{ uploadUrl: string; reply: GraphReply }> {
   const reply = await graph("POST", `${MESSAGES}/${draftId}/attachments/createUploadSession`, {
-    json: { AttachmentItem: { attachmentType: "file", ...item } },
+    json: { [parameter]: { attachmentType: "file", ...item } },
   });
   return { uploadUrl: (reply.json as { uploadUrl?: string } | undefined)?.uploadUrl ?? "", reply };
 }
@@ -186,6 +187,19 @@ describe("Graph drafts, attachments and upload sessions", () => {
       message: "Attachment size must be greater than the minimum size.",
     });
   });
+
+  // Reference §6 (large attachment): the docs write `AttachmentItem`; Graph matches action
+  // parameter names case-insensitively, so `attachmentItem` opens a session too.
+  it.each(["attachmentItem", "ATTACHMENTITEM"])(
+    "opens an upload session when the parameter is spelled %s",
+    async (parameter) => {
+      const draftId = await createDraft();
+      const size = 4 * 1024 * 1024;
+      const { uploadUrl, reply } = await createSession(draftId, { name: "a.bin", size }, parameter);
+      expect(reply.status).toBe(201);
+      expect(uploadUrl).toMatch(/AttachmentSessions\('/);
+    },
+  );
 
   it("answers 413 to a chunk over the 4 MB limit and records its size", async () => {
     const draftId = await createDraft();

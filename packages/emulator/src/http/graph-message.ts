@@ -63,6 +63,22 @@ function record(value: unknown): Record<string, unknown> | undefined {
     : undefined;
 }
 
+/**
+ * An action's parameters (the JSON body of `sendMail`, `createUploadSession`), keyed by their
+ * lower-cased names. Graph matches action parameter names case-insensitively: the docs write
+ * `message` and `AttachmentItem`, Microsoft's Kiota SDKs send `Message` and `AttachmentItem`,
+ * and production accepts either. When a body names one parameter twice in different cases,
+ * the first spelling wins.
+ */
+export function actionParameters(value: unknown): ReadonlyMap<string, unknown> {
+  const parameters = new Map<string, unknown>();
+  for (const [name, parameter] of Object.entries(record(value) ?? {})) {
+    const key = name.toLowerCase();
+    if (!parameters.has(key)) parameters.set(key, parameter);
+  }
+  return parameters;
+}
+
 function text(value: unknown): string | undefined {
   return typeof value === "string" ? value : undefined;
 }

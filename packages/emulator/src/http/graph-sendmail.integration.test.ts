@@ -133,6 +133,29 @@ describe("Graph sendMail (JSON)", () => {
     expect(message?.savedToSentItems).toBe(false);
   });
 
+  // Reference §6 (sendMail body): Graph matches action parameter names case-insensitively, so
+  // the docs' `message`/`saveToSentItems` and Kiota's `Message`/`SaveToSentItems` both work.
+  it.each([
+    ["Message", "SaveToSentItems"],
+    ["MESSAGE", "savetosentitems"],
+  ])("accepts the parameters spelled %s / %s, as production does", async (message, save) => {
+    const reply = await graph("POST", SEND, {
+      json: { [message]: simple().message, [save]: false },
+    });
+    expect(reply.status).toBe(202);
+    const [delivered] = await suite.emulator.waitForMessages(1);
+    expect(delivered?.subject).toBe("Quarterly report");
+    expect(delivered?.savedToSentItems).toBe(false);
+  });
+
+  it("still answers 400 'The value of the parameter 'Message' is empty.' when no spelling of it is there", async () => {
+    const reply = await graph("POST", SEND, { json: { Mesage: simple().message } });
+    expect(reply.status).toBe(400);
+    expect(reply.json).toMatchObject({
+      error: { message: "The value of the parameter 'Message' is empty." },
+    });
+  });
+
   it("accepts the mailbox's object id in place of its UPN", async () => {
     const reply = await graph("POST", `/v1.0/users/${mailboxObjectId(DEFAULT_SENDER)}/sendMail`, {
       json: simple(),

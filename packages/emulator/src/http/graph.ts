@@ -32,6 +32,7 @@ import {
   type RequestIds,
 } from "./graph-errors.js";
 import {
+  actionParameters,
   appendMimeAttachments,
   decodeMimeBase64,
   exchangeMessageId,
@@ -361,16 +362,16 @@ export function createGraphHandler(
       await deliverMime(policy, mailbox, appId, decodeMimeBase64(body));
       return { status: 202 };
     }
-    const json = parseJson(body);
-    const request_ =
-      typeof json === "object" && json !== null ? (json as Record<string, unknown>) : {};
-    if (request_.message === undefined || request_.message === null) {
+    const parameters = actionParameters(parseJson(body));
+    const messageParameter = parameters.get("message");
+    if (messageParameter === undefined || messageParameter === null) {
       throw graphErrors.invalidRequest("The value of the parameter 'Message' is empty.");
     }
-    const message = parseGraphMessage(request_.message);
+    const message = parseGraphMessage(messageParameter);
     checkInlineAttachments(policy, message.attachments);
+    const saveParameter = parameters.get("savetosentitems");
     const saveToSentItems =
-      request_.saveToSentItems !== false && request_.saveToSentItems !== "false";
+      saveParameter !== false && String(saveParameter).toLowerCase() !== "false";
     await deliverGraphMessage(
       policy,
       mailbox,
@@ -493,8 +494,10 @@ export function createGraphHandler(
       }
       case "createUploadSession": {
         const draft = draftFor(mailbox, route.messageId);
-        const json = parseJson(body);
-        const item = (json as { AttachmentItem?: Record<string, unknown> } | null)?.AttachmentItem;
+        const item = actionParameters(parseJson(body)).get("attachmentitem") as
+          | Record<string, unknown>
+          | null
+          | undefined;
         if (!item || typeof item !== "object") {
           throw graphErrors.invalidRequest("The value of the parameter 'AttachmentItem' is empty.");
         }
