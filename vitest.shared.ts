@@ -23,6 +23,7 @@ export function sharedTestConfig(_packageUrl: string): ViteUserConfig {
         { find: /^@mailpath\/transport-relay$/, replacement: src("transport-relay/src/index.ts") },
         { find: /^@mailpath\/transport-graph$/, replacement: src("transport-graph/src/index.ts") },
         { find: /^@mailpath\/emulator$/, replacement: src("emulator/src/index.ts") },
+        { find: /^@mailpath\/inspect$/, replacement: src("inspect/src/index.ts") },
         { find: /^@mailpath\/conformance$/, replacement: src("conformance/src/index.ts") },
         { find: /^mailpath$/, replacement: src("mailpath/src/index.ts") },
       ],
