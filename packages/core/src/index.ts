@@ -46,10 +46,13 @@ export type {
   MailMessage,
   NormalizedAttachment,
   NormalizedMessage,
+  PathEvent,
+  PathFailure,
   TokenProvider,
   Transport,
   TransportLimits,
   TransportReceipt,
+  TransportRouter,
   TransportSendOptions,
 } from "./contract/index.js";
 export {
@@ -68,6 +71,7 @@ export {
 export { redactSecrets, scrubText } from "./errors/redact.js";
 export { safeCause } from "./errors/safe-cause.js";
 export {
+  type CloseOptions,
   createMailer,
   type Mailer,
   type MailerEvent,
@@ -89,6 +93,7 @@ export {
   type CircuitBreakerOptions,
   isPathFailure,
 } from "./resilience/circuit-breaker.js";
+export { MAX_DELAY_MS } from "./resilience/delays.js";
 export type { RateLimitOptions } from "./resilience/rate-limiter.js";
 export type { RetryOptions } from "./resilience/retry.js";
 export { failover, type RoutingOptions } from "./routing/failover.js";

@@ -1,10 +1,11 @@
 import { EventEmitter } from "node:events";
 import { Readable } from "node:stream";
 import type { AddressInput, MailMessage, NormalizedMessage } from "./contract/message.js";
-import type { Transport, TransportReceipt } from "./contract/transport.js";
+import type { PathFailure, Transport, TransportReceipt } from "./contract/transport.js";
 import { MailError } from "./errors/mail-error.js";
 import { normalizeMessage } from "./message/normalize.js";
 import { type CircuitBreakerOptions, createBreaker } from "./resilience/circuit-breaker.js";
+import { checkDelays } from "./resilience/delays.js";
 import { createRateLimiter, type RateLimitOptions } from "./resilience/rate-limiter.js";
 import { decideRetry, type RetryOptions, resolveRetryOptions } from "./resilience/retry.js";
 
@@ -19,11 +20,20 @@ export interface MailerOptions {
   readonly from?: AddressInput;
   /** @default { maxAttempts: 3, baseDelayMs: 500, maxDelayMs: 30_000, maxRetryAfterMs: 120_000, retryAmbiguous: true } */
   readonly retry?: RetryOptions | false;
-  /** @default the transport's `limits` (per sender mailbox) */
+  /**
+   * @default the transport's `limits` (per sender mailbox). Not allowed over a routing transport
+   * (`failover`, `weighted`): give it to the route, which paces each path by its own limits.
+   */
   readonly rateLimit?: RateLimitOptions | false;
-  /** @default { errorThresholdPercentage: 50, volumeThreshold: 5, rollingWindowMs: 60_000, resetTimeoutMs: 30_000 } */
+  /**
+   * @default { errorThresholdPercentage: 50, volumeThreshold: 5, rollingWindowMs: 60_000, resetTimeoutMs: 30_000 }.
+   * Not allowed over a routing transport: give it to the route, which has one breaker per path.
+   */
   readonly circuitBreaker?: CircuitBreakerOptions | false;
-  /** Longest one attempt may take; it is then aborted and fails with `TIMEOUT`. @default 60_000 */
+  /**
+   * Longest one attempt may take (at most 2^31 − 1); it is then aborted and fails with
+   * `TIMEOUT`. @default 60_000
+   */
   readonly timeoutMs?: number;
   /** Clock, injectable for tests. @default Date.now */
   readonly now?: () => number;
@@ -48,7 +58,28 @@ export interface SendResult {
   readonly rejected: readonly string[];
   readonly response?: string;
   readonly attempts: number;
+  /**
+   * How many earlier tries of this message — retries and paths a routing transport moved on
+   * from — failed in a way the server may have accepted it (`ambiguous`). Above 0 the
+   * recipients may get the message twice, with the same `messageId`; 0 means delivered once.
+   */
+  readonly ambiguousAttempts: number;
   readonly durationMs: number;
+}
+
+/**
+ * Options of `close()`.
+ * @since 0.1.0
+ */
+export interface CloseOptions {
+  /**
+   * How long to wait for sends in progress (queued, backing off or in flight). At the deadline
+   * a send that is not in an attempt rejects with `ABORTED` (`ambiguous: false` when no attempt
+   * of it may have been accepted); an attempt in flight is aborted and rejects with `ABORTED`,
+   * `ambiguous: true` unless its transport says the server took nothing (it has up to 1 s to
+   * say so). `0` aborts at once. @default no deadline: every send finishes
+   */
+  readonly timeoutMs?: number;
 }
 
 /**
@@ -69,11 +100,14 @@ export interface MailerEvents {
   retry: [
     {
       messageId: string;
+      /** The path that failed. */
       transport: string;
       attempt: number;
       code: string;
       delayMs: number;
       error: MailError;
+      /** Set when a routing transport moves the message to this path at once (no delay). */
+      nextTransport?: string;
     },
   ];
   throttled: [
@@ -93,6 +127,8 @@ export interface MailerEvents {
       attempts: number;
       accepted: readonly string[];
       rejected: readonly string[];
+      /** See `SendResult.ambiguousAttempts`: above 0, a duplicate (same Message-ID) is possible. */
+      ambiguousAttempts: number;
       durationMs: number;
     },
   ];
@@ -131,10 +167,12 @@ export interface Mailer {
    */
   verify(): Promise<void>;
   /**
-   * Waits for sends in flight, then closes the transport. Later sends fail with `ABORTED`. Idempotent.
-   * @throws MailError when the transport fails to close.
+   * Refuses new sends (`ABORTED`), waits for sends in progress — with `timeoutMs`, no longer —
+   * then closes the transport. Idempotent; a later call with a `timeoutMs` can shorten the wait.
+   * @param options - a deadline for the sends in progress.
+   * @throws MailError when the transport fails to close; `INVALID_CONFIG` for a bad `timeoutMs`.
    */
-  close(): Promise<void>;
+  close(options?: CloseOptions): Promise<void>;
   /**
    * Listens to an event.
    * @param event - the event name, one of `MailerEvents`.
@@ -151,13 +189,28 @@ export interface Mailer {
   off<E extends MailerEvent>(event: E, listener: (...args: MailerEvents[E]) => void): this;
 }
 
-function aborted(reason: unknown, transport: string, messageId?: string): MailError {
-  if (MailError.isInstance(reason)) return reason;
+/**
+ * How long an aborted attempt may take to say whether the server took the message before the
+ * mailer reports it as ambiguous without its word.
+ */
+const ABORT_GRACE_MS = 1_000;
+
+/** `ABORTED` for an abort whose reason is `reason`; `ambiguous` says whether a try may have been accepted. */
+function aborted(
+  reason: unknown,
+  transport: string,
+  messageId: string | undefined,
+  ambiguous: boolean,
+): MailError {
+  const fields = { ambiguous, ...(messageId !== undefined && { messageId }) };
+  if (MailError.isInstance(reason) && reason.code === "ABORTED") {
+    return reason.with({ ...fields, transport: reason.transport ?? transport });
+  }
   return new MailError({
     code: "ABORTED",
     message: "The send was aborted.",
     transport,
-    ...(messageId !== undefined && { messageId }),
+    ...fields,
     cause: reason,
   });
 }
@@ -177,14 +230,19 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   });
 }
 
-/** `error` itself when it is a MailError; anything else a transport threw, as `UNKNOWN`. */
-function asMailError(error: unknown, transport: string): MailError {
+/**
+ * `error` itself when it is a MailError; anything else a transport threw, as `UNKNOWN`: a bug of
+ * the transport, which the breaker does not count. Thrown by `send`, nobody can say how far the
+ * transport got, so it is `ambiguous`.
+ */
+function asMailError(error: unknown, transport: string, duringSend = false): MailError {
   if (MailError.isInstance(error)) return error;
   return new MailError({
     code: "UNKNOWN",
     message: `Transport "${transport}" failed with a non-MailError: ${error instanceof Error ? error.message : String(error)}`,
     transport,
     cause: error,
+    ...(duringSend && { ambiguous: true }),
     hint: "A transport should only throw MailError; report this to its authors.",
   });
 }
@@ -241,55 +299,88 @@ export function createMailer(options: MailerOptions): Mailer {
       issues: [{ path: "transport.specificationVersion", message: 'must be "v1"' }],
     });
   }
+  checkDelays("createMailer", [{ path: "timeoutMs", value: options.timeoutMs, min: 1 }]);
   const timeoutMs = options.timeoutMs ?? 60_000;
-  if (!(timeoutMs > 0)) {
+  const { router } = transport;
+  if (router && (options.circuitBreaker !== undefined || options.rateLimit !== undefined)) {
     throw new MailError({
       code: "INVALID_CONFIG",
-      message: "timeoutMs must be a positive number of milliseconds.",
-      issues: [{ path: "timeoutMs", message: "must be > 0" }],
+      message: `Transport "${transport.name}" routes to several paths and guards each with its own circuit breaker and rate limit; the mailer adds none over the route.`,
+      hint: "Pass circuitBreaker and rateLimit to failover() / weighted() instead of createMailer().",
+      issues: [
+        ...(options.circuitBreaker !== undefined
+          ? [{ path: "circuitBreaker", message: "belongs to the routing transport" }]
+          : []),
+        ...(options.rateLimit !== undefined
+          ? [{ path: "rateLimit", message: "belongs to the routing transport" }]
+          : []),
+      ],
     });
   }
   const now = options.now ?? Date.now;
   const wait = options.sleep ?? sleep;
   const retry = resolveRetryOptions(options.retry);
-  const limiter = createRateLimiter(options.rateLimit, transport.limits);
+  // A route has a limiter and a breaker per path: one over the whole route would pace every
+  // path by one path's figures, and open only once every path failed, then keep a recovered
+  // path closed for its whole reset timeout.
+  const limiter = router ? undefined : createRateLimiter(options.rateLimit, transport.limits);
   const events = new EventEmitter();
-  const breaker = createBreaker(
-    transport.name,
-    options.circuitBreaker,
-    (state, retryAfterMs) =>
-      events.emit(`breaker:${state}`, {
-        transport: transport.name,
-        ...(retryAfterMs !== undefined && { retryAfterMs }),
-      }),
-    now,
+  const breakerEvent = (name: string, state: string, retryAfterMs: number | undefined) =>
+    events.emit(`breaker:${state}`, {
+      transport: name,
+      ...(retryAfterMs !== undefined && { retryAfterMs }),
+    });
+  const breaker = router
+    ? undefined
+    : createBreaker(
+        transport.name,
+        options.circuitBreaker,
+        (state, retryAfterMs) => breakerEvent(transport.name, state, retryAfterMs),
+        now,
+      );
+  const unsubscribe = router?.subscribe((event) =>
+    breakerEvent(event.transport, event.state, event.retryAfterMs),
   );
   const inFlight = new Set<Promise<unknown>>();
+  // One controller per send in progress: close()'s deadline aborts them.
+  const active = new Set<AbortController>();
+  const deadlines = new Set<ReturnType<typeof setTimeout>>();
   let closing: Promise<void> | undefined;
 
-  // One attempt: the caller's signal and the timeout both abort it, and the transport sees one
+  // One attempt: the send's signal and the timeout both abort it, and the transport sees one
   // signal. Written with listeners rather than Promise.race and AbortSignal.any: this runs for
-  // every attempt and those allocate several promises and signals each.
+  // every attempt and those allocate several promises and signals each. Rejects with a
+  // MailError only.
   const attemptOnce = (
     message: NormalizedMessage,
-    signal: AbortSignal | undefined,
+    signal: AbortSignal,
+    onPathFailure: (failure: PathFailure) => void,
   ): Promise<TransportReceipt> =>
     new Promise<TransportReceipt>((resolve, reject) => {
       const controller = new AbortController();
       let settled = false;
+      let timedOut: MailError | undefined;
+      let grace: ReturnType<typeof setTimeout> | undefined;
       const finish = (settle: () => void) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        signal?.removeEventListener("abort", onAbort);
+        clearTimeout(grace);
+        signal.removeEventListener("abort", onAbort);
         settle();
       };
+      // The attempt is in flight: only the transport can tell whether the server took the
+      // message. It is told to stop, and its answer decides; without one it is ambiguous.
       const onAbort = () => {
-        controller.abort(signal!.reason);
-        finish(() => reject(signal!.reason));
+        clearTimeout(timer);
+        controller.abort(signal.reason);
+        grace = setTimeout(
+          () => finish(() => reject(aborted(signal.reason, transport.name, undefined, true))),
+          ABORT_GRACE_MS,
+        );
       };
       const timer = setTimeout(() => {
-        const error = new MailError({
+        timedOut = new MailError({
           code: "TIMEOUT",
           message: `The attempt through "${transport.name}" took longer than ${timeoutMs} ms and was aborted.`,
           retryable: true,
@@ -299,19 +390,31 @@ export function createMailer(options: MailerOptions): Mailer {
           messageId: message.messageId,
           hint: "The server or network is slow; raise timeoutMs if large messages are expected.",
         });
-        controller.abort(error);
+        controller.abort(timedOut);
+        const error = timedOut;
         finish(() => reject(error));
       }, timeoutMs);
-      signal?.addEventListener("abort", onAbort, { once: true });
-      const call = () => transport.send(message, { signal: controller.signal });
+      signal.addEventListener("abort", onAbort, { once: true });
+      // Converted inside the breaker: it counts a timeout, and leaves a transport's bug uncounted.
+      const call = () =>
+        transport
+          .send(message, {
+            signal: controller.signal,
+            retryAmbiguous: retry.retryAmbiguous,
+            onPathFailure,
+          })
+          .catch((error: unknown) => {
+            throw timedOut ?? asMailError(error, transport.name, true);
+          });
       (breaker ? breaker.run(call) : call()).then(
         (receipt) => finish(() => resolve(receipt)),
-        (error: unknown) =>
+        (error: MailError) =>
           finish(() =>
             reject(
-              controller.signal.aborted
-                ? controller.signal.reason
-                : asMailError(error, transport.name),
+              signal.aborted
+                ? // The transport's word: ambiguous unless it says the server took nothing.
+                  aborted(signal.reason, transport.name, undefined, error.ambiguous === true)
+                : error,
             ),
           ),
       );
@@ -325,44 +428,62 @@ export function createMailer(options: MailerOptions): Mailer {
 
   const sendNormalized = async (
     message: NormalizedMessage,
-    signal: AbortSignal | undefined,
+    signal: AbortSignal,
     startedAt: number,
   ): Promise<SendResult> => {
     const key = message.from.address.toLowerCase();
+    const { messageId } = message;
+    // Tries (retries and routed paths) that may have been accepted: a later delivery is flagged.
+    let ambiguousAttempts = 0;
     for (let attempt = 1; ; attempt++) {
+      let started = false;
+      const onPathFailure = ({ error, next }: PathFailure) => {
+        if (error.ambiguous) ambiguousAttempts++;
+        events.emit("retry", {
+          messageId,
+          transport: error.transport ?? transport.name,
+          attempt,
+          code: error.code,
+          delayMs: 0,
+          error,
+          nextTransport: next,
+        });
+      };
       try {
-        if (signal?.aborted) throw signal.reason;
         const run = () => {
-          events.emit("attempt", {
-            messageId: message.messageId,
-            transport: transport.name,
-            attempt,
-          });
-          return attemptOnce(message, signal);
+          if (signal.aborted) throw signal.reason;
+          started = true;
+          events.emit("attempt", { messageId, transport: transport.name, attempt });
+          return attemptOnce(message, signal, onPathFailure);
         };
         const receipt = limiter ? await limiter.run(key, run, signal) : await run();
         const result: SendResult = {
-          messageId: message.messageId,
+          messageId,
           transport: receipt.transport ?? transport.name,
           accepted: receipt.accepted,
           rejected: receipt.rejected,
           ...(receipt.response !== undefined && { response: receipt.response }),
           attempts: attempt,
+          ambiguousAttempts,
           durationMs: now() - startedAt,
         };
         events.emit("sent", {
-          messageId: result.messageId,
+          messageId,
           transport: result.transport,
           attempts: attempt,
           accepted: result.accepted,
           rejected: result.rejected,
+          ambiguousAttempts,
           durationMs: result.durationMs,
         });
         return result;
       } catch (caught) {
-        const error = signal?.aborted
-          ? aborted(signal.reason, transport.name, message.messageId)
-          : asMailError(caught, transport.name);
+        // Before the attempt started (waiting for a slot) an abort risks nothing new; once it
+        // started, attemptOnce rejected with a MailError that carries the attempt's ambiguity.
+        const error = started
+          ? (caught as MailError)
+          : aborted(signal.reason, transport.name, messageId, ambiguousAttempts > 0);
+        if (started && error.ambiguous) ambiguousAttempts++;
         const decision =
           error.code === "ABORTED"
             ? ({ retry: false, reason: "aborted" } as const)
@@ -375,13 +496,15 @@ export function createMailer(options: MailerOptions): Mailer {
         if (!decision.retry) {
           const final = error.with({
             attempts: attempt,
-            messageId: message.messageId,
+            messageId,
             ...(error.transport === undefined && { transport: transport.name }),
+            // An earlier try may have been accepted even if this one surely was not.
+            ...(ambiguousAttempts > 0 && { ambiguous: true }),
           });
-          throw failed(final, message.messageId, final.transport ?? transport.name, attempt);
+          throw failed(final, messageId, final.transport ?? transport.name, attempt);
         }
         const payload = {
-          messageId: message.messageId,
+          messageId,
           transport: error.transport ?? transport.name,
           attempt,
           code: error.code,
@@ -397,14 +520,23 @@ export function createMailer(options: MailerOptions): Mailer {
         try {
           await wait(decision.delayMs, signal);
         } catch (reason) {
-          const final = aborted(reason, transport.name, message.messageId).with({
+          const final = aborted(reason, transport.name, messageId, ambiguousAttempts > 0).with({
             attempts: attempt,
           });
-          throw failed(final, message.messageId, transport.name, attempt);
+          throw failed(final, messageId, transport.name, attempt);
         }
       }
     }
   };
+
+  /** The reason close()'s deadline aborts the sends still in progress with. */
+  const closedBeforeDone = (deadlineMs: number) =>
+    new MailError({
+      code: "ABORTED",
+      message: `The mailer was closed with a ${deadlineMs} ms deadline before this send finished.`,
+      transport: transport.name,
+      hint: "ambiguous: false means no attempt can have been accepted: send it again (with a new mailer, or keep it for later). ambiguous: true means the server may have taken it.",
+    });
 
   const mailer: Mailer = {
     async send(message, sendOptions = {}) {
@@ -430,15 +562,25 @@ export function createMailer(options: MailerOptions): Mailer {
           ],
         });
       }
-      const signal = sendOptions.signal;
-      if (signal?.aborted)
-        throw aborted(signal.reason, transport.name, normalized.messageId).with({ attempts: 0 });
-      const promise = sendNormalized(normalized, signal, startedAt);
+      const callerSignal = sendOptions.signal;
+      if (callerSignal?.aborted) {
+        throw aborted(callerSignal.reason, transport.name, normalized.messageId, false).with({
+          attempts: 0,
+        });
+      }
+      // The send's own signal: the caller's abort or close()'s deadline.
+      const controller = new AbortController();
+      const onCallerAbort = () => controller.abort(callerSignal!.reason);
+      callerSignal?.addEventListener("abort", onCallerAbort, { once: true });
+      active.add(controller);
+      const promise = sendNormalized(normalized, controller.signal, startedAt);
       inFlight.add(promise);
       try {
         return await promise;
       } finally {
         inFlight.delete(promise);
+        active.delete(controller);
+        callerSignal?.removeEventListener("abort", onCallerAbort);
       }
     },
     async verify() {
@@ -449,9 +591,29 @@ export function createMailer(options: MailerOptions): Mailer {
         throw asMailError(error, transport.name);
       }
     },
-    close() {
+    close(closeOptions = {}) {
+      const deadlineMs = closeOptions?.timeoutMs;
+      try {
+        checkDelays("close", [{ path: "timeoutMs", value: deadlineMs, min: 0 }]);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      if (deadlineMs !== undefined && active.size > 0) {
+        const abortAll = () => {
+          const reason = closedBeforeDone(deadlineMs);
+          for (const controller of active) controller.abort(reason);
+        };
+        if (deadlineMs === 0) abortAll();
+        else {
+          const timer = setTimeout(abortAll, deadlineMs);
+          deadlines.add(timer);
+        }
+      }
       closing ??= (async () => {
         await Promise.allSettled([...inFlight]);
+        for (const timer of deadlines) clearTimeout(timer);
+        deadlines.clear();
+        unsubscribe?.();
         breaker?.shutdown();
         limiter?.clear();
         try {

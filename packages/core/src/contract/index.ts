@@ -11,9 +11,12 @@ export type {
 } from "./message.js";
 export type {
   GetTokenOptions,
+  PathEvent,
+  PathFailure,
   TokenProvider,
   Transport,
   TransportLimits,
   TransportReceipt,
+  TransportRouter,
   TransportSendOptions,
 } from "./transport.js";

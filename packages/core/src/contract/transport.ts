@@ -1,3 +1,4 @@
+import type { MailError } from "../errors/mail-error.js";
 import type { NormalizedMessage } from "./message.js";
 
 /**
@@ -25,8 +26,63 @@ export interface TransportLimits {
  * @since 0.1.0
  */
 export interface TransportSendOptions {
-  /** Aborted when the caller aborts, the attempt times out, or the mailer closes. */
+  /**
+   * Aborted when the caller aborts, the attempt times out, or the mailer closes. A transport
+   * aborted mid-send rejects with `ABORTED`, `ambiguous: true` unless it knows the server took
+   * nothing: the mailer reports the abort with the transport's own `ambiguous`.
+   */
   readonly signal: AbortSignal;
+  /**
+   * Routing transports (`failover`, `weighted`): whether a path failure that may have been
+   * accepted (`ambiguous`) may be sent again through another path. The mailer passes its
+   * `retry.retryAmbiguous`. @default true
+   */
+  readonly retryAmbiguous?: boolean;
+  /**
+   * Routing transports call this for every path failure they move on from, before trying the
+   * next path (the mailer reports each as a `retry` event and counts the ambiguous ones).
+   */
+  readonly onPathFailure?: (failure: PathFailure) => void;
+}
+
+/**
+ * A path of a routing transport failed and the message is tried on another one at once.
+ * @since 0.1.0
+ */
+export interface PathFailure {
+  /** What the path failed with; `error.transport` names the path. */
+  readonly error: MailError;
+  /** The path tried next. */
+  readonly next: string;
+}
+
+/**
+ * Something that happened to one path of a routing transport, outside any one send.
+ * @since 0.1.0
+ */
+export interface PathEvent {
+  /** The path whose breaker changed state. */
+  readonly transport: string;
+  readonly state: "open" | "halfOpen" | "close";
+  /** With `"open"`: how long the path is skipped. */
+  readonly retryAfterMs?: number;
+}
+
+/**
+ * What a routing transport (`failover`, `weighted`) declares: each of its paths has a circuit
+ * breaker and pacing of its own, so the mailer puts no breaker or rate limit over the route,
+ * and reports the paths' breaker changes as its own `breaker:*` events.
+ * @since 0.1.0
+ */
+export interface TransportRouter {
+  /** The leaf paths behind the route, in order (nested routes flattened). */
+  readonly paths: readonly string[];
+  /**
+   * Tells `listener` of every breaker state change of a path.
+   * @param listener - called with each change.
+   * @returns a function that stops telling it.
+   */
+  subscribe(listener: (event: PathEvent) => void): () => void;
 }
 
 /**
@@ -61,6 +117,8 @@ export interface Transport {
   verify?(): Promise<void>;
   /** Release connections. Idempotent. */
   close?(): Promise<void>;
+  /** Set by routing transports only: see `TransportRouter`. */
+  readonly router?: TransportRouter;
 }
 
 /**

@@ -1,6 +1,7 @@
 import CircuitBreaker from "opossum";
 import { PATH_FAILURE_CODES } from "../errors/codes.js";
 import { MailError } from "../errors/mail-error.js";
+import { checkDelays } from "./delays.js";
 
 /**
  * When to stop calling a failing path. Only path failures count (connection, timeout, TLS,
@@ -28,13 +29,18 @@ export type BreakerState = "open" | "halfOpen" | "close";
 /**
  * Whether an error means the path itself is failing.
  * @param error what an attempt failed with
- * @returns true for connection, timeout, TLS, 5xx server and credential-wide auth failures and anything that is not a `MailError`; false for an open breaker and failures of one message
+ * @returns true for connection, timeout, TLS, 5xx server and credential-wide auth failures;
+ * false for an open breaker, failures of one message, and anything that is not a `MailError`
+ * (a transport that throws something else has a bug: that is no evidence the path is down,
+ * and counting it would let bad input open the breaker for every message)
  * @since 0.1.0
  */
 export function isPathFailure(error: unknown): boolean {
-  return MailError.isInstance(error)
-    ? PATH_FAILURE_CODES.has(error.code) && error.code !== "CIRCUIT_OPEN"
-    : true;
+  return (
+    MailError.isInstance(error) &&
+    PATH_FAILURE_CODES.has(error.code) &&
+    error.code !== "CIRCUIT_OPEN"
+  );
 }
 
 /** One breaker per transport, on opossum. */
@@ -113,6 +119,7 @@ export class TransportBreaker {
  * @param onState - told of every state change.
  * @param now - clock. @default Date.now
  * @returns the breaker, or `undefined` when `options` is `false`.
+ * @throws MailError `INVALID_CONFIG` for a delay a timer cannot wait (see `MAX_DELAY_MS`).
  */
 export function createBreaker(
   transport: string,
@@ -120,6 +127,12 @@ export function createBreaker(
   onState: (state: BreakerState, retryAfterMs?: number) => void,
   now?: () => number,
 ): TransportBreaker | undefined {
+  if (options) {
+    checkDelays("circuitBreaker", [
+      { path: "circuitBreaker.resetTimeoutMs", value: options.resetTimeoutMs, min: 1 },
+      { path: "circuitBreaker.rollingWindowMs", value: options.rollingWindowMs, min: 1 },
+    ]);
+  }
   return options === false
     ? undefined
     : new TransportBreaker(transport, options ?? {}, onState, now);

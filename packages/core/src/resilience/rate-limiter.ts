@@ -1,5 +1,6 @@
 import PQueue from "p-queue";
 import type { TransportLimits } from "../contract/transport.js";
+import { checkDelays } from "./delays.js";
 
 /**
  * Client-side pacing per sender mailbox, so sends stay under Exchange's limits instead of
@@ -28,6 +29,10 @@ export function resolveRateLimit(
   limits: TransportLimits | undefined,
 ): ResolvedLimits | undefined {
   if (options === false) return undefined;
+  checkDelays("rateLimit", [
+    { path: "rateLimit.intervalMs", value: options?.intervalMs, min: 0 },
+    { path: "transport.limits.intervalMs", value: limits?.intervalMs, min: 0 },
+  ]);
   const concurrency = options?.concurrency ?? limits?.maxConcurrency ?? Number.POSITIVE_INFINITY;
   const maxPerInterval = options?.maxPerInterval ?? limits?.maxMessagesPerInterval;
   const intervalMs = options?.intervalMs ?? limits?.intervalMs;
@@ -50,6 +55,7 @@ export function resolveRateLimit(
 class CompletionWindow {
   private available: number;
   private readonly waiters: (() => void)[] = [];
+  private readonly timers = new Set<ReturnType<typeof setTimeout>>();
 
   constructor(
     private readonly capacity: number,
@@ -87,6 +93,7 @@ class CompletionWindow {
   /** Gives the token back one interval from now. */
   releaseLater(onIdle: () => void): void {
     const timer = setTimeout(() => {
+      this.timers.delete(timer);
       const next = this.waiters.shift();
       if (next) next();
       else {
@@ -96,6 +103,13 @@ class CompletionWindow {
     }, this.intervalMs);
     // A pending token must not keep a process alive that has nothing else to do.
     timer.unref?.();
+    this.timers.add(timer);
+  }
+
+  /** Cancels the pending returns: nothing of the window outlives the mailer's `close()`. */
+  dispose(): void {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
   }
 }
 
@@ -150,18 +164,36 @@ export class KeyedRateLimiter {
         this.keys.delete(key);
       }
     };
+    // `signal` only cancels the *wait* for a slot. p-queue would also reject a task already
+    // running at once; a running task is told by the signal itself and has the last word (an
+    // attempt in flight must say whether the server took the message).
+    let started = false;
+    const waiting = signal ? new AbortController() : undefined;
+    const onAbort = () => {
+      if (!started) waiting!.abort(signal!.reason);
+    };
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener("abort", onAbort, { once: true });
+    const begin = () => {
+      started = true;
+      return task();
+    };
     const guarded = window
       ? async () => {
           await window.acquire(signal);
           try {
-            return await task();
+            return await begin();
           } finally {
             window.releaseLater(forget);
           }
         }
-      : task;
-    const result = queue.add(guarded, signal ? { signal } : {}) as Promise<T>;
-    if (!window) void result.then(forget, forget);
+      : begin;
+    const result = queue.add(guarded, waiting ? { signal: waiting.signal } : {}) as Promise<T>;
+    const done = () => {
+      signal?.removeEventListener("abort", onAbort);
+      if (!window) forget();
+    };
+    void result.then(done, done);
     return result;
   }
 
@@ -177,7 +209,10 @@ export class KeyedRateLimiter {
 
   /** Drops every queue (pending tasks are left to their callers). */
   clear(): void {
-    for (const { queue } of this.keys.values()) queue.clear();
+    for (const { queue, window } of this.keys.values()) {
+      queue.clear();
+      window?.dispose();
+    }
     this.keys.clear();
   }
 }

@@ -1,4 +1,5 @@
 import type { MailError } from "../errors/mail-error.js";
+import { checkDelays } from "./delays.js";
 
 /**
  * When and how often the mailer tries again. Only `retryable` errors are retried.
@@ -29,10 +30,20 @@ export interface RetryOptions {
 /** Retry options with every default applied. */
 export type ResolvedRetryOptions = Required<RetryOptions>;
 
-/** Applies the defaults of `RetryOptions`; `false` means one attempt. */
+/**
+ * Applies the defaults of `RetryOptions`; `false` means one attempt.
+ * @throws MailError `INVALID_CONFIG` for a delay a timer cannot wait (see `MAX_DELAY_MS`).
+ */
 export function resolveRetryOptions(
   options: RetryOptions | false | undefined,
 ): ResolvedRetryOptions {
+  if (options) {
+    checkDelays("retry", [
+      { path: "retry.baseDelayMs", value: options.baseDelayMs, min: 0 },
+      { path: "retry.maxDelayMs", value: options.maxDelayMs, min: 0 },
+      { path: "retry.maxRetryAfterMs", value: options.maxRetryAfterMs, min: 0 },
+    ]);
+  }
   const resolved = {
     maxAttempts: 3,
     baseDelayMs: 500,

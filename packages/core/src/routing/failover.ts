@@ -1,8 +1,10 @@
 import type { NormalizedMessage } from "../contract/message.js";
 import type {
+  PathEvent,
   Transport,
   TransportLimits,
   TransportReceipt,
+  TransportRouter,
   TransportSendOptions,
 } from "../contract/transport.js";
 import { MailError } from "../errors/mail-error.js";
@@ -22,7 +24,10 @@ import { createRateLimiter, type RateLimitOptions } from "../resilience/rate-lim
 export interface RoutingOptions {
   /** @default "failover(a,b)" / "weighted(a,b)" */
   readonly name?: string;
-  /** A breaker per child path, so an open path is skipped at once. `false`: none. @default the mailer's defaults */
+  /**
+   * A breaker per child path, so an open path is skipped at once. A child that is itself a
+   * route keeps its own paths' breakers instead. `false`: none. @default the mailer's defaults
+   */
   readonly circuitBreaker?: CircuitBreakerOptions | false;
   /**
    * Per child path, per sender mailbox pacing. Each child is paced by its own `limits` (30/min on
@@ -30,7 +35,7 @@ export interface RoutingOptions {
    * `false`: no pacing here. @default each child's limits
    */
   readonly rateLimit?: RateLimitOptions | false;
-  /** Told when a child's breaker changes state. */
+  /** Told when a path's breaker changes state (the mailer's `breaker:*` events say the same). */
   readonly onBreakerStateChange?: (
     transport: string,
     state: BreakerState,
@@ -42,15 +47,47 @@ export interface RoutingOptions {
 export interface RoutedPath {
   readonly transport: Transport;
   readonly breaker?: TransportBreaker;
+  /** Sends through the child; rejects with a `MailError` only. */
   send(message: NormalizedMessage, options: TransportSendOptions): Promise<TransportReceipt>;
 }
 
-/** Wraps each child with its own breaker and per-sender limiter. */
+/** Errors made from something a child threw that was not a `MailError`: a bug of that child. */
+const transportBugs = new WeakSet<MailError>();
+
+/**
+ * What a child threw, as a `MailError`. Anything else is a bug of the child (`UNKNOWN`): the
+ * breaker does not count it, and since nobody can say how far the child got it is ambiguous.
+ */
+function pathError(error: unknown, transport: string, messageId: string): MailError {
+  if (MailError.isInstance(error)) return error;
+  const bug = new MailError({
+    code: "UNKNOWN",
+    message: `Transport "${transport}" failed with a non-MailError: ${error instanceof Error ? error.message : String(error)}`,
+    transport,
+    messageId,
+    ambiguous: true,
+    cause: error,
+    hint: "A transport should only throw MailError; report this to its authors.",
+  });
+  transportBugs.add(bug);
+  return bug;
+}
+
+/** A route's path set: the children and what they tell of their breakers. */
+export interface RoutedPaths {
+  readonly paths: readonly RoutedPath[];
+  readonly router: TransportRouter;
+}
+
+/**
+ * Wraps each child with its own breaker and per-sender limiter; a child that is a route itself
+ * (it has a `router`) already guards its paths, and its breaker changes are passed on.
+ */
 export function routedPaths(
   transports: readonly Transport[],
   options: RoutingOptions,
   kind: string,
-): RoutedPath[] {
+): RoutedPaths {
   if (!Array.isArray(transports) || transports.length === 0) {
     throw new MailError({
       code: "INVALID_CONFIG",
@@ -58,13 +95,39 @@ export function routedPaths(
       issues: [{ path: "transports", message: "must be a non-empty array" }],
     });
   }
-  return transports.map((transport) => {
+  const listeners = new Set<(event: PathEvent) => void>();
+  const report = (event: PathEvent) => {
+    options.onBreakerStateChange?.(event.transport, event.state, event.retryAfterMs);
+    for (const listener of listeners) listener(event);
+  };
+  const paths = transports.map((transport): RoutedPath => {
+    if (transport.router) {
+      transport.router.subscribe(report);
+      return {
+        transport,
+        async send(message, sendOptions) {
+          try {
+            return await transport.send(message, sendOptions);
+          } catch (error) {
+            throw pathError(error, transport.name, message.messageId);
+          }
+        },
+      };
+    }
     const breaker = createBreaker(transport.name, options.circuitBreaker, (state, retryAfterMs) =>
-      options.onBreakerStateChange?.(transport.name, state, retryAfterMs),
+      report({
+        transport: transport.name,
+        state,
+        ...(retryAfterMs !== undefined && { retryAfterMs }),
+      }),
     );
     const limiter = createRateLimiter(options.rateLimit, transport.limits);
     const call = (message: NormalizedMessage, sendOptions: TransportSendOptions) => {
-      const attempt = () => transport.send(message, sendOptions);
+      // Converted inside the breaker, so it sees the MailError and leaves a bug uncounted.
+      const attempt = () =>
+        transport.send(message, sendOptions).catch((error: unknown) => {
+          throw pathError(error, transport.name, message.messageId);
+        });
       const guarded = breaker ? () => breaker.run(attempt) : attempt;
       return limiter
         ? limiter.run(message.from.address.toLowerCase(), guarded, sendOptions.signal)
@@ -74,11 +137,34 @@ export function routedPaths(
       transport,
       ...(breaker && { breaker }),
       async send(message, sendOptions) {
-        const receipt = await call(message, sendOptions);
+        let receipt: TransportReceipt;
+        try {
+          receipt = await call(message, sendOptions);
+        } catch (error) {
+          if (MailError.isInstance(error)) throw error;
+          // The limiter gave up waiting for a slot (aborted): this path was never tried.
+          throw new MailError({
+            code: "ABORTED",
+            message: `The send was aborted while waiting for a slot on "${transport.name}".`,
+            transport: transport.name,
+            messageId: message.messageId,
+            cause: error,
+          });
+        }
         return { ...receipt, transport: receipt.transport ?? transport.name };
       },
     };
   });
+  const router: TransportRouter = {
+    paths: transports.flatMap((transport) => transport.router?.paths ?? [transport.name]),
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => {
+        listeners.delete(listener);
+      };
+    },
+  };
+  return { paths, router };
 }
 
 /**
@@ -115,15 +201,56 @@ export function lifecycle(paths: readonly RoutedPath[]): Pick<Transport, "verify
   };
 }
 
-/** Whether routing should move on to another path after `error`. */
-export function shouldMoveOn(error: unknown): boolean {
-  return MailError.isInstance(error) && (error.code === "CIRCUIT_OPEN" || isPathFailure(error));
+/**
+ * Whether routing should move on to another path after `error`: a path failure, an open
+ * breaker or a bug of the path — unless the failure is ambiguous (the path may have delivered)
+ * and `retryAmbiguous` is false, the same rule the mailer's retry follows.
+ */
+export function shouldMoveOn(error: MailError, retryAmbiguous: boolean): boolean {
+  if (error.ambiguous && !retryAmbiguous) return false;
+  return error.code === "CIRCUIT_OPEN" || isPathFailure(error) || transportBugs.has(error);
+}
+
+/**
+ * What a route throws: the last path's error, ambiguous if any path before it may have
+ * delivered the message.
+ */
+export function routeError(error: MailError, earlierAmbiguous: boolean): MailError {
+  return earlierAmbiguous && !error.ambiguous ? error.with({ ambiguous: true }) : error;
+}
+
+/**
+ * Tells the caller a path failed and the message goes to `next`; open breakers are skipped
+ * silently (their `breaker:open` said it).
+ */
+export function reportMove(error: MailError, next: Transport, options: TransportSendOptions): void {
+  if (error.code !== "CIRCUIT_OPEN") options.onPathFailure?.({ error, next: next.name });
+}
+
+/** The error for an abort between two paths. */
+export function abortedBetweenPaths(
+  signal: AbortSignal,
+  route: string,
+  messageId: string,
+  earlierAmbiguous: boolean,
+): MailError {
+  return new MailError({
+    code: "ABORTED",
+    message: `The send through "${route}" was aborted.`,
+    transport: route,
+    messageId,
+    ...(earlierAmbiguous && { ambiguous: true }),
+    cause: signal.reason,
+  });
 }
 
 /**
  * A transport that tries its children in order and moves to the next on a *path* failure
- * (connection, timeout, TLS, 5xx server, credential-wide auth) or an open breaker — never on a
- * recipient, message or throttling error, which the next path would meet too (or which backs off).
+ * (connection, timeout, TLS, 5xx server, credential-wide auth), an open breaker, or a child
+ * that throws something other than a `MailError` — never on a recipient, message or throttling
+ * error, which the next path would meet too (or which backs off). An ambiguous failure (the
+ * path may have delivered) moves on only when the mailer's `retry.retryAmbiguous` allows it,
+ * and the mailer then flags the delivery (`SendResult.ambiguousAttempts`).
  *
  * @param transports the children, most preferred first
  * @param options breakers and pacing of the children
@@ -136,25 +263,36 @@ export function failover(
   transports: readonly Transport[],
   options: RoutingOptions = {},
 ): Transport {
-  const paths = routedPaths(transports, options, "failover");
+  const { paths, router } = routedPaths(transports, options, "failover");
   const limits = routingLimits(transports);
+  const name =
+    options.name ?? `failover(${transports.map((transport) => transport.name).join(",")})`;
   return {
     specificationVersion: "v1",
-    name: options.name ?? `failover(${transports.map((transport) => transport.name).join(",")})`,
+    name,
     ...(limits && { limits }),
+    router,
     ...lifecycle(paths),
     async send(message, sendOptions) {
-      let lastError: unknown;
-      for (const path of paths) {
-        if (sendOptions.signal.aborted) throw sendOptions.signal.reason;
+      const retryAmbiguous = sendOptions.retryAmbiguous ?? true;
+      let ambiguous = false;
+      for (let index = 0; ; index++) {
+        const path = paths[index]!;
+        if (sendOptions.signal.aborted) {
+          throw abortedBetweenPaths(sendOptions.signal, name, message.messageId, ambiguous);
+        }
         try {
           return await path.send(message, sendOptions);
-        } catch (error) {
-          if (!shouldMoveOn(error)) throw error;
-          lastError = error;
+        } catch (caught) {
+          const error = caught as MailError;
+          const next = paths[index + 1];
+          if (!next || sendOptions.signal.aborted || !shouldMoveOn(error, retryAmbiguous)) {
+            throw routeError(error, ambiguous);
+          }
+          ambiguous ||= error.ambiguous === true;
+          reportMove(error, next.transport, sendOptions);
         }
       }
-      throw lastError;
     },
   };
 }

@@ -1,10 +1,13 @@
 import type { Transport } from "../contract/transport.js";
 import { MailError } from "../errors/mail-error.js";
 import {
+  abortedBetweenPaths,
   lifecycle,
   type RoutedPath,
   type RoutingOptions,
+  reportMove,
   routedPaths,
+  routeError,
   routingLimits,
   shouldMoveOn,
 } from "./failover.js";
@@ -36,7 +39,9 @@ export interface WeightedOptions extends RoutingOptions {
  *
  * A retry stays on its path: the path picked for a Message-ID is remembered (for the last
  * `stickyMessages` messages), so a retried message is not sent by two paths. A path failure or an
- * open breaker moves the message to another path, chosen by weight among the rest.
+ * open breaker moves the message to another path, chosen by weight among the rest — an
+ * ambiguous one (the path may have delivered) only when the mailer's `retry.retryAmbiguous`
+ * allows it, and the mailer then flags the delivery (`SendResult.ambiguousAttempts`).
  *
  * @param entries the child transports, each with its weight (>= 0, at least one > 0)
  * @param options breakers, pacing, randomness and stickiness
@@ -64,7 +69,7 @@ export function weighted(
       issues: issues.length > 0 ? issues : [{ path: "paths", message: "the weights add up to 0" }],
     });
   }
-  const paths = routedPaths(
+  const { paths, router } = routedPaths(
     entries.map((entry) => entry.transport),
     options,
     "weighted",
@@ -94,30 +99,42 @@ export function weighted(
   };
 
   const limits = routingLimits(entries.map((entry) => entry.transport));
+  const name =
+    options.name ??
+    `weighted(${entries.map((entry) => `${entry.transport.name}:${entry.weight}`).join(",")})`;
   return {
     specificationVersion: "v1",
     ...(limits && { limits }),
-    name:
-      options.name ??
-      `weighted(${entries.map((entry) => `${entry.transport.name}:${entry.weight}`).join(",")})`,
+    name,
+    router,
     ...lifecycle(paths),
     async send(message, sendOptions) {
+      const retryAmbiguous = sendOptions.retryAmbiguous ?? true;
       const tried = new Set<number>();
-      let index = sticky.get(message.messageId) ?? pick(tried);
-      let lastError: unknown;
-      while (index !== undefined) {
+      // A sticky path always has a weight: pick() never returns a path of weight 0.
+      let index = sticky.get(message.messageId) ?? pick(tried)!;
+      let ambiguous = false;
+      for (;;) {
+        if (sendOptions.signal.aborted) {
+          throw abortedBetweenPaths(sendOptions.signal, name, message.messageId, ambiguous);
+        }
         tried.add(index);
         remember(message.messageId, index);
         const path: RoutedPath = paths[index]!;
         try {
           return await path.send(message, sendOptions);
-        } catch (error) {
-          if (!shouldMoveOn(error) || sendOptions.signal.aborted) throw error;
-          lastError = error;
-          index = pick(tried);
+        } catch (caught) {
+          const error = caught as MailError;
+          const next =
+            sendOptions.signal.aborted || !shouldMoveOn(error, retryAmbiguous)
+              ? undefined
+              : pick(tried);
+          if (next === undefined) throw routeError(error, ambiguous);
+          ambiguous ||= error.ambiguous === true;
+          reportMove(error, paths[next]!.transport, sendOptions);
+          index = next;
         }
       }
-      throw lastError;
     },
   };
 }

@@ -1,0 +1,495 @@
+// Delivery guarantees of issue 9 at the core level: what the breaker counts (1), ambiguity
+// through routing (2) and aborts (3), delays a timer can wait (7), close() with a deadline (8)
+// and routed paths reporting their events (9).
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import type { NormalizedMessage } from "./contract/message.js";
+import type { Transport, TransportReceipt, TransportSendOptions } from "./contract/transport.js";
+import { MailError } from "./errors/mail-error.js";
+import { createMailer, type Mailer, type MailerEvents } from "./mailer.js";
+import { MAX_DELAY_MS } from "./resilience/delays.js";
+import { failover } from "./routing/failover.js";
+import { weighted } from "./routing/weighted.js";
+import { createMemoryStore, createMemoryTransport } from "./testing/index.js";
+
+const message = { from: "app@contoso.com", to: "ada@contoso.com", subject: "Hello", text: "Hi" };
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+function collect<E extends keyof MailerEvents>(mailer: Mailer, event: E) {
+  const seen: MailerEvents[E][0][] = [];
+  mailer.on(event, ((payload: MailerEvents[E][0]) => seen.push(payload)) as never);
+  return seen;
+}
+
+/** Settles to the rejection reason, or fails the test if it resolves. */
+async function rejection(promise: Promise<unknown>): Promise<MailError> {
+  const error = await promise.then(
+    () => {
+      throw new Error("expected a rejection");
+    },
+    (reason: unknown) => reason,
+  );
+  expect(MailError.isInstance(error)).toBe(true);
+  return error as MailError;
+}
+
+/** A transport whose send() throws a plain TypeError, as a transport with a bug does. */
+function buggy(name: string): Transport & { calls: number } {
+  const transport = {
+    specificationVersion: "v1" as const,
+    name,
+    calls: 0,
+    send(): Promise<TransportReceipt> {
+      transport.calls++;
+      return Promise.reject(new TypeError("contentId.replace is not a function"));
+    },
+  };
+  return transport;
+}
+
+/**
+ * A transport whose server takes the message (recorded in `accepted`) and then answers only
+ * when told: an abort after that is answered with an ambiguous ABORTED, as the SMTP and Graph
+ * transports do once the message left. `ignoreAbort` never answers at all.
+ */
+function slowAfterAccept(name: string, options: { ignoreAbort?: boolean } = {}) {
+  const accepted: string[] = [];
+  const transport: Transport = {
+    specificationVersion: "v1",
+    name,
+    send(normalized: NormalizedMessage, sendOptions: TransportSendOptions) {
+      accepted.push(normalized.messageId);
+      return new Promise<TransportReceipt>((_, reject) => {
+        if (options.ignoreAbort) return;
+        sendOptions.signal.addEventListener("abort", () =>
+          reject(
+            new MailError({
+              code: "ABORTED",
+              message: `${name}: the send was aborted.`,
+              transport: name,
+              ambiguous: true,
+            }),
+          ),
+        );
+      });
+    },
+  };
+  return { transport, accepted };
+}
+
+describe("defect 1: only classified path failures count toward the breaker", () => {
+  it("a transport throwing a non-MailError fails UNKNOWN each time and never opens the breaker", async () => {
+    const broken = buggy("graph");
+    const mailer = createMailer({
+      transport: broken,
+      retry: false,
+      circuitBreaker: { volumeThreshold: 2 },
+    });
+    const opened = collect(mailer, "breaker:open");
+    for (let index = 0; index < 10; index++) {
+      const error = await rejection(mailer.send(message));
+      expect(error).toMatchObject({ code: "UNKNOWN", transport: "graph", ambiguous: true });
+    }
+    expect(broken.calls).toBe(10);
+    expect(opened).toEqual([]);
+  });
+
+  it("failover moves on past a path that throws a non-MailError, whose breaker stays closed", async () => {
+    const graph = buggy("graph");
+    const smtp = createMemoryTransport({ name: "smtp" });
+    const mailer = createMailer({
+      transport: failover([graph, smtp], { circuitBreaker: { volumeThreshold: 2 } }),
+      retry: false,
+    });
+    const opened = collect(mailer, "breaker:open");
+    for (let index = 0; index < 10; index++) {
+      // The bug may have struck after the request left: the delivery is flagged.
+      await expect(mailer.send(message)).resolves.toMatchObject({
+        transport: "smtp",
+        ambiguousAttempts: 1,
+      });
+    }
+    expect(graph.calls).toBe(10);
+    expect(opened).toEqual([]);
+  });
+});
+
+describe("defect 2: routing follows the ambiguity rule of retry", () => {
+  const ambiguousDrop = { code: "CONNECTION_FAILED", delivered: true } as const;
+
+  it("failover after an ambiguous failure flags the delivery, in the result and the events", async () => {
+    const store = createMemoryStore();
+    const graph = createMemoryTransport({ name: "graph", store }).failNext(ambiguousDrop);
+    const smtp = createMemoryTransport({ name: "smtp", store });
+    const mailer = createMailer({ transport: failover([graph, smtp]) });
+    const sent = collect(mailer, "sent");
+    const retries = collect(mailer, "retry");
+
+    const result = await mailer.send(message);
+
+    expect(result).toMatchObject({ transport: "smtp", attempts: 1, ambiguousAttempts: 1 });
+    expect(sent).toEqual([expect.objectContaining({ transport: "smtp", ambiguousAttempts: 1 })]);
+    expect(retries).toEqual([
+      expect.objectContaining({
+        transport: "graph",
+        nextTransport: "smtp",
+        code: "CONNECTION_FAILED",
+        delayMs: 0,
+      }),
+    ]);
+    // The duplicate is there, and it carries the same Message-ID.
+    expect(store.sent.map((delivered) => delivered.messageId)).toEqual([
+      result.messageId,
+      result.messageId,
+    ]);
+  });
+
+  it("failover does not resend an ambiguous failure when retryAmbiguous is false", async () => {
+    const graph = createMemoryTransport({ name: "graph" }).failNext(ambiguousDrop);
+    const smtp = createMemoryTransport({ name: "smtp" });
+    const mailer = createMailer({
+      transport: failover([graph, smtp]),
+      retry: { retryAmbiguous: false },
+    });
+    const error = await rejection(mailer.send(message));
+    expect(error).toMatchObject({ code: "CONNECTION_FAILED", transport: "graph", ambiguous: true });
+    expect(smtp.calls).toBe(0);
+    expect(graph.sent).toHaveLength(1);
+  });
+
+  it("weighted does not move an ambiguous failure to another path when retryAmbiguous is false", async () => {
+    const a = createMemoryTransport({ name: "a" }).failNext(ambiguousDrop);
+    const b = createMemoryTransport({ name: "b" });
+    const transport = weighted(
+      [
+        { transport: a, weight: 1 },
+        { transport: b, weight: 1 },
+      ],
+      { random: () => 0.1 },
+    );
+    const mailer = createMailer({ transport, retry: { retryAmbiguous: false } });
+    expect(await rejection(mailer.send(message))).toMatchObject({ ambiguous: true });
+    expect(b.calls).toBe(0);
+  });
+
+  it("weighted moving an ambiguous failure flags the delivery", async () => {
+    const a = createMemoryTransport({ name: "a" }).failNext(ambiguousDrop);
+    const b = createMemoryTransport({ name: "b" });
+    const transport = weighted(
+      [
+        { transport: a, weight: 1 },
+        { transport: b, weight: 1 },
+      ],
+      { random: () => 0.1 },
+    );
+    await expect(createMailer({ transport }).send(message)).resolves.toMatchObject({
+      transport: "b",
+      ambiguousAttempts: 1,
+    });
+  });
+
+  it("a retry that delivers after an ambiguous attempt is flagged; a clean one is not", async () => {
+    const memory = createMemoryTransport().failWith([ambiguousDrop, "ok", "SERVER_ERROR", "ok"]);
+    const mailer = createMailer({
+      transport: memory,
+      retry: { random: () => 0 },
+      sleep: () => Promise.resolve(),
+    });
+    await expect(mailer.send(message)).resolves.toMatchObject({
+      attempts: 2,
+      ambiguousAttempts: 1,
+    });
+    await expect(mailer.send(message)).resolves.toMatchObject({
+      attempts: 2,
+      ambiguousAttempts: 0,
+    });
+  });
+
+  it("a send that fails for good after an ambiguous attempt is ambiguous", async () => {
+    const memory = createMemoryTransport().failWith([ambiguousDrop, "RECIPIENT_REJECTED"]);
+    const mailer = createMailer({
+      transport: memory,
+      retry: { random: () => 0 },
+      sleep: () => Promise.resolve(),
+    });
+    expect(await rejection(mailer.send(message))).toMatchObject({
+      code: "RECIPIENT_REJECTED",
+      attempts: 2,
+      ambiguous: true,
+    });
+  });
+
+  it("a route whose last path fails after an earlier ambiguous one throws an ambiguous error", async () => {
+    const graph = createMemoryTransport({ name: "graph" }).failNext(ambiguousDrop);
+    const smtp = createMemoryTransport({ name: "smtp" }).failNext("CONNECTION_FAILED");
+    const mailer = createMailer({ transport: failover([graph, smtp]), retry: false });
+    expect(await rejection(mailer.send(message))).toMatchObject({
+      code: "CONNECTION_FAILED",
+      transport: "smtp",
+      ambiguous: true,
+    });
+  });
+});
+
+describe("defect 3: an abort during an attempt in flight", () => {
+  it("keeps the transport's ambiguous ABORTED ambiguous", async () => {
+    const { transport, accepted } = slowAfterAccept("graph");
+    const mailer = createMailer({ transport });
+    const controller = new AbortController();
+    const sending = rejection(mailer.send(message, { signal: controller.signal }));
+    await vi.advanceTimersByTimeAsync(10);
+    controller.abort();
+    const error = await sending;
+    expect(error).toMatchObject({ code: "ABORTED", ambiguous: true, attempts: 1 });
+    expect(accepted).toEqual([error.messageId]);
+  });
+
+  it("is ambiguous when the transport does not answer the abort", async () => {
+    const { transport } = slowAfterAccept("custom", { ignoreAbort: true });
+    const mailer = createMailer({ transport });
+    const controller = new AbortController();
+    const sending = rejection(mailer.send(message, { signal: controller.signal }));
+    await vi.advanceTimersByTimeAsync(10);
+    controller.abort();
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(await sending).toMatchObject({ code: "ABORTED", ambiguous: true });
+  });
+
+  it("is not ambiguous when the transport says nothing was accepted", async () => {
+    const memory = createMemoryTransport({ latencyMs: 5_000 });
+    const mailer = createMailer({ transport: memory });
+    const controller = new AbortController();
+    const sending = rejection(mailer.send(message, { signal: controller.signal }));
+    await vi.advanceTimersByTimeAsync(100);
+    controller.abort();
+    expect(await sending).toMatchObject({ code: "ABORTED", ambiguous: false });
+    expect(memory.sent).toHaveLength(0);
+  });
+
+  it("through failover, keeps the path's ambiguous ABORTED ambiguous", async () => {
+    const { transport } = slowAfterAccept("graph");
+    const smtp = createMemoryTransport({ name: "smtp" });
+    const mailer = createMailer({ transport: failover([transport, smtp]) });
+    const controller = new AbortController();
+    const sending = rejection(mailer.send(message, { signal: controller.signal }));
+    await vi.advanceTimersByTimeAsync(10);
+    controller.abort();
+    expect(await sending).toMatchObject({ code: "ABORTED", ambiguous: true });
+    expect(smtp.calls).toBe(0);
+  });
+});
+
+describe("defect 7: delays above 2^31 - 1 ms are refused", () => {
+  const transport = () => createMemoryTransport();
+  it.each([
+    ["timeoutMs", { timeoutMs: 3_000_000_000 }],
+    ["retry.baseDelayMs", { retry: { baseDelayMs: MAX_DELAY_MS + 1 } }],
+    ["retry.maxDelayMs", { retry: { maxDelayMs: 2 ** 40 } }],
+    ["retry.maxRetryAfterMs", { retry: { maxRetryAfterMs: Number.POSITIVE_INFINITY } }],
+    ["circuitBreaker.resetTimeoutMs", { circuitBreaker: { resetTimeoutMs: 2 ** 31 } }],
+    ["circuitBreaker.rollingWindowMs", { circuitBreaker: { rollingWindowMs: 2 ** 31 } }],
+    ["rateLimit.intervalMs", { rateLimit: { maxPerInterval: 1, intervalMs: 2 ** 31 } }],
+  ])("createMailer refuses %s as INVALID_CONFIG", (path, options) => {
+    let caught: unknown;
+    try {
+      createMailer({ transport: transport(), ...options });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toMatchObject({
+      code: "INVALID_CONFIG",
+      issues: [expect.objectContaining({ path })],
+    });
+  });
+
+  it("accepts 2^31 - 1 ms", () => {
+    expect(() =>
+      createMailer({
+        transport: transport(),
+        timeoutMs: MAX_DELAY_MS,
+        retry: { maxDelayMs: MAX_DELAY_MS, maxRetryAfterMs: MAX_DELAY_MS },
+        circuitBreaker: { resetTimeoutMs: MAX_DELAY_MS },
+      }),
+    ).not.toThrow();
+  });
+
+  it("routing refuses a breaker reset or pacing window over the limit", () => {
+    expect(() => failover([transport()], { circuitBreaker: { resetTimeoutMs: 2 ** 31 } })).toThrow(
+      expect.objectContaining({ code: "INVALID_CONFIG" }),
+    );
+    expect(() =>
+      weighted([{ transport: transport(), weight: 1 }], {
+        rateLimit: { maxPerInterval: 1, intervalMs: 2 ** 32 },
+      }),
+    ).toThrow(expect.objectContaining({ code: "INVALID_CONFIG" }));
+  });
+
+  it("close() refuses such a deadline", async () => {
+    const mailer = createMailer({ transport: transport() });
+    expect(await rejection(mailer.close({ timeoutMs: 2 ** 31 }))).toMatchObject({
+      code: "INVALID_CONFIG",
+    });
+  });
+});
+
+describe("defect 8: close({ timeoutMs })", () => {
+  it("rejects queued sends as never attempted and aborts the one in flight at the deadline", async () => {
+    const memory = createMemoryTransport({ latencyMs: 60_000 });
+    const mailer = createMailer({ transport: memory, rateLimit: { concurrency: 1 } });
+    const sends = [1, 2, 3].map(() => rejection(mailer.send(message)));
+    await vi.advanceTimersByTimeAsync(10);
+    let closed = false;
+    const closing = mailer.close({ timeoutMs: 5_000 }).then(() => {
+      closed = true;
+    });
+    await vi.advanceTimersByTimeAsync(4_990);
+    expect(closed).toBe(false);
+    await vi.advanceTimersByTimeAsync(10);
+    await closing;
+    const [inFlight, ...queued] = await Promise.all(sends);
+    // The memory transport honours the abort before the server took anything.
+    expect(inFlight).toMatchObject({ code: "ABORTED", ambiguous: false, attempts: 1 });
+    for (const error of queued) {
+      expect(error).toMatchObject({ code: "ABORTED", ambiguous: false, attempts: 1 });
+      expect(error.message).toMatch(/closed with a 5000 ms deadline/);
+    }
+    expect(memory.calls).toBe(1);
+    expect(memory.closed).toBe(true);
+  });
+
+  it("aborts an attempt in flight as ambiguous when its transport cannot say", async () => {
+    const { transport } = slowAfterAccept("custom", { ignoreAbort: true });
+    const mailer = createMailer({ transport });
+    const sending = rejection(mailer.send(message));
+    await vi.advanceTimersByTimeAsync(10);
+    const closing = mailer.close({ timeoutMs: 100 });
+    await vi.advanceTimersByTimeAsync(1_100);
+    await closing;
+    expect(await sending).toMatchObject({ code: "ABORTED", ambiguous: true });
+  });
+
+  it("rejects a send backing off before its retry, ambiguous only if an earlier attempt was", async () => {
+    const memory = createMemoryTransport().failWith([
+      "SERVER_ERROR",
+      { code: "CONNECTION_FAILED", delivered: true },
+    ]);
+    const mailer = createMailer({
+      transport: memory,
+      retry: { baseDelayMs: 60_000, random: () => 0.99 },
+    });
+    const clean = rejection(mailer.send(message));
+    const afterDrop = rejection(mailer.send(message));
+    await vi.advanceTimersByTimeAsync(10);
+    const closing = mailer.close({ timeoutMs: 0 });
+    await vi.advanceTimersByTimeAsync(0);
+    await closing;
+    expect(await clean).toMatchObject({ code: "ABORTED", ambiguous: false, attempts: 1 });
+    expect(await afterDrop).toMatchObject({ code: "ABORTED", ambiguous: true, attempts: 1 });
+  });
+
+  it("lets sends that finish before the deadline deliver", async () => {
+    const memory = createMemoryTransport({ latencyMs: 500 });
+    const mailer = createMailer({ transport: memory });
+    const sending = mailer.send(message);
+    await vi.advanceTimersByTimeAsync(1);
+    const closing = mailer.close({ timeoutMs: 10_000 });
+    await vi.advanceTimersByTimeAsync(500);
+    await closing;
+    await expect(sending).resolves.toMatchObject({ attempts: 1, ambiguousAttempts: 0 });
+  });
+
+  it("a later close({ timeoutMs }) shortens an earlier close() without a deadline", async () => {
+    const memory = createMemoryTransport({ latencyMs: 600_000 });
+    const mailer = createMailer({ transport: memory });
+    const sending = rejection(mailer.send(message));
+    await vi.advanceTimersByTimeAsync(1);
+    const first = mailer.close();
+    const second = mailer.close({ timeoutMs: 1_000 });
+    await vi.advanceTimersByTimeAsync(1_000);
+    await Promise.all([first, second]);
+    expect(await sending).toMatchObject({ code: "ABORTED" });
+  });
+});
+
+describe("defect 9: routed paths report through the mailer's events", () => {
+  it("reports each path's breaker changes and failures with the path's name", async () => {
+    const graph = createMemoryTransport({ name: "graph" }).failNext("CONNECTION_FAILED", 2);
+    const smtp = createMemoryTransport({ name: "smtp" });
+    const mailer = createMailer({
+      transport: failover([graph, smtp], {
+        circuitBreaker: { volumeThreshold: 2, resetTimeoutMs: 30_000 },
+      }),
+      retry: false,
+    });
+    const breaker: string[] = [];
+    for (const state of ["open", "halfOpen", "close"] as const) {
+      mailer.on(`breaker:${state}`, (event) => breaker.push(`${event.transport}:${state}`));
+    }
+    const retries = collect(mailer, "retry");
+
+    for (let index = 0; index < 3; index++) {
+      await expect(mailer.send(message)).resolves.toMatchObject({ transport: "smtp" });
+    }
+    expect(breaker).toEqual(["graph:open"]);
+    // Two failures of graph; the third send skipped its open breaker without a retry event.
+    expect(retries.map((retry) => [retry.transport, retry.code, retry.nextTransport])).toEqual([
+      ["graph", "CONNECTION_FAILED", "smtp"],
+      ["graph", "CONNECTION_FAILED", "smtp"],
+    ]);
+    expect(graph.calls).toBe(2);
+
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(breaker).toEqual(["graph:open", "graph:halfOpen"]);
+    await expect(mailer.send(message)).resolves.toMatchObject({ transport: "graph" });
+    expect(breaker).toEqual(["graph:open", "graph:halfOpen", "graph:close"]);
+    await mailer.close();
+  });
+
+  it("reports a failure of every path with its name in retry and failed", async () => {
+    const graph = createMemoryTransport({ name: "graph" }).failNext("SERVER_ERROR");
+    const smtp = createMemoryTransport({ name: "smtp" }).failNext("CONNECTION_FAILED");
+    const mailer = createMailer({ transport: failover([graph, smtp]), retry: false });
+    const retries = collect(mailer, "retry");
+    const failures = collect(mailer, "failed");
+    await rejection(mailer.send(message));
+    expect(retries.map((retry) => retry.transport)).toEqual(["graph"]);
+    expect(failures).toEqual([
+      expect.objectContaining({ transport: "smtp", code: "CONNECTION_FAILED" }),
+    ]);
+  });
+
+  it("passes on the breaker changes of a nested route", async () => {
+    const graph = createMemoryTransport({ name: "graph" }).failNext("SERVER_ERROR", 2);
+    const smtp = createMemoryTransport({ name: "smtp" });
+    const relay = createMemoryTransport({ name: "relay" });
+    const inner = failover([graph, smtp], { circuitBreaker: { volumeThreshold: 2 } });
+    const outer = failover([inner, relay]);
+    expect(outer.router?.paths).toEqual(["graph", "smtp", "relay"]);
+    const mailer = createMailer({ transport: outer, retry: false });
+    const opened = collect(mailer, "breaker:open");
+    await mailer.send(message);
+    await mailer.send(message);
+    expect(opened).toEqual([expect.objectContaining({ transport: "graph" })]);
+    expect(relay.calls).toBe(0);
+  });
+
+  it("puts no breaker or limiter of its own over a route, and says so when given one", () => {
+    const route = failover([createMemoryTransport({ name: "graph" })]);
+    expect(() =>
+      createMailer({ transport: route, circuitBreaker: { volumeThreshold: 1 } }),
+    ).toThrow(
+      expect.objectContaining({
+        code: "INVALID_CONFIG",
+        issues: [expect.objectContaining({ path: "circuitBreaker" })],
+      }),
+    );
+    expect(() => createMailer({ transport: route, rateLimit: false })).toThrow(
+      expect.objectContaining({ code: "INVALID_CONFIG" }),
+    );
+  });
+});
