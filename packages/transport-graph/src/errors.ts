@@ -4,7 +4,13 @@ import {
   MailError,
   redactSecrets,
 } from "@mailpath/core";
-import { type HttpResult, networkCode, RequestFailure } from "./http.js";
+import {
+  type HttpResult,
+  isRedirect,
+  MAX_ERROR_BODY_BYTES,
+  networkCode,
+  RequestFailure,
+} from "./http.js";
 
 /** Which request failed: the hint and `ambiguous` depend on it. */
 export type GraphStep =
@@ -20,6 +26,8 @@ export interface GraphErrorContext {
   readonly secrets: readonly string[];
   readonly step: GraphStep;
   readonly messageId?: string;
+  /** The request went to an upload-session URL, not to Graph's API. */
+  readonly upload?: boolean;
 }
 
 interface GraphErrorBody {
@@ -44,21 +52,91 @@ const NEVER_SENT = new Set([
 const READ_WRITE_HINT =
   "Messages with attachments of 3 MB or more, or over 4 MB in all, are sent through a draft and an upload session, which needs the Mail.ReadWrite application permission (with admin consent) in addition to Mail.Send, for this mailbox. Grant it, or send smaller attachments.";
 
+/** Most characters of a server's text put into an error message. */
+export const MAX_ERROR_TEXT = 1000;
+
+/** `text` cut to `max` characters, saying so. */
+export function clip(text: string, max = MAX_ERROR_TEXT): string {
+  return text.length <= max
+    ? text
+    : `${text.slice(0, max)}… (${text.length - max} more characters cut)`;
+}
+
+/**
+ * Where a redirect pointed, without what could be secret in it: scheme, host and path only
+ * (no user info, query or fragment; an upload URL carries its credential in the query).
+ */
+export function redirectTarget(location: string | null, requestUrl: string): string {
+  if (location === null || location.trim() === "") return "no Location header";
+  try {
+    const url = new URL(location, requestUrl);
+    return clip(`${url.protocol}//${url.host}${url.pathname}`, 200);
+  } catch {
+    return "an unreadable Location header";
+  }
+}
+
+/**
+ * A 3xx answer as a `MailError`. Redirects are never followed: Graph does not redirect API
+ * calls, so a 3xx means something else answered (a proxy, a captive portal, a wrong
+ * `baseUrl`), and the request was not processed by Graph: not ambiguous, not retryable.
+ */
+export function redirectToMailError(
+  result: HttpResult,
+  context: GraphErrorContext & { readonly url: string },
+): MailError {
+  const redact = (text: string) => redactSecrets(text, context.secrets);
+  const status = result.status === 0 ? "a redirect" : `HTTP ${result.status}`;
+  const target = redirectTarget(result.headers.get("location"), context.url);
+  const where = context.upload ? "The upload URL" : "Graph";
+  return new MailError({
+    code: "CONNECTION_FAILED",
+    retryable: false,
+    message: redact(
+      `${context.transport}: ${where} answered ${status} redirecting to ${target}; redirects are not followed, nothing was sent there.`,
+    ),
+    transport: context.transport,
+    ...(result.status !== 0 && { http: { status: result.status } }),
+    hint: redact(
+      `Graph never redirects sendMail or any other API call: a proxy, a captive portal or a wrong baseUrl answered instead (${new URL(context.url).origin}). Point baseUrl at the Graph root of your cloud (https://graph.microsoft.com for the global one) and let HTTPS to it through without interception.`,
+    ),
+    ...(context.messageId !== undefined && { messageId: context.messageId }),
+  });
+}
+
 /** A Graph error response as a `MailError` (status, `error.code`, `request-id`, `Retry-After`). */
-export function responseToMailError(result: HttpResult, context: GraphErrorContext): MailError {
+export function responseToMailError(
+  result: HttpResult,
+  context: GraphErrorContext & { readonly url?: string },
+): MailError {
+  if (isRedirect(result.status) && context.url !== undefined) {
+    return redirectToMailError(result, { ...context, url: context.url });
+  }
   const body = (typeof result.body === "object" ? result.body : undefined) as
     | GraphErrorBody
     | undefined;
   const inner = body?.error?.innerError;
+  const headerRequestId = result.headers.get("request-id");
   const requestId =
-    result.headers.get("request-id") ??
-    (typeof inner?.["request-id"] === "string" ? (inner["request-id"] as string) : undefined);
-  const text =
-    body?.error?.message ?? (typeof result.body === "string" ? result.body.slice(0, 500) : "");
+    (headerRequestId !== null ? clip(headerRequestId, 200) : undefined) ??
+    (typeof inner?.["request-id"] === "string"
+      ? clip(inner["request-id"] as string, 200)
+      : undefined);
+  // Texts from the server are cut before they are copied (and scrubbed) into the error.
+  const rawText =
+    typeof body?.error?.message === "string"
+      ? body.error.message
+      : typeof result.body === "string"
+        ? result.body.slice(0, 500)
+        : "";
+  const text = result.truncated
+    ? `${clip(rawText)} (answer cut after ${MAX_ERROR_BODY_BYTES / 1024} kB)`
+    : clip(rawText);
+  const graphCode = typeof body?.error?.code === "string" ? clip(body.error.code, 200) : undefined;
   const error = httpErrorToMailError(
     {
       status: result.status,
-      ...(body?.error?.code !== undefined && { code: body.error.code }),
+      ...(graphCode !== undefined && { code: graphCode }),
       ...(text !== "" && { message: text }),
       retryAfter: result.headers.get("retry-after"),
       ...(requestId !== undefined && { requestId }),

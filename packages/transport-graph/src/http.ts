@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import * as tls from "node:tls";
 import { MailError, type TokenProvider } from "@mailpath/core";
 import {
   AuthenticationHandler,
@@ -11,6 +13,40 @@ import {
   TelemetryHandler,
 } from "@microsoft/microsoft-graph-client";
 import { Agent, fetch as undiciFetch } from "undici";
+
+/** Most of an error answer that is read: enough for any Graph error, bounded for a hostile one. */
+export const MAX_ERROR_BODY_BYTES = 64 * 1024;
+/**
+ * Most of a success answer that is read. Graph's largest is a draft echoed back (its body is at
+ * most the 4 MB request); nothing sent needs more than its `id` or `uploadUrl`.
+ */
+export const MAX_SUCCESS_BODY_BYTES = 16 * 1024 * 1024;
+
+/**
+ * The CA list for a `ca` option: the process's default roots plus the extra CAs. Node's `ca`
+ * replaces its default roots, so they are added back: a private CA adds trust, it does not
+ * remove the public roots Graph and Entra are signed by. The defaults are Node's bundled roots
+ * (with Node 22.15+, whatever `tls.getCACertificates("default")` holds) and the file named by
+ * NODE_EXTRA_CA_CERTS, which Node trusts without a `ca` option.
+ */
+export function withDefaultRoots(
+  ca: string | Buffer | readonly (string | Buffer)[],
+): (string | Buffer)[] {
+  const extra = Array.isArray(ca) ? [...ca] : [ca as string | Buffer];
+  const getDefaults = (
+    tls as unknown as { getCACertificates?: (type: "default") => readonly string[] }
+  ).getCACertificates;
+  const defaults: (string | Buffer)[] = [...(getDefaults?.("default") ?? tls.rootCertificates)];
+  const extraFile = process.env.NODE_EXTRA_CA_CERTS;
+  if (extraFile) {
+    try {
+      defaults.push(readFileSync(extraFile, "utf8"));
+    } catch {
+      // Node warns about an unreadable file at startup and goes on without it; so do we.
+    }
+  }
+  return [...defaults, ...extra];
+}
 
 /** An error thrown inside the middleware chain, carried out of the Graph client unchanged. */
 class CarriedError extends GraphClientError {
@@ -55,8 +91,13 @@ class FetchHandler extends HTTPMessageHandler {
 export interface HttpResult {
   readonly status: number;
   readonly headers: Headers;
-  /** Parsed JSON, or the text when the body is not JSON, or undefined when empty. */
+  /**
+   * Parsed JSON, or the text when the body is not JSON, or undefined when empty or not read
+   * (a redirect). At most MAX_ERROR_BODY_BYTES of an error, MAX_SUCCESS_BODY_BYTES of a success.
+   */
   readonly body: unknown;
+  /** Whether the body was longer than what was read (the rest was discarded unread). */
+  readonly truncated?: boolean;
 }
 
 /** One request to Graph. */
@@ -83,14 +124,56 @@ export interface GraphHttpOptions {
   readonly onToken?: (token: string) => void;
 }
 
-async function readBody(response: Response): Promise<unknown> {
-  const text = await response.text();
-  if (text.length === 0) return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
+/** Whether a response status is a redirect (status 0: a WHATWG fetch's opaque redirect). */
+export function isRedirect(status: number): boolean {
+  return status === 0 || (status >= 300 && status < 400);
+}
+
+/**
+ * Reads a response as an `HttpResult`, at most `MAX_ERROR_BODY_BYTES` of an error and
+ * `MAX_SUCCESS_BODY_BYTES` of a success. The rest is never read: the body is cancelled, which
+ * closes the connection (a server streaming an endless answer cannot fill the memory). A
+ * redirect's body is not read at all.
+ */
+export async function readResult(response: Response): Promise<HttpResult> {
+  const result = { status: response.status, headers: response.headers };
+  const stream = response.body;
+  if (!stream) return { ...result, body: undefined };
+  if (isRedirect(response.status)) {
+    await stream.cancel().catch(() => {});
+    return { ...result, body: undefined };
   }
+  const limit =
+    response.status >= 200 && response.status < 300 ? MAX_SUCCESS_BODY_BYTES : MAX_ERROR_BODY_BYTES;
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  let truncated = false;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (size + value.byteLength > limit) {
+        chunks.push(value.subarray(0, limit - size));
+        truncated = true;
+        break;
+      }
+      chunks.push(value);
+      size += value.byteLength;
+    }
+  } finally {
+    if (truncated) await reader.cancel().catch(() => {});
+    else reader.releaseLock();
+  }
+  const text = Buffer.concat(chunks).toString("utf8");
+  if (text.length === 0) return { ...result, body: undefined };
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // Not JSON (or cut short): the text.
+  }
+  return { ...result, body, ...(truncated && { truncated }) };
 }
 
 /**
@@ -135,7 +218,14 @@ export class GraphHttp {
       connect: {
         minVersion: "TLSv1.2",
         rejectUnauthorized: true,
-        ...(ca !== undefined && { ca: Array.isArray(ca) ? [...ca] : (ca as string | Buffer) }),
+        // Built once: a `ca` option would parse the ~140 default roots again for every
+        // connection (tens of ms of CPU each).
+        ...(ca !== undefined && {
+          secureContext: tls.createSecureContext({
+            ca: withDefaultRoots(ca),
+            minVersion: "TLSv1.2",
+          }),
+        }),
       },
     });
     this.fetchImpl = options.fetch ?? (undiciFetch as unknown as FetchFunction);
@@ -145,7 +235,11 @@ export class GraphHttp {
       defaultVersion: "v1.0",
       // Without this the client sends no Authorization header to a host it does not know.
       customHosts: new Set([host]),
-      fetchOptions: { dispatcher: this.dispatcher } as unknown as RequestInit,
+      // Graph never redirects an API call: a 3xx comes from a proxy or a wrong baseUrl, and
+      // following it would turn a POST into a GET that "succeeds" (301/302, message lost) or
+      // re-post the message and the token to another origin (307/308). The 3xx is returned
+      // as it is and becomes an error.
+      fetchOptions: { dispatcher: this.dispatcher, redirect: "manual" } as unknown as RequestInit,
       middleware: [
         new AuthenticationHandler({ getAccessToken: () => getToken(false) }),
         new TelemetryHandler(),
@@ -194,7 +288,7 @@ export class GraphHttp {
         // A fetch failure carries the network error; a token failure its MailError.
         throw error instanceof CarriedError ? error.original : error;
       }
-      return { status: response.status, headers: response.headers, body: await readBody(response) };
+      return readResult(response);
     });
   }
 
@@ -212,8 +306,10 @@ export class GraphHttp {
         ...init,
         signal,
         dispatcher: this.dispatcher,
+        // An upload URL is pre-authenticated: its bytes go to that URL or nowhere.
+        redirect: "manual",
       } as unknown as RequestInit);
-      return { status: response.status, headers: response.headers, body: await readBody(response) };
+      return readResult(response);
     });
   }
 

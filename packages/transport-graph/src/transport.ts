@@ -1,6 +1,7 @@
 import {
   MailError,
   type NormalizedMessage,
+  redactSecrets,
   type TokenProvider,
   type Transport,
   type TransportLimits,
@@ -51,6 +52,11 @@ function singleFlight(provider: TokenProvider): TokenProvider {
       return pending;
     },
   };
+}
+
+/** A 2xx answer: the only kind a request succeeds with. */
+function succeeded(result: HttpResult): boolean {
+  return result.status >= 200 && result.status < 300;
 }
 
 function decodeJwtRoles(token: string): string[] | undefined {
@@ -130,8 +136,15 @@ export function createGraphTransport(options: GraphTransportOptions): GraphTrans
     } catch (error) {
       throw failureToMailError(error, context());
     }
-    if (result.status >= 400) throw responseToMailError(result, context());
+    // Anything but a 2xx is an error: a 3xx too (redirects are not followed, see http.ts).
+    if (!succeeded(result)) {
+      throw responseToMailError(result, { ...context(), url: requestUrl(spec.path) });
+    }
     return result;
+  }
+
+  function requestUrl(path: string): string {
+    return /^https?:\/\//i.test(path) ? path : `${resolved.baseUrl}/v1.0${path}`;
   }
 
   function userPath(message: NormalizedMessage): string {
@@ -211,7 +224,38 @@ export function createGraphTransport(options: GraphTransportOptions): GraphTrans
         messageId,
       });
     }
-    const context = { transport: name, secrets: secretList(), step: "draft" as const, messageId };
+    // The URL is pre-authenticated (its credential is in the query) and gets the attachment's
+    // bytes: only over TLS, and it is never quoted whole in an error.
+    let scheme: string;
+    let uploadHost = "";
+    try {
+      const parsed = new URL(uploadUrl);
+      scheme = parsed.protocol;
+      uploadHost = parsed.host;
+    } catch {
+      scheme = "not a URL";
+    }
+    if (scheme !== "https:") {
+      throw new MailError({
+        code: "SERVER_ERROR",
+        retryable: false,
+        message: redactSecrets(
+          `${name}: createUploadSession answered with an upload URL that is not https:// (${scheme}${uploadHost ? `//${uploadHost}` : ""}); the attachment was not uploaded.`,
+          secretList(),
+        ),
+        transport: name,
+        hint: "Graph's upload sessions are always https://: the answer did not come from Graph (check baseUrl and any proxy in between).",
+        messageId,
+      });
+    }
+    const context = {
+      transport: name,
+      secrets: secretList(),
+      step: "draft" as const,
+      messageId,
+      upload: true,
+      url: uploadUrl,
+    };
     let offset = 0;
     // Sequential PUTs: Graph wants the ranges in order, one at a time.
     for await (const chunk of readChunks(item)) {
@@ -234,7 +278,7 @@ export function createGraphTransport(options: GraphTransportOptions): GraphTrans
       } catch (error) {
         throw failureToMailError(error, context);
       }
-      if (result.status >= 400) throw responseToMailError(result, context);
+      if (!succeeded(result)) throw responseToMailError(result, context);
       offset = end + 1;
     }
     if (offset !== item.size) {
