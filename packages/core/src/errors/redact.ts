@@ -1,35 +1,153 @@
 // Secrets must never reach an error, event or log. Transports pass their known secrets to
 // `redactSecrets`; `scrubText` also removes anything shaped like a bearer token, a JWT or an
 // XOAUTH2 SASL string, so a server echoing a credential cannot leak it either.
+//
+// Every pass here is linear in the length of the text: it runs on every error text, and a
+// server reply or a bad address can be 100 kB. Patterns whose regex would backtrack over a
+// long run once per possible start (a JWT, a bearer token) are scanned by hand instead, and
+// the regexes left can only fail after a short run, or succeed and consume what they scanned.
 
-const JWT = /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g;
-const BEARER = /(Bearer\s+)[A-Za-z0-9._~+/=-]{8,}/gi;
-// base64("user=...\x01auth=Bearer ...") always starts with "dXNlcj1".
-const XOAUTH2 = /\bdXNlcj1[A-Za-z0-9+/=]{16,}/g;
+const BEARER = /Bearer/gi;
+// smtp://user:password@host and https://user:secret@host. The match starts at "://" and looks
+// back for the scheme, instead of trying every letter of a long run as a scheme's start: the
+// look back and the user and password runs cannot cross a "/", so each character is read a
+// bounded number of times.
+const URL_PASSWORD = /:\/\/(?<=\b[a-z][a-z0-9+.-]*:\/\/)([^\s:/@]+:)[^\s@/]+@/gi;
 const SECRET_PARAM = /((?:client_secret|password|pass|access_token|client_assertion)=)[^&\s"]+/gi;
-// smtp://user:password@host and https://user:secret@host
-const URL_PASSWORD = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]+:)[^\s@/]+@/gi;
 const PRIVATE_KEY =
   /-----BEGIN ([A-Z ]*)PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g;
+const REDACTED = "[redacted]";
+
+const isWord = (code: number): boolean =>
+  (code >= 48 && code <= 57) ||
+  (code >= 65 && code <= 90) ||
+  (code >= 97 && code <= 122) ||
+  code === 95;
+
+// Runs are read with sticky `*` regexes: linear, and fast even in V8's regex interpreter
+// (a JavaScript loop over 100 kB costs ~10 ms before it is compiled; `{8,}` far more).
+const JWT_RUN = /[A-Za-z0-9_-]*/y;
+const TOKEN_RUN = /[A-Za-z0-9._~+/=-]*/y;
+const BASE64_RUN = /[A-Za-z0-9+/=]*/y;
+const SPACE_RUN = /\s*/y;
+
+/** The end of the run `pattern` (a sticky `[…]*`) matches at `from`. */
+function runEnd(text: string, from: number, pattern: RegExp): number {
+  pattern.lastIndex = from;
+  pattern.test(text);
+  return pattern.lastIndex;
+}
+
+/**
+ * `eyJ<8+>.<8+>.<0+>` at a word boundary (a JWT: the first segment is base64url JSON, so it
+ * starts with `eyJ`), each run of characters read a bounded number of times.
+ */
+function scrubJwts(text: string): string {
+  let result = "";
+  let copied = 0;
+  let at = text.indexOf("eyJ");
+  while (at >= 0) {
+    let next = at + 1;
+    if (at === 0 || !isWord(text.charCodeAt(at - 1))) {
+      const first = runEnd(text, at + 3, JWT_RUN);
+      // A later "eyJ" inside this first segment has the same segment end and a shorter
+      // segment: it fails where this one fails, so the search goes on after the segment.
+      next = first;
+      if (first - (at + 3) >= 8 && text[first] === ".") {
+        const second = runEnd(text, first + 1, JWT_RUN);
+        if (second - (first + 1) >= 8 && text[second] === ".") {
+          const end = runEnd(text, second + 1, JWT_RUN);
+          result += text.slice(copied, at) + REDACTED;
+          copied = end;
+          next = end;
+        }
+      }
+    }
+    at = text.indexOf("eyJ", next);
+  }
+  return copied === 0 ? text : result + text.slice(copied);
+}
+
+/** `Bearer <8+ token characters>` (any case, any white space between) with the token replaced. */
+function scrubBearerTokens(text: string): string {
+  let result = "";
+  let copied = 0;
+  BEARER.lastIndex = 0;
+  for (let found = BEARER.exec(text); found; found = BEARER.exec(text)) {
+    const afterWord = found.index + found[0].length;
+    const tokenStart = runEnd(text, afterWord, SPACE_RUN);
+    const end = runEnd(text, tokenStart, TOKEN_RUN);
+    if (tokenStart > afterWord && end - tokenStart >= 8) {
+      result += `${text.slice(copied, tokenStart)}${REDACTED}`;
+      copied = end;
+      BEARER.lastIndex = end;
+    } else {
+      BEARER.lastIndex = afterWord;
+    }
+  }
+  return copied === 0 ? text : result + text.slice(copied);
+}
+
+/** base64("user=...\x01auth=Bearer ...") (SASL XOAUTH2) always starts with "dXNlcj1". */
+function scrubXoauth2(text: string): string {
+  let result = "";
+  let copied = 0;
+  let at = text.indexOf("dXNlcj1");
+  while (at >= 0) {
+    let next = at + 1;
+    if (at === 0 || !isWord(text.charCodeAt(at - 1))) {
+      const end = runEnd(text, at + 7, BASE64_RUN);
+      if (end - (at + 7) >= 16) {
+        result += text.slice(copied, at) + REDACTED;
+        copied = end;
+        next = end;
+      }
+    }
+    at = text.indexOf("dXNlcj1", next);
+  }
+  return copied === 0 ? text : result + text.slice(copied);
+}
 
 /**
  * Replaces token-shaped substrings, URL passwords and PEM private keys with `[redacted]`.
+ * Runs in time linear in the length of `text`.
  * @param text any text that may reach an error, event or log
  * @returns the text with those parts replaced
  * @since 0.1.0
  */
 export function scrubText(text: string): string {
-  return text
-    .replace(JWT, "[redacted]")
-    .replace(BEARER, "$1[redacted]")
-    .replace(XOAUTH2, "[redacted]")
-    .replace(SECRET_PARAM, "$1[redacted]")
-    .replace(URL_PASSWORD, "$1[redacted]@")
+  return scrubXoauth2(scrubBearerTokens(scrubJwts(text)))
+    .replace(SECRET_PARAM, `$1${REDACTED}`)
+    .replace(URL_PASSWORD, `://$1${REDACTED}@`)
     .replace(PRIVATE_KEY, "[redacted $1private key]");
 }
 
+// A base64 or base64url word.
+const BASE64_WORD = /[A-Za-z0-9+/=_-]+/g;
+
 /**
- * Replaces every occurrence of the given secrets, then scrubs token-shaped text.
+ * The parts of `secret`'s base64 that are the same wherever it sits in a longer base64 text
+ * (SASL PLAIN `\0user\0pass`, the password of AUTH LOGIN, an XOAUTH2 string): one per byte
+ * offset modulo 3, in the standard and the URL-safe alphabet. Parts shorter than 8 characters
+ * are left out: they would match unrelated text.
+ */
+function base64Forms(secret: string): string[] {
+  const bytes = Buffer.from(secret, "utf8");
+  const forms = new Set<string>();
+  for (let skip = 0; skip < 3; skip++) {
+    const usable = Math.floor((bytes.length - skip) / 3) * 3;
+    if (usable <= 0) continue;
+    const core = bytes.subarray(skip, skip + usable).toString("base64");
+    if (core.length < 8) continue;
+    forms.add(core);
+    forms.add(core.replace(/\+/g, "-").replace(/\//g, "_"));
+  }
+  return [...forms];
+}
+
+/**
+ * Replaces every occurrence of the given secrets, and of their base64 forms (a server that
+ * echoes an AUTH PLAIN, AUTH LOGIN or XOAUTH2 payload), then scrubs token-shaped text.
  * @param text any text that may reach an error, event or log
  * @param secrets the passwords, client secrets and keys to remove; `undefined` entries are skipped
  * @returns the text with the secrets and token-shaped parts replaced
@@ -38,7 +156,15 @@ export function scrubText(text: string): string {
 export function redactSecrets(text: string, secrets: readonly (string | undefined)[] = []): string {
   let result = text;
   for (const secret of secrets) {
-    if (secret && secret.length >= 4) result = result.split(secret).join("[redacted]");
+    if (typeof secret !== "string" || secret.length < 4) continue;
+    result = result.split(secret).join(REDACTED);
+    const forms = base64Forms(secret).filter((form) => result.includes(form));
+    if (forms.length > 0) {
+      // The whole word goes: the characters around the form also carry bits of the secret.
+      result = result.replace(BASE64_WORD, (word) =>
+        forms.some((form) => word.includes(form)) ? REDACTED : word,
+      );
+    }
   }
   return scrubText(result);
 }
