@@ -7,6 +7,21 @@ export {
   type DomainReport,
 } from "./dns/check-domain.js";
 export { createDnsResolver, type DnsOptions } from "./dns/resolver.js";
+export { checkGraph, type GraphProbeOptions } from "./doctor/graph-check.js";
+export {
+  checkRelay,
+  checkSmtp,
+  type ProbeOptions,
+  type RelayProbeOptions,
+  type SmtpProbeOptions,
+} from "./doctor/smtp-checks.js";
+export type {
+  DoctorProgress,
+  DoctorStep,
+  PathReport,
+  StepStatus,
+} from "./doctor/steps.js";
+export { AADSTS_FIXES, type TokenSource } from "./doctor/token.js";
 export {
   type AnalyzeHeadersOptions,
   type ArcResult,

@@ -1,0 +1,353 @@
+import { createServer as createNetServer, type Server } from "node:net";
+import { createSecureContext, TLSSocket } from "node:tls";
+import {
+  DEFAULT_CLIENT_ID,
+  DEFAULT_CLIENT_SECRET,
+  DEFAULT_PASSWORD,
+  DEFAULT_SENDER,
+  DEFAULT_TENANT_ID,
+  type Emulator,
+  startEmulator,
+} from "@mailpath/emulator";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { checkGraph } from "./graph-check.js";
+import { checkRelay, checkSmtp, type SmtpProbeOptions } from "./smtp-checks.js";
+import type { PathReport } from "./steps.js";
+
+let emulator: Emulator;
+beforeAll(async () => {
+  emulator = await startEmulator();
+});
+afterAll(() => emulator.stop());
+beforeEach(() => emulator.reset({ tenant: true }));
+
+const statuses = (report: PathReport) =>
+  Object.fromEntries(report.steps.map((step) => [step.id, step.status]));
+const failed = (report: PathReport) => report.steps.find((step) => step.status === "fail");
+
+const smtp = (overrides: Partial<SmtpProbeOptions> = {}): SmtpProbeOptions => ({
+  host: emulator.smtp.host,
+  port: emulator.smtp.port,
+  ca: emulator.ca,
+  from: DEFAULT_SENDER,
+  auth: { method: "password", user: DEFAULT_SENDER, password: DEFAULT_PASSWORD },
+  ...overrides,
+});
+
+const secretToken = () =>
+  ({
+    kind: "secret",
+    authorityHost: emulator.entra.authorityHost,
+    tenantId: DEFAULT_TENANT_ID,
+    clientId: DEFAULT_CLIENT_ID,
+    clientSecret: DEFAULT_CLIENT_SECRET,
+  }) as const;
+
+describe("checkSmtp against the emulator", () => {
+  it("passes every step with a password and stops before DATA", async () => {
+    const report = await checkSmtp(smtp({ to: "ada@contoso.com" }));
+    expect(report.status).toBe("pass");
+    expect(statuses(report)).toEqual({
+      "smtp.dns": "pass",
+      "smtp.tcp": "pass",
+      "smtp.banner": "pass",
+      "smtp.ehlo": "pass",
+      "smtp.starttls": "pass",
+      "smtp.tls": "pass",
+      "smtp.ehlo-tls": "pass",
+      "smtp.auth": "pass",
+      "smtp.mail-from": "pass",
+      "smtp.rcpt": "pass",
+      "smtp.send": "skip",
+    });
+    const tls = report.steps.find((step) => step.id === "smtp.tls");
+    expect(tls?.detail).toMatch(/^TLSv1\.[23], .+, chain .+, expires \d{4}-\d\d-\d\d/);
+    expect(report.steps.find((step) => step.id === "smtp.ehlo-tls")?.detail).toContain(
+      "AUTH LOGIN XOAUTH2",
+    );
+    expect(emulator.messages()).toHaveLength(0);
+  });
+
+  it("sends one message with send and XOAUTH2, after reading the token's claims", async () => {
+    const report = await checkSmtp(
+      smtp({
+        to: "ada@contoso.com",
+        send: true,
+        auth: {
+          method: "oauth",
+          user: DEFAULT_SENDER,
+          token: secretToken(),
+          tenantId: DEFAULT_TENANT_ID,
+        },
+      }),
+    );
+    expect(report.status).toBe("pass");
+    expect(report.steps.find((step) => step.id === "smtp.token")?.detail).toMatch(
+      /^aud https:\/\/outlook\.office365\.com, roles \[SMTP\.SendAsApp\], tenant 8a6e2f4c/,
+    );
+    expect(report.steps.find((step) => step.id === "smtp.send")?.detail).toMatch(
+      /^sent <.+>: 250 2\.0\.0 OK/,
+    );
+    await emulator.waitForMessages(1);
+  });
+
+  it("fails AUTH with Exchange's 5.7.3 for a wrong password", async () => {
+    const report = await checkSmtp(
+      smtp({ auth: { method: "password", user: DEFAULT_SENDER, password: "not-the-password" } }),
+    );
+    const step = failed(report);
+    expect(step).toMatchObject({
+      id: "smtp.auth",
+      reply: expect.stringMatching(/^535 5\.7\.3 Authentication unsuccessful/),
+    });
+    expect(step?.fix).toBeTruthy();
+    expect(JSON.stringify(report)).not.toContain("not-the-password");
+    expect(statuses(report)["smtp.mail-from"]).toBe("skip");
+  });
+
+  it("fails AUTH with 5.7.139 when SMTP AUTH is disabled for the tenant", async () => {
+    emulator.configure({ smtpAuthEnabled: false });
+    const step = failed(await checkSmtp(smtp()));
+    expect(step?.id).toBe("smtp.auth");
+    expect(step?.reply).toMatch(
+      /^535 5\.7\.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant/,
+    );
+    expect(step?.fix).toMatch(/SMTP AUTH/i);
+  });
+
+  it("fails DATA with SendAsDenied when the mailbox may not send as the sender", async () => {
+    const report = await checkSmtp(
+      smtp({ from: "reports@contoso.com", to: "ada@contoso.com", send: true }),
+    );
+    expect(statuses(report)["smtp.mail-from"]).toBe("pass");
+    const step = failed(report);
+    expect(step?.id).toBe("smtp.send");
+    expect(step?.reply).toMatch(
+      /^554 5\.2\.0 STOREDRV\.Submission\.Exception:SendAsDeniedException/,
+    );
+    expect(step?.fix).toMatch(/Send As/i);
+  });
+
+  it("fails TLS and sends no credentials when the server's CA is not trusted", async () => {
+    const report = await checkSmtp(smtp({ ca: undefined }));
+    const step = failed(report);
+    expect(step?.id).toBe("smtp.tls");
+    expect(step?.detail).toMatch(
+      /the certificate is not trusted \((SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY)\)/,
+    );
+    expect(step?.fix).toMatch(/MAILPATH_TLS_CA_FILE/);
+    expect(statuses(report)["smtp.auth"]).toBe("skip");
+  });
+
+  it("fails the token step for an unknown tenant, with the AADSTS code explained", async () => {
+    const report = await checkSmtp(
+      smtp({
+        auth: {
+          method: "oauth",
+          user: DEFAULT_SENDER,
+          token: { ...secretToken(), tenantId: "00000000-0000-0000-0000-000000000000" },
+        },
+      }),
+    );
+    const step = failed(report);
+    expect(step?.id).toBe("smtp.token");
+    expect(step?.detail).toMatch(
+      /AADSTS90002: Tenant '00000000-0000-0000-0000-000000000000' not found/,
+    );
+    expect(step?.fix).toMatch(/MAILPATH_TENANT_ID/);
+  });
+
+  it("flags a token without SMTP.SendAsApp, then shows Exchange's AUTH refusal", async () => {
+    emulator.configure({
+      apps: [
+        {
+          clientId: DEFAULT_CLIENT_ID,
+          secrets: [{ value: DEFAULT_CLIENT_SECRET }],
+          permissions: ["Mail.Send"],
+        },
+      ],
+    });
+    const report = await checkSmtp(
+      smtp({ auth: { method: "oauth", user: DEFAULT_SENDER, token: secretToken() } }),
+    );
+    const token = report.steps.find((step) => step.id === "smtp.token");
+    expect(token).toMatchObject({
+      status: "fail",
+      detail: expect.stringMatching(/^roles does not contain SMTP\.SendAsApp/),
+    });
+    expect(token?.fix).toMatch(/SMTP\.SendAsApp/);
+    expect(report.steps.find((step) => step.id === "smtp.auth")).toMatchObject({
+      status: "fail",
+      reply: expect.stringMatching(/^535 5\.7\.3/),
+    });
+  });
+
+  it("fails TLS when the server offers nothing newer than TLS 1.1", async () => {
+    const server = await oldTlsServer(emulator);
+    try {
+      const port = (server.address() as { port: number }).port;
+      const report = await checkSmtp(smtp({ port }));
+      const step = failed(report);
+      expect(step?.id).toBe("smtp.tls");
+      expect(step?.detail).toMatch(/TLS older than 1\.2|TLSv1\.1 is older than TLS 1\.2/);
+      expect(step?.fix).toMatch(/TLS 1\.2/);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it("fails TCP with the fix when nothing listens", async () => {
+    const { closedPort } = await import("@mailpath/emulator");
+    const report = await checkSmtp(smtp({ port: await closedPort() }));
+    expect(failed(report)).toMatchObject({
+      id: "smtp.tcp",
+      fix: expect.stringMatching(/Nothing listens/),
+    });
+  });
+});
+
+describe("checkRelay against the emulator", () => {
+  it("passes from the connector's IP and lets RCPT to an external address through", async () => {
+    const report = await checkRelay({
+      host: emulator.relay.host,
+      port: emulator.relay.port,
+      localAddress: "127.0.0.2",
+      ca: emulator.ca,
+      from: DEFAULT_SENDER,
+    });
+    expect(report.status).toBe("pass");
+    expect(statuses(report)).toMatchObject({
+      "relay.tls": "pass",
+      "relay.client-cert": "pass",
+      "relay.mail-from": "pass",
+      "relay.rcpt": "pass",
+      "relay.send": "skip",
+    });
+  });
+
+  it("explains 5.7.1 Unable to relay from an address no connector lists", async () => {
+    const report = await checkRelay({
+      host: emulator.relay.host,
+      port: emulator.relay.port,
+      localAddress: "127.0.0.1",
+      ca: emulator.ca,
+      from: DEFAULT_SENDER,
+    });
+    const step = failed(report);
+    expect(step).toMatchObject({ id: "relay.rcpt", reply: "550 5.7.1 Unable to relay" });
+    expect(step?.fix).toMatch(/add 127\.0\.0\.1 to the connector's SenderIPAddresses/);
+  });
+
+  it("passes with a client certificate a certificate connector matches", async () => {
+    emulator.configure({ connectors: [{ name: "cert", tlsCertificateName: "relay.contoso.com" }] });
+    const { cert, key } = await emulator.issueClientCertificate("relay.contoso.com");
+    const report = await checkRelay({
+      host: emulator.relay.host,
+      port: emulator.relay.port,
+      ca: emulator.ca,
+      clientCert: cert,
+      clientKey: key,
+      from: DEFAULT_SENDER,
+    });
+    expect(report.status).toBe("pass");
+    expect(report.steps.find((step) => step.id === "relay.client-cert")?.detail).toMatch(
+      /^offered CN=relay\.contoso\.com/,
+    );
+  });
+});
+
+describe("checkGraph against the emulator", () => {
+  const graph = (overrides = {}) => ({
+    token: secretToken(),
+    tenantId: DEFAULT_TENANT_ID,
+    clientId: DEFAULT_CLIENT_ID,
+    baseUrl: emulator.graph.baseUrl,
+    ca: emulator.ca,
+    from: DEFAULT_SENDER,
+    ...overrides,
+  });
+
+  it("passes the token and claims, and sends one message with send", async () => {
+    const report = await checkGraph(graph({ send: true, to: "ada@contoso.com" }));
+    expect(report.status).toBe("pass");
+    expect(statuses(report)).toEqual({
+      "graph.token": "pass",
+      "graph.claims": "pass",
+      "graph.send": "pass",
+    });
+    expect(report.steps[1]?.detail).toMatch(/roles \[Mail\.Send, Mail\.ReadWrite\]/);
+    await emulator.waitForMessages(1);
+  });
+
+  it("fails the claims for an app without Mail.Send and explains the 403 ErrorAccessDenied", async () => {
+    emulator.configure({
+      apps: [
+        {
+          clientId: DEFAULT_CLIENT_ID,
+          secrets: [{ value: DEFAULT_CLIENT_SECRET }],
+          permissions: ["SMTP.SendAsApp"],
+        },
+      ],
+    });
+    const report = await checkGraph(graph({ send: true, to: "ada@contoso.com" }));
+    expect(report.steps.find((step) => step.id === "graph.claims")).toMatchObject({
+      status: "fail",
+      fix: expect.stringMatching(/Mail\.Send/),
+    });
+    const send = report.steps.find((step) => step.id === "graph.send");
+    expect(send).toMatchObject({
+      status: "fail",
+      reply: expect.stringMatching(/^403 ErrorAccessDenied/),
+    });
+    expect(send?.fix).toMatch(/Application Access Policy or RBAC for Applications/);
+  });
+
+  it("fails the token for an unknown tenant with AADSTS90002 explained", async () => {
+    const report = await checkGraph(
+      graph({ token: { ...secretToken(), tenantId: "fabrikam.onmicrosoft.com" } }),
+    );
+    expect(failed(report)).toMatchObject({
+      id: "graph.token",
+      fix: expect.stringMatching(/tenant was not found/),
+    });
+  });
+
+  it("fails the token for a wrong client secret without printing it", async () => {
+    const report = await checkGraph(
+      graph({ token: { ...secretToken(), clientSecret: "wrong-secret-value" } }),
+    );
+    const step = failed(report);
+    expect(step?.id).toBe("graph.token");
+    expect(step?.detail).toMatch(/AADSTS7000215/);
+    expect(JSON.stringify(report)).not.toContain("wrong-secret-value");
+  });
+});
+
+/** A server that speaks SMTP up to STARTTLS, then TLS 1.1 at most (with the emulator's certificate chain). */
+async function oldTlsServer(emulatorInstance: Emulator): Promise<Server> {
+  const { cert, key } = await emulatorInstance.issueClientCertificate("127.0.0.1");
+  const context = createSecureContext({
+    cert,
+    key,
+    minVersion: "TLSv1",
+    maxVersion: "TLSv1.1",
+    ciphers: "DEFAULT@SECLEVEL=0",
+  });
+  const server = createNetServer((socket) => {
+    socket.write("220 legacy.contoso.com ESMTP\r\n");
+    socket.on("data", (data) => {
+      const line = data.toString();
+      if (/^EHLO/i.test(line)) socket.write("250-legacy.contoso.com\r\n250 STARTTLS\r\n");
+      else if (/^STARTTLS/i.test(line)) {
+        socket.removeAllListeners("data");
+        socket.write("220 2.0.0 Ready\r\n", () => {
+          const secure = new TLSSocket(socket, { isServer: true, secureContext: context });
+          secure.on("error", () => socket.destroy());
+        });
+      }
+    });
+    socket.on("error", () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return server;
+}
