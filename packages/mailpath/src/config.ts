@@ -6,6 +6,7 @@ import {
   type CircuitBreakerOptions,
   CLOUDS,
   type Cloud,
+  MAX_DELAY_MS,
   MailError,
   type MailIssue,
   parseAddressInput,
@@ -213,6 +214,13 @@ const integer = (what: string, min: number, max = Number.MAX_SAFE_INTEGER) =>
     .int({ error: `must be ${what}` })
     .min(min, { error: `must be ${what}` })
     .max(max, { error: `must be ${what}` });
+/** A delay: a Node timer waits at most MAX_DELAY_MS (2^31 - 1); a longer one fires after 1 ms. */
+const delay = (min: 0 | 1) =>
+  integer(
+    `${min === 0 ? "a number of milliseconds >= 0" : "a positive number of milliseconds"}, at most ${MAX_DELAY_MS} (about 24.8 days)`,
+    min,
+    MAX_DELAY_MS,
+  );
 const flag = z.boolean({ error: "must be true or false" });
 const httpsOrigin = text("an https:// URL").refine(
   (value) => {
@@ -288,7 +296,7 @@ const schema = z.strictObject({
         .optional(),
       saveToSentItems: flag.optional(),
       mailbox: text("a mailbox address").optional(),
-      requestTimeoutMs: integer("a positive number of milliseconds", 1).optional(),
+      requestTimeoutMs: delay(1).optional(),
     })
     .optional(),
   tls: z
@@ -297,9 +305,9 @@ const schema = z.strictObject({
   retry: z
     .strictObject({
       maxAttempts: integer("a whole number >= 1 (1 turns retries off)", 1).optional(),
-      baseDelayMs: integer("a number of milliseconds >= 0", 0).optional(),
-      maxDelayMs: integer("a number of milliseconds >= 0", 0).optional(),
-      maxRetryAfterMs: integer("a number of milliseconds >= 0", 0).optional(),
+      baseDelayMs: delay(0).optional(),
+      maxDelayMs: delay(0).optional(),
+      maxRetryAfterMs: delay(0).optional(),
       retryAmbiguous: flag.optional(),
     })
     .optional(),
@@ -307,7 +315,7 @@ const schema = z.strictObject({
     .strictObject({
       concurrency: integer("a whole number >= 1", 1).optional(),
       maxPerInterval: integer("a whole number >= 1", 1).optional(),
-      intervalMs: integer("a positive number of milliseconds", 1).optional(),
+      intervalMs: delay(1).optional(),
     })
     .optional(),
   circuitBreaker: z
@@ -318,11 +326,11 @@ const schema = z.strictObject({
         .max(100, { error: "must be a percentage from 1 to 100" })
         .optional(),
       volumeThreshold: integer("a whole number >= 1", 1).optional(),
-      rollingWindowMs: integer("a positive number of milliseconds", 1).optional(),
-      resetTimeoutMs: integer("a positive number of milliseconds", 1).optional(),
+      rollingWindowMs: delay(1).optional(),
+      resetTimeoutMs: delay(1).optional(),
     })
     .optional(),
-  timeoutMs: integer("a positive number of milliseconds", 1).optional(),
+  timeoutMs: delay(1).optional(),
 });
 
 /** The config keys every section allows, for "did you mean". */

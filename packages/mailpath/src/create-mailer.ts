@@ -294,6 +294,8 @@ async function buildTransport(
     send: (message, sendOptions) => transport.send(message, sendOptions),
     ...(transport.verify && { verify: () => transport.verify!() }),
     ...(transport.close && { close: () => transport.close!() }),
+    // A route guards each path itself and reports their breakers through this.
+    ...(transport.router && { router: transport.router }),
     routing: formatRouting(routing),
     paths: routingPaths(routing),
   };
@@ -308,8 +310,10 @@ function buildMailer(
     transport,
     ...(config.from !== undefined && { from: config.from }),
     ...(config.retry !== undefined && { retry: config.retry }),
-    ...(config.rateLimit !== undefined && { rateLimit: config.rateLimit }),
-    ...(config.circuitBreaker !== undefined && { circuitBreaker: config.circuitBreaker }),
+    // Over a route these belong to each path (given to failover/weighted above), not the mailer.
+    ...(!transport.router && config.rateLimit !== undefined && { rateLimit: config.rateLimit }),
+    ...(!transport.router &&
+      config.circuitBreaker !== undefined && { circuitBreaker: config.circuitBreaker }),
     ...(config.timeoutMs !== undefined && { timeoutMs: config.timeoutMs }),
     ...(options.now && { now: options.now }),
   });
