@@ -48,6 +48,9 @@ function tenantNotFound(tenant: string): EntraError {
   );
 }
 
+/** Authority segments that name no tenant: their metadata keeps the segment. */
+const MULTI_TENANT = new Set(["common", "organizations", "consumers"]);
+
 function missingParameter(name: string): EntraError {
   return new EntraError(
     400,
@@ -81,8 +84,51 @@ export function createEntraHandler(
   context: EmulatorContext & { readonly tokens: TokenAuthority },
   authorityHost: () => string,
 ): (request: IncomingMessage, response: ServerResponse) => Promise<void> {
-  const openIdConfiguration = (tenant: string) => {
-    const base = `${authorityHost()}/${tenant}`;
+  /**
+   * The OpenID configuration Entra serves for a tenant. A tenant named by one of its domains is
+   * answered with its GUID in the issuer and every endpoint, as Entra does (so a library that
+   * compares the token's `iss` with the metadata's issuer sees the same tenant); `common` and
+   * `organizations` keep their name and carry the `{tenantid}` placeholder in the issuer.
+   * The v1 path (`/{tenant}/.well-known/openid-configuration`) answers v1 endpoints and the
+   * `sts.windows.net` issuer.
+   */
+  const openIdConfiguration = (tenant: string, version: "v1" | "v2") => {
+    const shared = MULTI_TENANT.has(tenant.toLowerCase());
+    const segment = shared ? tenant : context.tenant().tenantId;
+    const base = `${authorityHost()}/${segment}`;
+    const tenantId = shared ? "{tenantid}" : segment;
+    if (version === "v1") {
+      return {
+        token_endpoint: `${base}/oauth2/token`,
+        token_endpoint_auth_methods_supported: [
+          "client_secret_post",
+          "private_key_jwt",
+          "client_secret_basic",
+        ],
+        jwks_uri: `${base}/discovery/keys`,
+        response_modes_supported: ["query", "fragment", "form_post"],
+        subject_types_supported: ["pairwise"],
+        id_token_signing_alg_values_supported: ["RS256"],
+        response_types_supported: ["code", "id_token", "code id_token", "token id_token", "token"],
+        scopes_supported: ["openid"],
+        issuer: `https://sts.windows.net/${tenantId}/`,
+        microsoft_multi_refresh_token: true,
+        authorization_endpoint: `${base}/oauth2/authorize`,
+        device_authorization_endpoint: `${base}/oauth2/devicecode`,
+        http_logout_supported: true,
+        frontchannel_logout_supported: true,
+        end_session_endpoint: `${base}/oauth2/logout`,
+        claims_supported: ["sub", "iss", "aud", "exp", "iat", "nbf", "tid", "ver"],
+        check_session_iframe: `${base}/oauth2/checksession`,
+        userinfo_endpoint: `${base}/openid/userinfo`,
+        kerberos_endpoint: `${base}/kerberos`,
+        tenant_region_scope: "EU",
+        cloud_instance_name: "microsoftonline.com",
+        cloud_graph_host_name: "graph.windows.net",
+        msgraph_host: "graph.microsoft.com",
+        rbac_url: "https://pas.windows.net",
+      };
+    }
     return {
       token_endpoint: `${base}/oauth2/v2.0/token`,
       token_endpoint_auth_methods_supported: [
@@ -96,7 +142,7 @@ export function createEntraHandler(
       id_token_signing_alg_values_supported: ["RS256"],
       response_types_supported: ["code", "id_token", "code id_token", "id_token token"],
       scopes_supported: ["openid", "profile", "email", "offline_access"],
-      issuer: `${base}/v2.0`,
+      issuer: `${authorityHost()}/${tenantId}/v2.0`,
       request_uri_parameter_supported: false,
       userinfo_endpoint: "https://graph.microsoft.com/oidc/userinfo",
       authorization_endpoint: `${base}/oauth2/v2.0/authorize`,
@@ -267,7 +313,11 @@ export function createEntraHandler(
     }
   }
 
-  async function token(tenantSegment: string, request: IncomingMessage): Promise<object> {
+  async function token(
+    tenantSegment: string,
+    request: IncomingMessage,
+    version: "v1" | "v2",
+  ): Promise<object> {
     const { body } = await readBody(request, MAX_FORM_BYTES);
     const policy = context.tenant();
     if (!matchTenant(policy, tenantSegment)) throw tenantNotFound(tenantSegment);
@@ -296,7 +346,12 @@ export function createEntraHandler(
       );
     }
     const appidacr = await authenticate(app, form, request, tenantSegment);
-    const scope = form.get("scope");
+    // The v1 endpoint names the resource itself (`resource=https://graph.microsoft.com`) and
+    // ignores `scope`; without `resource` it answers AADSTS900144 naming it.
+    const resourceParameter = form.get("resource");
+    if (version === "v1" && !resourceParameter) throw missingParameter("resource");
+    const scope =
+      version === "v1" ? `${resourceParameter?.replace(/\/+$/, "")}/.default` : form.get("scope");
     if (!scope) throw missingParameter("scope");
     const scopes = scope.split(/\s+/).filter(Boolean);
     const requested = scopes.length === 1 ? scopes[0] : undefined;
@@ -327,6 +382,19 @@ export function createEntraHandler(
       appidacr,
     });
     context.stats.tokensIssued += 1;
+    if (version === "v1") {
+      // The v1 reply writes its numbers as strings and names the resource and the times.
+      const nowSeconds = Math.floor(context.now() / 1000);
+      return {
+        token_type: "Bearer",
+        expires_in: String(DEFAULT_TOKEN_LIFETIME_SECONDS),
+        ext_expires_in: String(DEFAULT_TOKEN_LIFETIME_SECONDS),
+        expires_on: String(nowSeconds + DEFAULT_TOKEN_LIFETIME_SECONDS),
+        not_before: String(nowSeconds),
+        resource: resourceParameter,
+        access_token: accessToken,
+      };
+    }
     return {
       token_type: "Bearer",
       expires_in: DEFAULT_TOKEN_LIFETIME_SECONDS,
@@ -410,14 +478,11 @@ export function createEntraHandler(
         (route === "v2.0/.well-known/openid-configuration" ||
           route === ".well-known/openid-configuration")
       ) {
-        if (
-          tenant !== "common" &&
-          tenant !== "organizations" &&
-          !matchTenant(context.tenant(), tenant)
-        ) {
+        if (!MULTI_TENANT.has(tenant.toLowerCase()) && !matchTenant(context.tenant(), tenant)) {
           throw tenantNotFound(tenant);
         }
-        sendJson(response, 200, openIdConfiguration(tenant), headers);
+        const version = route.startsWith("v2.0/") ? "v2" : "v1";
+        sendJson(response, 200, openIdConfiguration(tenant, version), headers);
         return;
       }
       if (request.method === "GET" && tenant === "common" && route === "discovery/instance") {
@@ -442,7 +507,7 @@ export function createEntraHandler(
         sendJson(response, 200, context.tokens.jwks, headers);
         return;
       }
-      if (tenant && route === "oauth2/v2.0/token") {
+      if (tenant && (route === "oauth2/v2.0/token" || route === "oauth2/token")) {
         if (request.method !== "POST") {
           throw new EntraError(
             400,
@@ -451,7 +516,8 @@ export function createEntraHandler(
             "The endpoint only accepts POST requests. Received a GET request.",
           );
         }
-        sendJson(response, 200, await token(tenant, request), headers);
+        const version = route === "oauth2/token" ? "v1" : "v2";
+        sendJson(response, 200, await token(tenant, request, version), headers);
         return;
       }
       sendJson(
