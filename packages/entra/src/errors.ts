@@ -82,6 +82,16 @@ const HINTS = {
     "Check DNS and network egress to the authority host (login.microsoftonline.com or your cloud's), proxy and firewall rules.",
 };
 
+/** Most characters of a server's text put into an error message. */
+const MAX_ERROR_TEXT = 1000;
+
+/** `text` cut to `max` characters, saying so. */
+function clip(text: string, max = MAX_ERROR_TEXT): string {
+  return text.length <= max
+    ? text
+    : `${text.slice(0, max)}… (${text.length - max} more characters cut)`;
+}
+
 /** The AADSTS number of an Entra error body. */
 function aadstsOf(body: Record<string, unknown> | undefined): number | undefined {
   const codes = body?.error_codes;
@@ -106,6 +116,22 @@ export interface TokenFailure {
 export function tokenFailureToMailError(failure: TokenFailure): MailError {
   const { record, secrets } = failure;
   const clean = (text: string) => redactSecrets(text, secrets);
+
+  if (record?.redirect !== undefined) {
+    // Not followed (the secret or assertion would go to another origin), and the token
+    // endpoint did not process the request: nothing to retry until the setup changes.
+    return new MailError({
+      code: "CONNECTION_FAILED",
+      retryable: false,
+      message: clean(
+        `The token endpoint ${failure.tokenEndpoint} answered HTTP ${record.status} redirecting to ${record.redirect}; redirects are not followed.`,
+      ),
+      ...(record.status !== undefined && { http: { status: record.status } }),
+      hint: clean(
+        `Entra never redirects a token request: a proxy, a captive portal or a wrong authorityHost answered (${new URL(failure.tokenEndpoint).origin}). Point authorityHost at your cloud's Entra host (https://login.microsoftonline.com for the global one) and let HTTPS to it through without interception.`,
+      ),
+    });
+  }
 
   if (record?.error) {
     const { code: errno = "", message } = record.error;
@@ -136,13 +162,14 @@ export function tokenFailureToMailError(failure: TokenFailure): MailError {
   if (record?.status !== undefined && record.status >= 400) {
     const body = record.body ?? {};
     const aadsts = aadstsOf(body);
-    const error = typeof body.error === "string" ? body.error : undefined;
+    // Server texts are cut before they are copied (and scrubbed) into the error.
+    const error = typeof body.error === "string" ? clip(body.error, 200) : undefined;
     const description =
       typeof body.error_description === "string"
         ? // Entra appends "Trace ID: … Correlation ID: … Timestamp: …" on new lines.
-          (body.error_description.split(/\r?\n/)[0] ?? "")
+          clip(body.error_description.split(/\r?\n/, 1)[0] ?? "")
         : "";
-    const requestId = typeof body.trace_id === "string" ? body.trace_id : undefined;
+    const requestId = typeof body.trace_id === "string" ? clip(body.trace_id, 200) : undefined;
     const retryAfter = record.headers?.["retry-after"];
     const classification: Classification = classifyHttpError(
       { status: record.status, code: error, message: description, retryAfter: retryAfter ?? null },
@@ -187,7 +214,9 @@ export function tokenFailureToMailError(failure: TokenFailure): MailError {
     code: "UNKNOWN",
     retryable: false,
     message: clean(
-      `Token request failed in msal: ${cause?.errorCode ?? ""} ${cause?.message ?? String(failure.cause)}`.trim(),
+      clip(
+        `Token request failed in msal: ${cause?.errorCode ?? ""} ${cause?.message ?? String(failure.cause)}`.trim(),
+      ),
     ),
     hint: "Check the Entra options (tenantId, clientId, credential, authorityHost); listen to the error event to see failures as they happen.",
   });

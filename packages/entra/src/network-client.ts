@@ -2,8 +2,9 @@
 // trusts an extra CA (private clouds, the emulator), enforces TLS >= 1.2, bounds each request
 // with a timeout, and records the raw token-endpoint answer (status, Retry-After, trace_id)
 // that msal's ServerError drops.
+import { readFileSync } from "node:fs";
 import { request } from "node:https";
-import { rootCertificates } from "node:tls";
+import * as tls from "node:tls";
 import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from "@azure/msal-node";
 
 /** The last answer (or failure) of the token endpoint, for error mapping. */
@@ -13,6 +14,8 @@ export interface TokenEndpointRecord {
   body?: Record<string, unknown>;
   /** A transport failure (no HTTP answer). */
   error?: NodeJS.ErrnoException;
+  /** A 3xx answer: where it pointed (scheme, host and path only). Never followed. */
+  redirect?: string;
 }
 
 export interface NetworkClientOptions {
@@ -25,9 +28,49 @@ export interface NetworkClientOptions {
 
 // A token response is a few kB; anything far larger is not Entra.
 const MAX_RESPONSE_BYTES = 1024 * 1024;
+/** Most of an error answer that is read; the rest is discarded and the connection closed. */
+export const MAX_ERROR_BODY_BYTES = 64 * 1024;
+
+/**
+ * The default roots plus `extra`: Node's `ca` option replaces the roots it trusts by default,
+ * so they are added back (Node's bundled roots, or with Node 22.15+ its whole default list,
+ * and the file named by NODE_EXTRA_CA_CERTS).
+ */
+export function withDefaultRoots(extra: readonly (string | Buffer)[]): (string | Buffer)[] {
+  const getDefaults = (
+    tls as unknown as { getCACertificates?: (type: "default") => readonly string[] }
+  ).getCACertificates;
+  const defaults: (string | Buffer)[] = [...(getDefaults?.("default") ?? tls.rootCertificates)];
+  const extraFile = process.env.NODE_EXTRA_CA_CERTS;
+  if (extraFile) {
+    try {
+      defaults.push(readFileSync(extraFile, "utf8"));
+    } catch {
+      // Node warns about an unreadable file at startup and goes on without it; so do we.
+    }
+  }
+  return [...defaults, ...extra];
+}
+
+/** Where a redirect pointed, without user info, query or fragment. */
+function redirectTarget(location: string | undefined, base: string): string {
+  if (location === undefined || location.trim() === "") return "no Location header";
+  try {
+    const url = new URL(location, base);
+    const target = `${url.protocol}//${url.host}${url.pathname}`;
+    return target.length > 200 ? `${target.slice(0, 200)}…` : target;
+  } catch {
+    return "an unreadable Location header";
+  }
+}
 
 export function createNetworkClient(options: NetworkClientOptions): INetworkModule {
-  const ca = options.ca && options.ca.length > 0 ? [...rootCertificates, ...options.ca] : undefined;
+  // One TLS context for every request: a `ca` option would parse the ~140 default roots
+  // again on each (tens of ms of CPU).
+  const secureContext =
+    options.ca && options.ca.length > 0
+      ? tls.createSecureContext({ ca: withDefaultRoots(options.ca), minVersion: "TLSv1.2" })
+      : undefined;
 
   const send = <T>(
     method: "GET" | "POST",
@@ -56,35 +99,69 @@ export function createNetworkClient(options: NetworkClientOptions): INetworkModu
           minVersion: "TLSv1.2",
           // Explicit, so NODE_TLS_REJECT_UNAUTHORIZED=0 cannot send the secret to an unverified host.
           rejectUnauthorized: true,
-          ...(ca && { ca }),
+          ...(secureContext && { secureContext }),
         },
         (response) => {
-          const chunks: Buffer[] = [];
-          let received = 0;
-          response.on("data", (chunk: Buffer) => {
-            received += chunk.length;
-            if (received > MAX_RESPONSE_BYTES) {
-              const error: NodeJS.ErrnoException = new Error(
-                `The answer from ${new URL(url).host} is larger than ${MAX_RESPONSE_BYTES} bytes`,
-              );
-              error.code = "ERESPONSETOOLARGE";
-              fail(error);
-              outgoing.destroy();
-              return;
-            }
-            chunks.push(chunk);
-          });
-          response.on("error", fail);
-          response.on("end", () => {
+          const status = response.statusCode ?? 0;
+          const responseHeaders: Record<string, string> = {};
+          for (const [name, value] of Object.entries(response.headers)) {
+            if (value !== undefined)
+              responseHeaders[name] = Array.isArray(value) ? value.join(", ") : value;
+          }
+          if (status >= 300 && status < 400) {
+            // Never followed: Entra does not redirect token or metadata requests, so a 3xx is
+            // a proxy or a wrong authorityHost, and following it would post the client
+            // secret or assertion to another origin.
             if (settled) return;
             settled = true;
             clearTimeout(timer);
-            const status = response.statusCode ?? 0;
-            const responseHeaders: Record<string, string> = {};
-            for (const [name, value] of Object.entries(response.headers)) {
-              if (value !== undefined)
-                responseHeaders[name] = Array.isArray(value) ? value.join(", ") : value;
+            options.onTokenEndpoint({
+              status,
+              headers: responseHeaders,
+              redirect: redirectTarget(response.headers.location, url),
+            });
+            const error: NodeJS.ErrnoException = new Error(
+              `${new URL(url).host} answered HTTP ${status} (a redirect, not followed)`,
+            );
+            error.code = "EREDIRECT";
+            reject(error);
+            response.destroy();
+            outgoing.destroy();
+            return;
+          }
+          const success = status >= 200 && status < 300;
+          const chunks: Buffer[] = [];
+          let received = 0;
+          let truncated = false;
+          response.on("data", (chunk: Buffer) => {
+            if (settled) return;
+            if (received + chunk.length > (success ? MAX_RESPONSE_BYTES : MAX_ERROR_BODY_BYTES)) {
+              if (success) {
+                const error: NodeJS.ErrnoException = new Error(
+                  `The answer from ${new URL(url).host} is larger than ${MAX_RESPONSE_BYTES} bytes`,
+                );
+                error.code = "ERESPONSETOOLARGE";
+                fail(error);
+                outgoing.destroy();
+                return;
+              }
+              // An error answer this long is not Entra's: what was read is enough to report it.
+              chunks.push(chunk.subarray(0, MAX_ERROR_BODY_BYTES - received));
+              truncated = true;
+              finish();
+              response.destroy();
+              outgoing.destroy();
+              return;
             }
+            received += chunk.length;
+            chunks.push(chunk);
+          });
+          response.on("error", fail);
+          response.on("end", finish);
+          function finish() {
+            if (settled) return;
+            settled = true;
+            clearTimeout(timer);
             const text = Buffer.concat(chunks).toString("utf8");
             let parsed: Record<string, unknown>;
             try {
@@ -96,14 +173,16 @@ export function createNetworkClient(options: NetworkClientOptions): INetworkModu
               // A proxy or gateway answered (HTML 502/503): give msal an OAuth error body so
               // it raises an error instead of trying to read a token out of nothing.
               parsed = { ...parsed, error: status >= 500 ? "server_error" : "http_error" };
-              parsed.error_description = `HTTP ${status} from the token endpoint`;
+              parsed.error_description = `HTTP ${status} from the token endpoint${
+                truncated ? ` (answer cut after ${MAX_ERROR_BODY_BYTES / 1024} kB)` : ""
+              }`;
             }
             // Metadata GETs are recorded only when they fail (an unknown tenant answers the
             // openid-configuration GET with AADSTS90002): msal then reports them vaguely.
             if (method === "POST" || status >= 400)
               options.onTokenEndpoint({ status, headers: responseHeaders, body: parsed });
             resolve({ status, headers: responseHeaders, body: parsed as T });
-          });
+          }
         },
       );
       // The whole exchange, not only socket idleness, is bounded.
