@@ -1,0 +1,248 @@
+import type { AddressInput, Mailer, Transport, TransportLimits } from "@mailpath/core";
+import { MailError, type MailIssue } from "@mailpath/core";
+import type { Redis, RedisOptions } from "ioredis";
+
+/**
+ * Where the outbox's Redis is: a `redis://` / `rediss://` URL, ioredis options, or an ioredis
+ * client (the outbox duplicates it for its workers and never closes the one you pass).
+ * @since 0.1.0
+ */
+export type OutboxConnection = string | RedisOptions | Redis;
+
+/**
+ * Where the queues live in Redis.
+ * @since 0.1.0
+ */
+export interface OutboxQueueOptions {
+  /** Prefix of every Redis key the outbox writes. @default "mailpath" */
+  readonly prefix?: string;
+  /** Base name; each sender mailbox gets its own BullMQ queue `<name>/<address>`. @default "outbox" */
+  readonly name?: string;
+}
+
+/**
+ * How failed attempts are retried through the queue. Only retryable `MailError`s are retried;
+ * throttling replies (`THROTTLED`) pause the sender's queue instead and use no attempt.
+ * @since 0.1.0
+ */
+export interface OutboxRetryOptions {
+  /** Attempts in all, the first included; then the job goes to the dead letters. @default 8 */
+  readonly maxAttempts?: number;
+  /** Base of the exponential backoff between attempts. @default 1_000 */
+  readonly baseDelayMs?: number;
+  /** Longest computed backoff (a server's `retryAfterMs` may ask for longer). @default 300_000 */
+  readonly maxDelayMs?: number;
+  /** Randomness for the jitter, in [0, 1). @default Math.random */
+  readonly random?: () => number;
+}
+
+/**
+ * Options of `createOutbox`. Give exactly one of `transport` and `mailer`.
+ * @since 0.1.0
+ */
+export interface OutboxOptions {
+  /** The Redis that holds the queues. It must not evict keys (`maxmemory-policy noeviction`). */
+  readonly connection: OutboxConnection;
+  /**
+   * The path mail goes through. A function is called for every send and its transport closed
+   * when the send ends, so no connection outlives the quota slot of its message: use that for
+   * SMTP AUTH, where Exchange counts open connections (idle pooled ones too) per mailbox.
+   * An object is shared by every send of this process (Graph, relay).
+   */
+  readonly transport?: Transport | (() => Transport);
+  /**
+   * A mailer to send through instead of a transport. Create it with `retry: false` and
+   * `rateLimit: false` (the outbox retries and paces), and pass `limits`: a mailer does not
+   * expose its transport's.
+   */
+  readonly mailer?: Mailer;
+  /** Default sender for messages without `from`. @default none: every message must carry `from` */
+  readonly from?: AddressInput;
+  /**
+   * The quota each sender mailbox gets across every worker process. `false`: no pacing.
+   * @default the transport's `limits` (required with `mailer`)
+   */
+  readonly limits?: TransportLimits | false;
+  /**
+   * Share of the message rate kept free, so that jitter in send times between processes
+   * never puts one message too many in Exchange's rolling window. @default 0.05
+   */
+  readonly quotaMargin?: number;
+  /** Queue names and key prefix. @default { prefix: "mailpath", name: "outbox" } */
+  readonly queue?: OutboxQueueOptions;
+  /** @default { maxAttempts: 8, baseDelayMs: 1_000, maxDelayMs: 300_000 } */
+  readonly retry?: OutboxRetryOptions;
+  /**
+   * How long a sent job stays in Redis: its `status()` and its idempotency key live as long.
+   * @default 86_400_000 (24 h)
+   */
+  readonly keepSentMs?: number;
+  /** How long a dead letter stays in Redis. @default forever (until removed by an operator) */
+  readonly keepDeadMs?: number;
+  /**
+   * Largest message stored in Redis (JSON, attachments in base64); a larger one is refused at
+   * enqueue with `MESSAGE_TOO_LARGE`. @default 5_242_880 (5 MiB)
+   */
+  readonly maxStoredBytes?: number;
+  /** Longest one attempt may take; it then fails with `TIMEOUT` (ambiguous). @default 60_000 */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * Options of `outbox.startWorker`.
+ * @since 0.1.0
+ */
+export interface StartWorkerOptions {
+  /**
+   * Sends this process runs at once per sender mailbox. The mailbox-wide cap across every
+   * process is the transport's `limits.maxConcurrency`, whatever this says.
+   * @default limits.maxConcurrency, else 1
+   */
+  readonly concurrency?: number;
+  /** Serve only these sender mailboxes. @default every mailbox anything was enqueued for, discovered as it appears */
+  readonly senders?: readonly string[];
+  /** How often new sender mailboxes are looked for. @default 5_000 */
+  readonly discoveryIntervalMs?: number;
+  /**
+   * How long a job stays locked to this process without a renewal; after a crash, the job
+   * is recovered once the lock has lapsed. @default 30_000
+   */
+  readonly lockDurationMs?: number;
+  /** How often stalled jobs (locks lapsed: their process died) are looked for. @default 30_000 */
+  readonly stalledIntervalMs?: number;
+  /** Recoveries after a crash before the job is a dead letter (a message that kills its worker). @default 5 */
+  readonly maxStalledCount?: number;
+}
+
+/** Options with every default applied. */
+export interface ResolvedOutboxOptions {
+  readonly prefix: string;
+  readonly name: string;
+  readonly maxAttempts: number;
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+  readonly random: () => number;
+  readonly keepSentMs: number;
+  readonly keepDeadMs: number | undefined;
+  readonly maxStoredBytes: number;
+  readonly timeoutMs: number;
+  readonly quotaMargin: number;
+}
+
+function invalidConfig(issues: readonly MailIssue[], hint: string): MailError {
+  return new MailError({
+    code: "INVALID_CONFIG",
+    message: `Invalid outbox options: ${issues.map((issue) => `${issue.path} ${issue.message}`).join("; ")}.`,
+    hint,
+    issues,
+  });
+}
+
+/**
+ * Checks the options and applies the defaults.
+ * @throws MailError `INVALID_CONFIG` naming the option and the fix.
+ */
+export function resolveOutboxOptions(options: OutboxOptions): ResolvedOutboxOptions {
+  if (typeof options !== "object" || options === null) {
+    throw invalidConfig(
+      [{ path: "options", message: "must be an object" }],
+      "Call createOutbox({ connection, transport }).",
+    );
+  }
+  const issues: MailIssue[] = [];
+  if (options.connection === undefined || options.connection === null) {
+    issues.push({ path: "connection", message: "is required (a redis:// URL or ioredis options)" });
+  }
+  const hasTransport = options.transport !== undefined;
+  const hasMailer = options.mailer !== undefined;
+  if (hasTransport === hasMailer) {
+    issues.push({ path: "transport", message: "give exactly one of `transport` and `mailer`" });
+  }
+  if (hasMailer && options.limits === undefined) {
+    issues.push({
+      path: "limits",
+      message: "is required with `mailer` (a mailer does not expose its transport's limits)",
+    });
+  }
+  const positive = (path: string, value: unknown, integer = false) => {
+    if (value === undefined) return;
+    if (
+      typeof value !== "number" ||
+      !(value > 0) ||
+      !Number.isFinite(value) ||
+      (integer && !Number.isInteger(value))
+    ) {
+      issues.push({ path, message: `must be a positive ${integer ? "integer" : "number"}` });
+    }
+  };
+  const retry = options.retry ?? {};
+  positive("retry.maxAttempts", retry.maxAttempts, true);
+  positive("retry.maxDelayMs", retry.maxDelayMs);
+  if (
+    retry.baseDelayMs !== undefined &&
+    !(typeof retry.baseDelayMs === "number" && retry.baseDelayMs >= 0)
+  ) {
+    issues.push({ path: "retry.baseDelayMs", message: "must be a number >= 0" });
+  }
+  positive("keepSentMs", options.keepSentMs);
+  positive("keepDeadMs", options.keepDeadMs);
+  positive("maxStoredBytes", options.maxStoredBytes, true);
+  positive("timeoutMs", options.timeoutMs);
+  if (
+    options.quotaMargin !== undefined &&
+    !(
+      typeof options.quotaMargin === "number" &&
+      options.quotaMargin >= 0 &&
+      options.quotaMargin < 1
+    )
+  ) {
+    issues.push({ path: "quotaMargin", message: "must be a number in [0, 1)" });
+  }
+  const prefix = options.queue?.prefix ?? "mailpath";
+  const name = options.queue?.name ?? "outbox";
+  for (const [path, value] of [
+    ["queue.prefix", prefix],
+    ["queue.name", name],
+  ] as const) {
+    if (typeof value !== "string" || value === "" || /[:\s/]/.test(value)) {
+      issues.push({ path, message: "must be a non-empty string without ':', '/' or spaces" });
+    }
+  }
+  if (issues.length > 0) {
+    throw invalidConfig(issues, "Fix the listed options of createOutbox; nothing was queued.");
+  }
+  return {
+    prefix,
+    name,
+    maxAttempts: retry.maxAttempts ?? 8,
+    baseDelayMs: retry.baseDelayMs ?? 1_000,
+    maxDelayMs: retry.maxDelayMs ?? 300_000,
+    random: retry.random ?? Math.random,
+    keepSentMs: options.keepSentMs ?? 86_400_000,
+    keepDeadMs: options.keepDeadMs,
+    maxStoredBytes: options.maxStoredBytes ?? 5_242_880,
+    timeoutMs: options.timeoutMs ?? 60_000,
+    quotaMargin: options.quotaMargin ?? 0.05,
+  };
+}
+
+/**
+ * BullMQ's rate limiter for one sender mailbox: one start per `intervalMs / maxMessagesPerInterval`
+ * (plus the margin). Exchange counts messages in a rolling window; BullMQ's limiter counts in
+ * fixed windows that start with their first job, so `{ max: 30, duration: 60_000 }` would let a
+ * late burst and an early burst of two windows land in one rolling minute. One message per
+ * slot keeps every rolling window at or under the quota. Without a known rate the limiter is
+ * still set (to a rate nothing reaches), because BullMQ's manual rate limit, which pauses a
+ * throttled mailbox, only acts on a queue that has one.
+ */
+export function limiterFor(
+  limits: TransportLimits | undefined,
+  quotaMargin: number,
+): { max: number; duration: number } {
+  const max = limits?.maxMessagesPerInterval;
+  const interval = limits?.intervalMs;
+  if (max === undefined || interval === undefined || !(max > 0) || !(interval > 0)) {
+    return { max: 1_000_000, duration: 1_000 };
+  }
+  return { max: 1, duration: Math.max(1, Math.ceil((interval * (1 + quotaMargin)) / max)) };
+}
