@@ -14,7 +14,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { basename, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { installCommands } from "../../scripts/pack-packages.mjs";
@@ -64,6 +64,7 @@ describe("mailpath installed from packed tarballs with npm", () => {
   let work;
   let app;
   let env;
+  let commands;
 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), "mailpath-consumer-"));
@@ -87,7 +88,8 @@ describe("mailpath installed from packed tarballs with npm", () => {
       },
     );
     // The npm install lines pack:all prints, relative to the app, run as printed.
-    for (const line of installCommands(JSON.parse(stdout), app)) {
+    commands = installCommands(JSON.parse(stdout), app);
+    for (const line of commands) {
       const [command, ...args] = line.split(" ");
       await run(command, args, { cwd: app, env, timeout: 240_000 });
     }
@@ -95,6 +97,35 @@ describe("mailpath installed from packed tarballs with npm", () => {
 
   afterAll(() => {
     if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it("installs with the npm install lines docs/getting-started.md shows", () => {
+    // Each line as [options, tarball names]: the docs write the tarballs under $MAILPATH/tarballs/.
+    const parse = (line) => {
+      const words = line.split(/\s+/).slice(2);
+      return [
+        words.filter((word) => word.startsWith("-")),
+        words
+          .filter((word) => !word.startsWith("-"))
+          .map((word) => basename(word))
+          .sort(),
+      ];
+    };
+    const guide = readFileSync(join(root, "docs/getting-started.md"), "utf8").replaceAll(
+      "\\\n",
+      " ",
+    );
+    const documented = guide
+      .split("\n")
+      .filter((line) => /^npm install .*\$MAILPATH\/tarballs\//.test(line))
+      .map((line) => parse(line.replace(/#.*/, "").trim()));
+    const expected = commands.map((line) =>
+      line.replaceAll(/\S*\/(mailpath[^/\s]*\.tgz)/g, "$MAILPATH/tarballs/$1"),
+    );
+    expect(
+      documented,
+      `docs/getting-started.md must show the npm install lines pnpm pack:all prints:\n${expected.join("\n")}`,
+    ).toEqual(commands.map(parse));
   });
 
   it("records the tarballs as the app's dependencies and installs copies, not links", () => {
