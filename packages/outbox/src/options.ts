@@ -64,8 +64,8 @@ export interface OutboxOptions {
    */
   readonly limits?: TransportLimits | false;
   /**
-   * Share of the message rate kept free, so that jitter in send times between processes
-   * never puts one message too many in Exchange's rolling window. @default 0.05
+   * Share of the message window added as a safety margin: a message's token comes back
+   * `intervalMs × (1 + quotaMargin)` after its send finished. @default 0.02
    */
   readonly quotaMargin?: number;
   /** Queue names and key prefix. @default { prefix: "mailpath", name: "outbox" } */
@@ -222,27 +222,14 @@ export function resolveOutboxOptions(options: OutboxOptions): ResolvedOutboxOpti
     keepDeadMs: options.keepDeadMs,
     maxStoredBytes: options.maxStoredBytes ?? 5_242_880,
     timeoutMs: options.timeoutMs ?? 60_000,
-    quotaMargin: options.quotaMargin ?? 0.05,
+    quotaMargin: options.quotaMargin ?? 0.02,
   };
 }
 
 /**
- * BullMQ's rate limiter for one sender mailbox: one start per `intervalMs / maxMessagesPerInterval`
- * (plus the margin). Exchange counts messages in a rolling window; BullMQ's limiter counts in
- * fixed windows that start with their first job, so `{ max: 30, duration: 60_000 }` would let a
- * late burst and an early burst of two windows land in one rolling minute. One message per
- * slot keeps every rolling window at or under the quota. Without a known rate the limiter is
- * still set (to a rate nothing reaches), because BullMQ's manual rate limit, which pauses a
- * throttled mailbox, only acts on a queue that has one.
+ * BullMQ's rate limiter for every sender queue. The message rate is kept by the mailbox's
+ * message window (quota.ts), not by this: BullMQ's manual rate limit, which parks a mailbox
+ * whose window is full or that was throttled, only acts on a queue that has a limiter, so each
+ * gets one that nothing reaches by itself.
  */
-export function limiterFor(
-  limits: TransportLimits | undefined,
-  quotaMargin: number,
-): { max: number; duration: number } {
-  const max = limits?.maxMessagesPerInterval;
-  const interval = limits?.intervalMs;
-  if (max === undefined || interval === undefined || !(max > 0) || !(interval > 0)) {
-    return { max: 1_000_000, duration: 1_000 };
-  }
-  return { max: 1, duration: Math.max(1, Math.ceil((interval * (1 + quotaMargin)) / max)) };
-}
+export const PARKING_LIMITER = { max: 1_000_000, duration: 1_000 } as const;

@@ -13,12 +13,13 @@ import {
 import { DelayedError, type Job, Queue, RateLimitError, UnrecoverableError, Worker } from "bullmq";
 import type { OutboxEvent, OutboxEvents } from "./events.js";
 import {
-  limiterFor,
   type OutboxOptions,
+  PARKING_LIMITER,
   type ResolvedOutboxOptions,
   resolveOutboxOptions,
   type StartWorkerOptions,
 } from "./options.js";
+import { type MessageWindow, messageWindow } from "./quota.js";
 import { checkNoEviction, type OutboxRedis, openRedis, redisError } from "./redis.js";
 import {
   type OutboxJobData,
@@ -324,6 +325,26 @@ export function createOutbox(options: OutboxOptions): Outbox {
     return queue;
   };
 
+  const windows = new Map<string, MessageWindow | undefined>();
+  const windowFor = (sender: string): MessageWindow | undefined => {
+    if (windows.has(sender)) return windows.get(sender);
+    const capacity = limits?.maxMessagesPerInterval;
+    const intervalMs = limits?.intervalMs;
+    const window =
+      capacity !== undefined && intervalMs !== undefined && capacity > 0 && intervalMs > 0
+        ? messageWindow(
+            redis.client,
+            `${prefix}:${resolved.name}/${sender}:quota`,
+            Math.max(1, Math.floor(capacity)),
+            intervalMs * (1 + resolved.quotaMargin),
+            // A crashed attempt's token: held as long as the attempt could have run, plus a window.
+            resolved.timeoutMs + intervalMs * (1 + resolved.quotaMargin),
+          )
+        : undefined;
+    windows.set(sender, window);
+    return window;
+  };
+
   const mailer = (): Mailer => {
     if (options.mailer) return options.mailer;
     ownMailer ??= createMailer({
@@ -476,7 +497,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
 
   const process = async (
     job: Job<OutboxJobData, SentRecord>,
-    token: string | undefined,
+    lockToken: string | undefined,
     signal: AbortSignal | undefined,
     worker: Worker,
     sender: string,
@@ -490,6 +511,16 @@ export function createOutbox(options: OutboxOptions): Outbox {
     const interrupted = previous?.phase === "sending";
     const ambiguous = (previous?.ambiguous ?? false) || interrupted;
     const attempt = (previous?.attempts ?? 0) + 1;
+    const window = windowFor(sender);
+    const token = `${job.id}:${attempt}`;
+    if (window) {
+      const waitMs = await window.take(token);
+      if (waitMs > 0) {
+        // The mailbox's window is full: park its queue (every process) until a token returns.
+        await worker.rateLimit(waitMs);
+        throw new RateLimitError();
+      }
+    }
     await job.updateProgress({
       phase: "sending",
       attempts: attempt,
@@ -500,10 +531,9 @@ export function createOutbox(options: OutboxOptions): Outbox {
     emit("attempt", { id, messageId, attempt, ambiguous });
     const startedAt = Date.now();
     try {
-      const result = await mailer().send(
-        restoreMessage(stored),
-        signal === undefined ? {} : { signal },
-      );
+      const result = await mailer()
+        .send(restoreMessage(stored), signal === undefined ? {} : { signal })
+        .finally(() => window?.finish(token).catch(() => {}));
       const sent: SentRecord = {
         messageId,
         transport: result.transport,
@@ -542,7 +572,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
       if (signal?.aborted) {
         // close() ran out of time: the job goes back to the queue without using an attempt.
         await job.updateProgress(record("interrupted"));
-        await job.moveToDelayed(Date.now(), token);
+        await job.moveToDelayed(Date.now(), lockToken);
         throw new DelayedError();
       }
       emit("failed", { id, messageId, attempt, code: error.code, error });
@@ -606,7 +636,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
         connection: redis.workerConnection(),
         prefix,
         concurrency,
-        limiter: limiterFor(limits, resolved.quotaMargin),
+        limiter: { ...PARKING_LIMITER },
         lockDuration: workerOptions.lockDurationMs ?? 30_000,
         stalledInterval: workerOptions.stalledIntervalMs ?? 30_000,
         maxStalledCount: workerOptions.maxStalledCount ?? 5,

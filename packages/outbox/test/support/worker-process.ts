@@ -2,14 +2,14 @@
 // (one connection per send) pointed at an emulator, reporting its events to the parent over
 // IPC. Run with `node --import tsx worker-process.ts '<config JSON>'`.
 import type { TransportLimits } from "@mailpath/core";
-import { createSmtpTransport } from "@mailpath/transport-smtp";
 import { createOutbox } from "../../src/index.js";
+import { createSmtpTransportFor, type SmtpTarget } from "./smtp.js";
 
 /** What the parent passes (as JSON in argv[2]). */
 export interface WorkerProcessConfig {
   readonly redisUrl: string;
   readonly prefix: string;
-  readonly smtp: { host: string; port: number; ca: string; user: string; pass: string };
+  readonly smtp: SmtpTarget;
   readonly limits: TransportLimits;
   readonly concurrency?: number;
   readonly lockDurationMs?: number;
@@ -31,14 +31,7 @@ const report = (message: WorkerProcessMessage) => process.send?.(message);
 const outbox = createOutbox({
   connection: config.redisUrl,
   queue: { prefix: config.prefix },
-  transport: () =>
-    createSmtpTransport({
-      host: config.smtp.host,
-      port: config.smtp.port,
-      auth: { user: config.smtp.user, pass: config.smtp.pass },
-      tls: { ca: config.smtp.ca },
-      limits: config.limits,
-    }),
+  transport: () => createSmtpTransportFor(config.smtp, config.limits),
 });
 outbox.on("attempt", (event) => report({ type: "attempt", ...event }));
 outbox.on("sent", ({ id, messageId, attempts, ambiguous }) =>
