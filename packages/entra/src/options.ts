@@ -27,7 +27,11 @@ export interface ClientCredentialsOptions {
   readonly cloud?: Cloud;
   /** Override the authority host (HTTPS origin), e.g. a private cloud or the emulator's. @default the cloud's */
   readonly authorityHost?: string;
-  /** Extra trusted CA certificate(s), PEM: a private cloud's or the emulator's. @default none: the public roots only */
+  /**
+   * Extra trusted CA certificate(s), PEM: a private cloud's or the emulator's. Added to the
+   * default roots (Node's and NODE_EXTRA_CA_CERTS), which stay trusted.
+   * @default none: the default roots only
+   */
   readonly tls?: { readonly ca?: string | Buffer | readonly (string | Buffer)[] };
   /** Fetch a new token this long before the cached one expires. @default 300_000 (5 min) */
   readonly refreshBeforeExpiryMs?: number;

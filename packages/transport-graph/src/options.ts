@@ -56,8 +56,9 @@ export interface GraphTransportOptions {
    */
   readonly mode?: GraphSendMode;
   /**
-   * Extra trusted CA certificates (PEM) for Graph and Entra (a private CA, the emulator).
-   * @default the system's CAs
+   * Extra trusted CA certificates (PEM) for Graph and Entra (a private CA, the emulator),
+   * added to the default roots (Node's and NODE_EXTRA_CA_CERTS), which stay trusted.
+   * @default Node's default roots
    */
   readonly tls?: { readonly ca?: string | Buffer | readonly (string | Buffer)[] };
   /** Transport name in errors, events and receipts. @default "graph" */

@@ -15,7 +15,10 @@ export type RelayLogger = SmtpLogger;
 
 /** TLS settings. Certificates are always verified and TLS 1.2 is the floor. */
 export interface RelayTlsOptions {
-  /** Extra trusted CA certificates (PEM): a private CA, the emulator's `ca`. */
+  /**
+   * Extra trusted CA certificates (PEM): a private CA, the emulator's `ca`. Added to the
+   * default roots (Node's and NODE_EXTRA_CA_CERTS), which stay trusted.
+   */
   readonly ca?: string | Buffer | readonly (string | Buffer)[];
   /**
    * Client certificate (PEM) presented in the TLS handshake, for a connector created with

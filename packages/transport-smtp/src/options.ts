@@ -45,7 +45,10 @@ export type SmtpAuth = SmtpPasswordAuth | SmtpAccessTokenAuth | SmtpTokenProvide
 
 /** TLS settings. Certificates are always verified and TLS 1.2 is the floor. */
 export interface SmtpTlsOptions {
-  /** Extra trusted CA certificates (PEM): a private CA, the emulator's `ca`. */
+  /**
+   * Extra trusted CA certificates (PEM): a private CA, the emulator's `ca`. Added to the
+   * default roots (Node's and NODE_EXTRA_CA_CERTS), which stay trusted.
+   */
   readonly ca?: string | Buffer | readonly (string | Buffer)[];
   /** Lowest TLS version. Exchange Online refuses anything below 1.2. @default "TLSv1.2" */
   readonly minVersion?: "TLSv1.2" | "TLSv1.3";

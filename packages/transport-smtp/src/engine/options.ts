@@ -1,5 +1,29 @@
+import { readFileSync } from "node:fs";
+import * as nodeTls from "node:tls";
 import { MailError, type MailIssue, type TransportLimits } from "@mailpath/core";
 import type { SmtpLogger } from "./logger.js";
+
+/**
+ * The default roots plus `extra`: Node's `ca` option replaces the roots it trusts by default,
+ * so they are added back (Node's bundled roots, or with Node 22.15+ its whole default list,
+ * and the file named by NODE_EXTRA_CA_CERTS). A private CA adds trust; it must not make a
+ * publicly trusted host fail TLS_ERROR.
+ */
+function withDefaultRoots(extra: readonly (string | Buffer)[]): (string | Buffer)[] {
+  const getDefaults = (
+    nodeTls as unknown as { getCACertificates?: (type: "default") => readonly string[] }
+  ).getCACertificates;
+  const defaults: (string | Buffer)[] = [...(getDefaults?.("default") ?? nodeTls.rootCertificates)];
+  const extraFile = process.env.NODE_EXTRA_CA_CERTS;
+  if (extraFile) {
+    try {
+      defaults.push(readFileSync(extraFile, "utf8"));
+    } catch {
+      // Node warns about an unreadable file at startup and goes on without it; so do we.
+    }
+  }
+  return [...defaults, ...extra];
+}
 
 /**
  * Records one problem with an option: where it is, what is wrong, and the fix.
@@ -93,6 +117,7 @@ export interface SmtpConnectionRules {
  */
 export interface ResolvedSmtpConnection {
   readonly tls: {
+    /** The default roots followed by the extra CAs of `tls.ca`; unset without `tls.ca`. */
     readonly ca?: string | Buffer | (string | Buffer)[];
     readonly minVersion: "TLSv1.2" | "TLSv1.3";
     readonly servername?: string;
@@ -198,7 +223,7 @@ export function resolveSmtpConnection(
   return {
     tls: {
       ...(tls.ca !== undefined && {
-        ca: Array.isArray(tls.ca) ? [...tls.ca] : (tls.ca as string | Buffer),
+        ca: withDefaultRoots(Array.isArray(tls.ca) ? tls.ca : [tls.ca as string | Buffer]),
       }),
       minVersion,
       ...(tls.servername !== undefined && { servername: tls.servername }),
