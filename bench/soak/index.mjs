@@ -12,6 +12,7 @@
 //   SOAK_SENDS=20000 SOAK_SEED=7 node bench/soak/index.mjs
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { stripVTControlCharacters } from "node:util";
 
 const SENDS = Number(process.env.SOAK_SENDS ?? 5_000);
 const SEED = Number(process.env.SOAK_SEED ?? 20_261_205);
@@ -39,7 +40,7 @@ const output = `${run.stdout ?? ""}\n${run.stderr ?? ""}`;
 const figures = (prefix) =>
   output
     .split("\n")
-    .map((line) => line.replace(/\u001b\[[0-9;]*m/g, ""))
+    .map((line) => stripVTControlCharacters(line))
     .filter((line) => line.startsWith(`${prefix} {`))
     .map((line) => JSON.parse(line.slice(prefix.length + 1)));
 
