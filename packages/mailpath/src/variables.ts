@@ -180,7 +180,8 @@ export const ENV_VARIABLES: readonly VariableSpec[] = [
     key: "smtp.port",
     kind: "integer",
     paths: ["smtp"],
-    description: "Submission port: 587 (recommended) or 25, both with STARTTLS. 465 is refused.",
+    description:
+      "Submission port: 587 (recommended) or 25, both with STARTTLS. 465 (implicit TLS) is refused on every host.",
     defaultValue: "587",
     example: "587",
   },

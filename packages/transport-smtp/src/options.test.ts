@@ -53,6 +53,26 @@ describe("createSmtpTransport options", () => {
     expect(error.hint).toMatch(/587 with STARTTLS/);
   });
 
+  it("refuses port 465 without secure: true on any host: it is implicit TLS, not STARTTLS", async () => {
+    const error = configError(() =>
+      createSmtpTransport({
+        host: "mail.example.com",
+        port: 465,
+        auth: { user: "a@example.com", pass: "secret-pass" },
+      }),
+    );
+    expect(error.code).toBe("INVALID_CONFIG");
+    expect(error.issues).toEqual([expect.objectContaining({ path: "port" })]);
+    expect(error.hint).toMatch(/secure: true/);
+    const implicit = createSmtpTransport({
+      host: "mail.example.com",
+      port: 465,
+      secure: true,
+      auth: { user: "a@example.com", pass: "secret-pass" },
+    });
+    await implicit.close();
+  });
+
   it("refuses secure: true on 587 and says to remove it", () => {
     const error = configError(() =>
       createSmtpTransport({ secure: true, auth: { user: "a@contoso.com", pass: "secret-pass" } }),

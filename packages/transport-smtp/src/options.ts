@@ -74,7 +74,10 @@ export interface SmtpPoolOptions {
 export interface SmtpTransportOptions {
   /** SMTP AUTH submission host. @default resolveCloud(cloud).smtpHost ("smtp.office365.com") */
   readonly host?: string;
-  /** 587 (recommended) or 25, both with STARTTLS. 465 is not an SMTP AUTH port. @default 587 */
+  /**
+   * 587 (recommended) or 25, both with STARTTLS. 465 is refused against Microsoft hosts (not
+   * an SMTP AUTH port of Exchange Online) and elsewhere needs `secure: true`. @default 587
+   */
   readonly port?: number;
   /** Picks the default host. @default "global" */
   readonly cloud?: Cloud;
@@ -190,6 +193,14 @@ export function resolveSmtpOptions(options: SmtpTransportOptions): ResolvedSmtpO
       "port",
       "465 (implicit TLS) is not supported by Exchange Online for SMTP AUTH",
       "Use port 587 with STARTTLS: remove port (587 is the default) and secure.",
+    );
+  } else if (port === 465 && !secure) {
+    // 465 speaks TLS from the first byte: a STARTTLS client would wait for a greeting that
+    // never comes and fail with a TIMEOUT that names nothing.
+    problem(
+      "port",
+      "465 is the implicit-TLS port, and secure is not set",
+      "Set secure: true for implicit TLS on 465, or use 587 with STARTTLS (the default).",
     );
   }
   if (secure && (port === 587 || (typeof host === "string" && isMicrosoftHost(host)))) {
