@@ -1,6 +1,7 @@
 // Public API of @mailpath/core. Explicit named re-exports only.
 
 export {
+  BASIC_SMTP_RULES,
   type Classification,
   CODE_DOCS,
   type CodeDoc,
@@ -11,6 +12,7 @@ export {
   findHttpRule,
   findNetworkRule,
   findSmtpRule,
+  GENERIC_SMTP_RULES,
   HTTP_FALLBACK_4XX,
   HTTP_FALLBACK_OTHER,
   HTTP_RULES,

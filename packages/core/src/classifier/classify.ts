@@ -1,3 +1,4 @@
+import { BASIC_SMTP_RULES, GENERIC_SMTP_RULES } from "./generic-smtp-rules.js";
 import { HTTP_FALLBACK_4XX, HTTP_FALLBACK_OTHER, HTTP_RULES } from "./http-rules.js";
 import { NETWORK_FALLBACK, NETWORK_RULES } from "./network-rules.js";
 import { parseRetryAfter, parseSmtpReply } from "./parse.js";
@@ -20,6 +21,11 @@ export interface SmtpReplyInput {
   readonly enhancedCode?: string;
   /** The server's full reply. */
   readonly response: string;
+  /**
+   * The command the server answered (`MAIL FROM`, `RCPT TO`, `DATA`, nodemailer's `command`):
+   * a refusal of MAIL FROM refuses the sender, not a recipient.
+   */
+  readonly command?: string;
 }
 
 /**
@@ -67,22 +73,32 @@ export function findSmtpRule(reply: SmtpReplyInput): SmtpRule {
     Number.isInteger(reply.replyCode) && reply.replyCode > 0 ? reply.replyCode : parsed.replyCode;
   const enhanced = reply.enhancedCode?.trim() || parsed.enhancedCode;
   const text = String(reply.response ?? "");
-  for (const rule of SMTP_RULES) {
-    if (rule.replyCode !== undefined && rule.replyCode !== replyCode) continue;
-    if (!enhancedMatches(rule, enhanced)) continue;
-    if (rule.text && !rule.text.test(text)) continue;
-    return rule;
-  }
+  const command = typeof reply.command === "string" ? reply.command.trim() : "";
   const replyClass = replyCode !== undefined ? Math.floor(replyCode / 100) : Number(enhanced?.[0]);
+  const matches = (rule: SmtpRule) =>
+    (rule.replyCode === undefined || rule.replyCode === replyCode) &&
+    (rule.replyClass === undefined || rule.replyClass === replyClass) &&
+    enhancedMatches(rule, enhanced) &&
+    (rule.command === undefined || rule.command.test(command)) &&
+    (rule.text === undefined || rule.text.test(text));
+  // Exchange Online's own replies first, then what every server means by the enhanced code
+  // and its words, then (for a reply without an enhanced code) the basic reply code.
+  const rule =
+    SMTP_RULES.find(matches) ??
+    GENERIC_SMTP_RULES.find(matches) ??
+    (enhanced === undefined ? BASIC_SMTP_RULES.find(matches) : undefined);
+  if (rule) return rule;
   if (replyClass === 4) return SMTP_FALLBACK_4XX;
   if (replyClass === 5) return SMTP_FALLBACK_5XX;
   return SMTP_FALLBACK_OTHER;
 }
 
 /**
- * Classifies an Exchange SMTP reply: the first row of `SMTP_RULES` whose reply code,
- * enhanced status code and text match; else by reply class (4xx transient `SERVER_ERROR`,
- * 5xx permanent `UNKNOWN`).
+ * Classifies an SMTP reply: the first row of `SMTP_RULES` (Exchange Online) whose reply code,
+ * enhanced status code and text match; else the first of `GENERIC_SMTP_RULES` (RFC 3463
+ * enhanced codes and the words every server uses, with the refused command); else, for a
+ * reply without an enhanced code, `BASIC_SMTP_RULES` (RFC 5321 / RFC 4954 reply codes); else
+ * by reply class (4xx transient `SERVER_ERROR`, 5xx permanent `UNKNOWN`).
  *
  * @param reply the reply code, enhanced status code and text
  * @returns the code, retryability, hint and the id of the row used

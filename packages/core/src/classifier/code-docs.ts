@@ -47,8 +47,9 @@ export const CODE_DOCS: Readonly<Record<MailErrorCode, CodeDoc>> = {
       "Use TLS 1.2+, connect by the certificate's host name, and pass the right CA in `tls.ca`.",
   },
   SEND_AS_DENIED: {
-    meaning: "The authenticated identity may not send as the From address.",
-    retryable: "no",
+    meaning:
+      "The authenticated identity may not send as the From address, or the server refused the sender address.",
+    retryable: "no, except a temporary refusal such as `450 4.1.8` sender domain not found",
     action:
       "Grant Send As (`Add-RecipientPermission -AccessRights SendAs`) or send from the mailbox's own address.",
   },
@@ -65,8 +66,10 @@ export const CODE_DOCS: Readonly<Record<MailErrorCode, CodeDoc>> = {
       "Grant `Mail.Send` (application) with admin consent and include the mailbox in the RBAC for Applications scope.",
   },
   RECIPIENT_REJECTED: {
-    meaning: "Every recipient was refused.",
-    retryable: "no",
+    meaning:
+      "Every recipient was refused (unknown address, full or disabled mailbox, refused by the recipient's policy).",
+    retryable:
+      "no, except a temporary refusal such as `452 4.2.2` mailbox full for now (`retryAfterMs` says when)",
     action: "Check the addresses (and a group's delivery restrictions).",
   },
   MESSAGE_TOO_LARGE: {

@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { MAIL_ERROR_CODES } from "../errors/codes.js";
 import { renderErrorsDoc } from "./errors-doc.js";
+import { BASIC_SMTP_RULES, GENERIC_SMTP_RULES } from "./generic-smtp-rules.js";
 import { HTTP_RULES } from "./http-rules.js";
 import { SMTP_RULES } from "./smtp-rules.js";
 
@@ -16,7 +17,9 @@ describe("docs/errors.md", () => {
   it("lists every MailErrorCode and every SMTP and HTTP row", () => {
     for (const code of MAIL_ERROR_CODES)
       expect(rendered).toMatch(new RegExp(`^\\| \`${code}\` +\\|`, "m"));
-    for (const rule of SMTP_RULES) expect(rendered).toContain(`\`${rule.example}\``);
+    for (const rule of [...SMTP_RULES, ...GENERIC_SMTP_RULES, ...BASIC_SMTP_RULES]) {
+      expect(rendered).toContain(`\`${rule.example}\``);
+    }
     for (const rule of HTTP_RULES) expect(rendered).toContain(rule.match);
   });
 

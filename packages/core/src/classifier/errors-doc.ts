@@ -1,5 +1,6 @@
 import { MAIL_ERROR_CODES, PATH_FAILURE_CODES } from "../errors/codes.js";
 import { CODE_DOCS } from "./code-docs.js";
+import { BASIC_SMTP_RULES, GENERIC_SMTP_RULES } from "./generic-smtp-rules.js";
 import { HTTP_FALLBACK_4XX, HTTP_FALLBACK_OTHER, HTTP_RULES } from "./http-rules.js";
 import { NETWORK_FALLBACK, NETWORK_RULES } from "./network-rules.js";
 import {
@@ -34,6 +35,9 @@ function duration(ms: number | undefined): string {
 }
 
 const DECISIONS = [
+  "**Other SMTP servers are read by the standards.** Beneath the Exchange Online rows, a generic layer reads what every server sends (on-premises Exchange, Postfix, Exim, Sendmail, Google): the RFC 3463 enhanced status code (class.subject.detail, with the RFC 4954 authentication codes), the words servers share for relaying, a refused sender, greylisting and rate limiting, and, for a reply with no enhanced code, the RFC 5321 / RFC 4954 reply code. So `535 5.7.8` is `AUTH_FAILED`, `553 5.7.1 … Sender address rejected: not owned by user` is `SEND_AS_DENIED`, `552 5.2.2` mailbox full is `RECIPIENT_REJECTED`, greylisting and rate limits are `THROTTLED`, retryable.",
+  "**The refused party is named.** A refusal of `MAIL FROM`, or a reply that says the sender was refused, is `SEND_AS_DENIED` and its message says `(refused: the sender)`, also when the server gave it in reply to `RCPT TO` (Postfix checks the sender there by default) and nodemailer lists every recipient as rejected. A recipient's full mailbox is the recipient's refusal (`RECIPIENT_REJECTED`; retryable for `452 4.2.2`), not the sender's quota: only Exchange's `STOREDRV.Submission` quota replies are `QUOTA_EXCEEDED`.",
+  "**Policy deferrals back off, they do not trip the breaker.** A `4.7.x` deferral (greylisting, reputation, rate) and `4.3.1` / `4.4.5` congestion are `THROTTLED`: the mailer backs off, and since they are not path failures, one server's greylisting does not open the circuit breaker or move `failover` to another path.",
   "**Unknown replies fall back by class.** An SMTP 4xx nobody listed is `SERVER_ERROR`, retryable (SMTP's rule: 4xx is transient). An unlisted 5xx is `UNKNOWN`, not retryable: permanent, but not `SERVER_ERROR`, so one odd rejection of one message does not count toward the circuit breaker. An unlisted HTTP 4xx is `UNKNOWN`, not retryable; every HTTP 5xx is `SERVER_ERROR`, retryable.",
   "**`503` is retryable.** A bad sequence of commands says the session was in the wrong state, not that the message was refused; a new connection can succeed (nodemailer agrees: it does not count 503 as permanent).",
   "**Quotas are not retryable but say when.** `554 5.2.0 SubmissionQuotaExceeded` and `5.1.90` (10,000 recipients per rolling 24 h) are `QUOTA_EXCEEDED`, `retryable: false`, with `retryAfterMs` of 24 h: the mailer does not wait a day inside one `send()`, but an outbox can schedule the message for later. Mailbox full (`5.2.2`) has no `retryAfterMs`: it needs a person.",
@@ -109,6 +113,24 @@ export function renderErrorsDoc(): string {
     ...table(
       ["reply (example)", "matches", "code", "retryable", "retryAfterMs", "hint"],
       [...SMTP_RULES, SMTP_FALLBACK_4XX, SMTP_FALLBACK_5XX, SMTP_FALLBACK_OTHER].map((rule) => [
+        `\`${rule.example}\``,
+        rule.match,
+        `\`${rule.code}\``,
+        yesNo(rule.retryable),
+        duration(rule.retryAfterMs),
+        rule.hint,
+      ]),
+    ),
+    "",
+    "## Other SMTP servers (RFC 3463, RFC 5321, RFC 4954)",
+    "",
+    "Consulted when no Exchange Online row matched, top to bottom; the reply-code rows at the end",
+    "only for a reply without an enhanced status code. The examples are what the server named in",
+    "the row sends.",
+    "",
+    ...table(
+      ["reply (example)", "matches", "code", "retryable", "retryAfterMs", "hint"],
+      [...GENERIC_SMTP_RULES, ...BASIC_SMTP_RULES].map((rule) => [
         `\`${rule.example}\``,
         rule.match,
         `\`${rule.code}\``,

@@ -11,6 +11,7 @@ export {
   type SmtpReplyInput,
 } from "./classify.js";
 export { CODE_DOCS, type CodeDoc } from "./code-docs.js";
+export { BASIC_SMTP_RULES, GENERIC_SMTP_RULES } from "./generic-smtp-rules.js";
 export { HTTP_FALLBACK_4XX, HTTP_FALLBACK_OTHER, HTTP_RULES } from "./http-rules.js";
 export { NETWORK_FALLBACK, NETWORK_RULES } from "./network-rules.js";
 export { type ParsedSmtpReply, parseRetryAfter, parseSmtpReply } from "./parse.js";

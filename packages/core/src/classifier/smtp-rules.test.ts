@@ -244,8 +244,9 @@ describe("Exchange Online replies (reference §5 and §7)", () => {
   });
 
   it("does not read 4.7.500–699 into 4.7.700 or 5.7.600 into the 4.7 range", () => {
-    expect(classify("451 4.7.700 Something else").ruleId).toBe("smtp-fallback-4xx");
-    expect(classify("550 5.7.650 Something else").ruleId).toBe("smtp-fallback-5xx");
+    // They fall to the generic RFC 3463 security/policy rows instead.
+    expect(classify("451 4.7.700 Something else").ruleId).toBe("generic-policy-temporary");
+    expect(classify("550 5.7.650 Something else").ruleId).toBe("generic-policy-refused");
   });
 });
 

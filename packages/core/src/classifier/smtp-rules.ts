@@ -259,7 +259,9 @@ export const SMTP_RULES: readonly SmtpRule[] = [
     id: "smtp-mailbox-full",
     match: "554 5.2.2 mailbox full; …QuotaExceededException",
     enhanced: "5.2.2",
-    text: /mailbox full|QuotaExceededException/i,
+    // The submitting mailbox's own quota (STOREDRV.Submission); a 5.2.2 from a receiving
+    // server (STOREDRV.Deliver, Postfix, Gmail) is the recipient's mailbox: generic layer.
+    text: /Submission\.Exception:QuotaExceeded/i,
     code: "QUOTA_EXCEEDED",
     retryable: false,
     hint: "The sending mailbox is full (SMTP AUTH saves a copy to Sent Items): free space or add a retention policy that cleans Sent Items.",
@@ -270,6 +272,7 @@ export const SMTP_RULES: readonly SmtpRule[] = [
     id: "smtp-submission-quota",
     match: "5.2.2 Submission quota exceeded",
     enhanced: "5.2.2",
+    text: /submission quota/i,
     code: "QUOTA_EXCEEDED",
     retryable: false,
     hint: "The mailbox exceeded its submission quota (message or recipient rate): wait for the window to pass, check the account is not compromised, and lower the send rate.",
@@ -349,7 +352,7 @@ export const SMTP_RULES: readonly SmtpRule[] = [
     id: "smtp-delivery-not-authorized",
     match: "550 5.7.1 Delivery not authorized, message refused",
     enhanced: "5.7.1",
-    text: /not authorized/i,
+    text: /delivery not authorized/i,
     code: "RECIPIENT_REJECTED",
     retryable: false,
     hint: "The recipient (often a group with delivery restrictions) does not accept mail from this sender: ask its owner to allow the sender.",
@@ -400,6 +403,8 @@ export const SMTP_RULES: readonly SmtpRule[] = [
     id: "smtp-bad-outbound-sender",
     match: "550 5.1.8 Access denied, bad outbound sender",
     enhanced: "5.1.8",
+    // Without these words 5.1.8 is RFC 3463's "bad sender's system address": generic layer.
+    text: /bad outbound sender/i,
     code: "MAILBOX_UNAVAILABLE",
     retryable: false,
     hint: "The sending account is blocked for sending spam (likely compromised): secure it (reset the password, review rules), then remove it from Restricted entities in the Defender portal.",
@@ -508,7 +513,7 @@ export const SMTP_FALLBACK_5XX: SmtpRule = {
   code: "UNKNOWN",
   retryable: false,
   hint: "The server permanently refused the message: read the server's reply; retrying the same message will not help.",
-  example: "554 5.6.0 Corrupt message content",
+  example: "554 5.3.0 Other mail system problem",
 };
 
 /**

@@ -81,6 +81,7 @@ function read(value: unknown): NodemailerLike {
 
 const DATA_COMMAND = /^(?:DATA|BDAT)\b/i;
 const STARTTLS_COMMAND = /^STARTTLS\b/i;
+const MAIL_FROM_COMMAND = /^MAIL FROM\b/i;
 
 // A refused STARTTLS (502 when the server does not know it, 454 when it cannot): the client
 // stops there rather than authenticate in the clear, so the failure is about TLS, whatever
@@ -197,7 +198,11 @@ export function smtpErrorToMailError(error: unknown, context: SmtpErrorContext):
     const text = response ?? String(replyCode);
     classification = STARTTLS_COMMAND.test(fields.command ?? "")
       ? refusedStarttls(replyCode)
-      : classifySmtpReply({ replyCode, response: text });
+      : classifySmtpReply({
+          replyCode,
+          response: text,
+          ...(fields.command !== undefined && { command: fields.command }),
+        });
     const enhancedCode = parsed?.enhancedCode;
     smtp = {
       replyCode,
@@ -218,7 +223,17 @@ export function smtpErrorToMailError(error: unknown, context: SmtpErrorContext):
   const detail = isReply
     ? `server replied: ${response ?? replyCode}`
     : fields.message || fields.code || "unknown error";
-  const rejected = fields.rejected?.length ? ` (rejected: ${fields.rejected.join(", ")})` : "";
+  // Name the party the server refused: a refused sender is reported as such even when
+  // nodemailer lists the recipients (Postfix checks the sender at RCPT TO by default, so every
+  // recipient "fails" with "Sender address rejected").
+  const senderRefused =
+    isReply &&
+    (classification.code === "SEND_AS_DENIED" || MAIL_FROM_COMMAND.test(fields.command ?? ""));
+  const rejected = senderRefused
+    ? " (refused: the sender)"
+    : fields.rejected?.length
+      ? ` (rejected: ${fields.rejected.join(", ")})`
+      : "";
 
   return new MailError({
     code: classification.code,

@@ -43,13 +43,20 @@ export interface SmtpRule {
   readonly replyCode?: number;
   /** Exact enhanced status code (`"5.7.139"`) or a range. */
   readonly enhanced?: string | EnhancedRange;
+  /** The reply's class: 4 (transient) or 5 (permanent), from the reply or enhanced code. */
+  readonly replyClass?: 4 | 5;
   /** Must match the reply text. */
   readonly text?: RegExp;
+  /**
+   * Must match the command the server refused (`MAIL FROM`, `RCPT TO`, `DATA`); an unknown
+   * command reads as the empty string.
+   */
+  readonly command?: RegExp;
   readonly code: MailErrorCode;
   readonly retryable: boolean;
   readonly retryAfterMs?: number;
   readonly hint: string;
-  /** The server's real reply, as Exchange Online sends it. */
+  /** The server's real reply, as Exchange Online (or, for the generic rows, the server named in `match`) sends it. */
   readonly example: string;
 }
 

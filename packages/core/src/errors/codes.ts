@@ -13,13 +13,13 @@ export const MAIL_ERROR_CODES = [
   "AUTH_DISABLED",
   /** TLS could not be negotiated or the certificate was not trusted. */
   "TLS_ERROR",
-  /** The authenticated identity may not send as the From address. */
+  /** The authenticated identity may not send as the From address, or the server refused the sender. */
   "SEND_AS_DENIED",
   /** The relay endpoint refused to relay (no matching connector, direct send refused). */
   "RELAY_DENIED",
   /** The app lacks a permission or a policy blocks it (Graph `ErrorAccessDenied`). */
   "PERMISSION_DENIED",
-  /** Every recipient was refused. */
+  /** Every recipient was refused (unknown, mailbox full or disabled, refused by policy). */
   "RECIPIENT_REJECTED",
   /** The message is larger than the path or mailbox allows. */
   "MESSAGE_TOO_LARGE",
