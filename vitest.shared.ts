@@ -25,6 +25,7 @@ export function sharedTestConfig(_packageUrl: string): ViteUserConfig {
         { find: /^@mailpath\/emulator$/, replacement: src("emulator/src/index.ts") },
         { find: /^@mailpath\/inspect$/, replacement: src("inspect/src/index.ts") },
         { find: /^@mailpath\/conformance$/, replacement: src("conformance/src/index.ts") },
+        { find: /^@mailpath\/outbox$/, replacement: src("outbox/src/index.ts") },
         { find: /^mailpath$/, replacement: src("mailpath/src/index.ts") },
       ],
     },

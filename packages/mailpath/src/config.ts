@@ -163,6 +163,19 @@ export interface MailpathConfig {
   readonly circuitBreaker?: CircuitBreakerOptions | false;
   /** Per attempt. @default 60_000 */
   readonly timeoutMs?: number;
+  /** The durable outbox (`createOutboxFromEnv`); ignored by the mailer. */
+  readonly outbox?: OutboxConfig;
+}
+
+/**
+ * Where the outbox of `createOutboxFromEnv` keeps its queues.
+ * @since 0.1.0
+ */
+export interface OutboxConfig {
+  /** `redis://` or `rediss://` URL. */
+  readonly redisUrl?: string;
+  /** Prefix of its Redis keys. @default "mailpath" */
+  readonly prefix?: string;
 }
 
 /** A certificate credential, loaded. */
@@ -331,6 +344,12 @@ const schema = z.strictObject({
     })
     .optional(),
   timeoutMs: delay(1).optional(),
+  outbox: z
+    .strictObject({
+      redisUrl: text("a redis:// or rediss:// URL").optional(),
+      prefix: text("a key prefix without ':'").optional(),
+    })
+    .optional(),
 });
 
 /** The config keys every section allows, for "did you mean". */

@@ -309,6 +309,26 @@ export const ENV_VARIABLES: readonly VariableSpec[] = [
     defaultValue: "3",
     example: "5",
   },
+  {
+    name: "MAILPATH_REDIS_URL",
+    key: "outbox.redisUrl",
+    kind: "secret",
+    paths: ["*"],
+    description:
+      "Redis of the durable outbox (`createOutboxFromEnv` from `mailpath/outbox`, package `@mailpath/outbox`); it must not evict keys (`maxmemory-policy noeviction`).",
+    defaultValue: "none: required by createOutboxFromEnv, unused otherwise",
+    example: "redis://:password@redis.internal:6379",
+  },
+  {
+    name: "MAILPATH_OUTBOX_PREFIX",
+    key: "outbox.prefix",
+    kind: "string",
+    paths: ["*"],
+    description:
+      "Prefix of the outbox's Redis keys: services that share a Redis but not their queues use different prefixes.",
+    defaultValue: "mailpath",
+    example: "billing-mail",
+  },
 ];
 
 /** The variable that sets a config key, if any. */
