@@ -70,6 +70,12 @@ export function renderErrorsDoc(): string {
     "stack and errno or status fields, never the request options, headers or bodies a",
     "third-party error carries.",
     "",
+    // Compiled in front of the snippet by the docs snippet check (tests/snippets); hidden once rendered.
+    "<!-- snippet: context",
+    'import type { ConfiguredMailer, MailMessage } from "mailpath";',
+    "declare const mailer: ConfiguredMailer;",
+    "declare const message: MailMessage;",
+    "-->",
     "```ts",
     'import { MailError } from "@mailpath/core";',
     "",
