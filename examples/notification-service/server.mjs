@@ -1,7 +1,7 @@
 // A notification service: POST /notify with JSON { to, subject, text | html } sends one
 // message through whatever MAILPATH_TRANSPORT names. Validation answers 400 with every
 // problem, the mailer's events are logged as JSON lines, and SIGTERM / SIGINT drain the
-// requests and sends in flight before exiting.
+// requests and sends in flight before exiting, for at most SHUTDOWN_TIMEOUT_MS.
 import { existsSync } from "node:fs";
 import { createServer } from "node:http";
 import { startEmulator } from "@mailpath/emulator";
@@ -10,6 +10,8 @@ import { createMailerFromEnv, MailError } from "mailpath";
 if (existsSync(".env")) process.loadEnvFile(".env");
 
 const MAX_BODY_BYTES = 1024 * 1024;
+/** How long a shutdown waits for sends in progress (a paced send can be minutes away). */
+const SHUTDOWN_TIMEOUT_MS = Number(process.env.SHUTDOWN_TIMEOUT_MS ?? 10_000);
 const FIELDS = new Set(["to", "cc", "bcc", "replyTo", "subject", "text", "html", "headers"]);
 
 function log(event, fields = {}) {
@@ -75,7 +77,8 @@ async function readJson(request) {
 function failureStatus(error) {
   if (error.code === "INVALID_MESSAGE" || error.code === "RECIPIENT_REJECTED") return 400;
   if (error.code === "MESSAGE_TOO_LARGE") return 413;
-  if (["THROTTLED", "CIRCUIT_OPEN", "QUOTA_EXCEEDED"].includes(error.code)) return 503;
+  // ABORTED: the service is shutting down; the caller may send it again elsewhere.
+  if (["THROTTLED", "CIRCUIT_OPEN", "QUOTA_EXCEEDED", "ABORTED"].includes(error.code)) return 503;
   return 502;
 }
 
@@ -139,6 +142,8 @@ async function main() {
         transport: result.transport,
         accepted: result.accepted,
         rejected: result.rejected,
+        // Above 0: an earlier try may also have been delivered (same messageId).
+        ambiguousAttempts: result.ambiguousAttempts,
       });
     } catch (error) {
       if (!MailError.isInstance(error)) {
@@ -151,7 +156,14 @@ async function main() {
       return reply(
         response,
         status,
-        { error: error.code, message: error.message, hint: error.hint, issues: error.issues },
+        {
+          error: error.code,
+          message: error.message,
+          hint: error.hint,
+          issues: error.issues,
+          // true: the message may have been delivered anyway; sending it again may duplicate it.
+          ambiguous: error.ambiguous === true,
+        },
         error.retryAfterMs !== undefined
           ? { "retry-after": String(Math.ceil(error.retryAfterMs / 1000)) }
           : {},
@@ -170,17 +182,22 @@ async function main() {
     if (stopping) return;
     stopping = true;
     log("shutdown", { signal });
-    // Stop taking requests, let the ones in flight finish, then let the mailer finish its sends.
+    // A last resort, should closing itself hang.
     const forced = setTimeout(() => {
-      log("shutdown.forced", { afterMs: 10_000 });
+      log("shutdown.forced", { afterMs: SHUTDOWN_TIMEOUT_MS + 5_000 });
       process.exit(1);
-    }, 10_000);
+    }, SHUTDOWN_TIMEOUT_MS + 5_000);
     forced.unref();
-    await new Promise((resolve) => {
+    // Stop taking requests; the ones in flight wait for their sends. The mailer gives those
+    // SHUTDOWN_TIMEOUT_MS: then a send still queued fails ABORTED with ambiguous: false (never
+    // attempted: the caller can send it again), one in flight is aborted (ambiguous: true when
+    // the server may have it), and each request is answered 503 with that flag.
+    const serverClosed = new Promise((resolve) => {
       server.close(resolve);
       server.closeIdleConnections();
     });
-    await mailer.close();
+    await mailer.close({ timeoutMs: SHUTDOWN_TIMEOUT_MS });
+    await serverClosed;
     await emulator?.stop();
     log("stopped");
   };
