@@ -338,18 +338,23 @@ async function envelope(
     if (reply.code !== 250) return refused(reply, `MAIL FROM:<${options.from}>`);
     return {
       status: "pass",
-      detail: `${options.from} accepted: ${reply.text}${prefix === "smtp" && !options.send ? " (Exchange checks Send As after DATA: --send proves it)" : ""}`,
+      detail: `${options.from} accepted: ${reply.text}${prefix === "smtp" && !options.send ? " (Exchange may check Send As only after DATA: --send proves it)" : ""}`,
     };
   });
   const recipient = options.recipient;
-  if (!recipient) {
+  if (!recipient && !runner.failed) {
     runner.skip(`${prefix}.rcpt`, "RCPT TO", "no recipient: give --to to try one");
   } else {
     await runner.run(`${prefix}.rcpt`, options.rcptTitle ?? "RCPT TO", async () => {
+      if (!recipient) throw new StepFailure("no recipient");
       const reply = await dialogue.command(`RCPT TO:<${recipient}>`);
       if (reply.code !== 250 && reply.code !== 251) return explainRcpt(reply);
       return { status: "pass", detail: `${recipient} accepted: ${reply.text}` };
     });
+  }
+  if (runner.failed) {
+    runner.skip(`${prefix}.send`, "Send", "not run: an earlier step failed");
+    return;
   }
   if (!options.send || !recipient) {
     runner.skip(
@@ -404,7 +409,11 @@ export async function checkSmtp(options: SmtpProbeOptions): Promise<PathReport> 
       });
     }
     const method =
-      auth.method === "oauth" ? "XOAUTH2" : mechanisms.includes("LOGIN") ? "LOGIN" : "PLAIN";
+      auth.method === "oauth"
+        ? "XOAUTH2"
+        : mechanisms.includes("PLAIN") && !mechanisms.includes("LOGIN")
+          ? "PLAIN"
+          : "LOGIN";
     await runner.run("smtp.auth", `AUTH ${method}`, async () => {
       if (!mechanisms.includes(method))
         return {
@@ -583,13 +592,25 @@ export async function checkRelay(options: RelayProbeOptions): Promise<PathReport
         };
       });
     }
-    const external = options.externalRecipient ?? options.to ?? "postmaster@example.com";
+    // The check is whether mail may leave the tenant, so RCPT names an external address
+    // (the --to address when it is one); with `send`, the message goes to `to`.
+    const domainOf = (address: string) => address.slice(address.lastIndexOf("@") + 1).toLowerCase();
+    const external =
+      options.externalRecipient ??
+      (options.to && domainOf(options.to) !== domainOf(options.from)
+        ? options.to
+        : "postmaster@example.com");
+    const recipient = options.send && options.to ? options.to : external;
     const localIp = session.dialogue ? (options.localAddress ?? "this machine's public IP") : "";
     await envelope(
       runner,
       "relay",
       session,
-      { ...options, recipient: external, rcptTitle: `RCPT TO an external address (${external})` },
+      {
+        ...options,
+        recipient,
+        rcptTitle: recipient === external ? "RCPT TO external address" : "RCPT TO",
+      },
       (reply) => {
         if (/5\.7\.1\b/.test(reply.text) && /relay/i.test(reply.text))
           return {
@@ -608,7 +629,7 @@ export async function checkRelay(options: RelayProbeOptions): Promise<PathReport
             reply: reply.text,
             fix: "Set the connector's TlsSenderCertificateName to the certificate's CN/SAN (it must be in an accepted domain), and make sure the certificate is issued by a trusted CA.",
           };
-        return refused(reply, `RCPT TO:<${external}>`);
+        return refused(reply, `RCPT TO:<${recipient}>`);
       },
       now,
     );
