@@ -72,6 +72,8 @@ export interface DeliveryInput {
 /** The mailbox store: every accepted message from any path. */
 export interface MailStore {
   deliver(input: DeliveryInput): Promise<DeliveredMessage>;
+  /** Stores a message parsed earlier (one held back by the message rate, released now). */
+  add(message: DeliveredMessage): void;
   list(): readonly DeliveredMessage[];
   waitFor(
     count: number,

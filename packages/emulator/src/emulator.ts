@@ -294,9 +294,11 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
       return env;
     },
     messages(filter) {
+      submission.releaseDue?.();
       return context.store.list().filter((message) => matches(message, filter));
     },
     waitForMessages(count, waitOptions) {
+      submission.releaseDue?.();
       return context.store.waitFor(count, waitOptions);
     },
     reset(resetOptions = {}) {

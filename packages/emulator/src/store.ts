@@ -145,6 +145,10 @@ export function createMailStore(now: () => number = Date.now): MailStore {
       settle();
       return message;
     },
+    add(message: DeliveredMessage): void {
+      messages.push(message);
+      settle();
+    },
     list(): readonly DeliveredMessage[] {
       return [...messages];
     },

@@ -150,6 +150,14 @@ export interface TenantPolicy {
    * @default "sender-thread-limit"
    */
   readonly concurrencyReply?: "sender-thread-limit" | "concurrent-connections";
+  /**
+   * What a message over `limits.smtpMessagesPerWindow` gets. `delay`: accepted (250) and
+   * delivered once the window has room, as Exchange throttles submission ("the excess is
+   * carried over to following minutes"); `refuse`: `451 4.7.500 Server busy. Please try again
+   * later` at MAIL FROM, for tests that want the client to see a throttle.
+   * @default "delay"
+   */
+  readonly messageRateExcess?: "delay" | "refuse";
   readonly limits: TenantLimits;
 }
 

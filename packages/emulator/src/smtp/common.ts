@@ -27,8 +27,9 @@ export function exchangeServerOptions(context: EmulatorContext) {
 }
 
 /**
- * EHLO keywords in Exchange's order: STARTTLS on the clear channel, `afterTls` (AUTH) once
- * TLS is up.
+ * EHLO keywords (reference §2: SIZE, STARTTLS, CHUNKING, BINARYMIME, SMTPUTF8, AUTH after
+ * STARTTLS): STARTTLS on the clear channel, `afterTls` (AUTH) once TLS is up. DSN is not
+ * offered, so its parameters are refused.
  * @param secure whether the connection runs TLS
  * @param afterTls keywords offered only over TLS
  */
@@ -39,6 +40,8 @@ export function ehloKeywords(secure: boolean, afterTls: readonly string[] = []):
     "ENHANCEDSTATUSCODES",
     ...(secure ? afterTls : ["STARTTLS"]),
     "8BITMIME",
+    "BINARYMIME",
+    "CHUNKING",
     "SMTPUTF8",
   ];
 }
@@ -51,6 +54,8 @@ export interface SmtpEndpoint {
   close(): Promise<void>;
   /** Forgets rate windows and session slots (`emulator.reset()`). */
   resetLimits(): void;
+  /** Delivers the messages held back for the message rate whose time has come. */
+  releaseDue?(): void;
 }
 
 /** What a fault makes a stage do: continue (`undefined`), answer a reply, or drop the connection. */

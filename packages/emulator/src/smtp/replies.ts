@@ -41,9 +41,46 @@ export const replies = {
   /** AUTH before STARTTLS: AUTH is not advertised on the clear channel, so Exchange does not know it. */
   unrecognizedAuth: (host: string) =>
     reply(504, `5.7.4 Unrecognized authentication type [${host}]`),
-  /** MAIL / RCPT / DATA without AUTH (before or after STARTTLS). */
+  /** MAIL / RCPT / DATA / BDAT without AUTH (before or after STARTTLS); reference §7 [NDR-57]. */
   notAuthenticated: (host: string) =>
-    reply(530, `5.7.57 Client not authenticated to send mail. [${host}]`),
+    reply(
+      530,
+      `5.7.57 Client was not authenticated to send anonymous mail during MAIL FROM [${host}]`,
+    ),
+  /** A TLS 1.0/1.1 session on the submission endpoint, after the handshake (reference §2). */
+  legacyTls: () =>
+    reply(
+      421,
+      "4.7.66 TLS 1.0 and 1.1 are not supported. Please upgrade/update your client to support TLS 1.2. Visit https://aka.ms/smtp_auth_tls",
+    ),
+
+  // --- the dialogue itself ---------------------------------------------------------
+  /** A parameter Exchange does not take, or a malformed one (`SIZE=abc`, `BODY=QUOTED`). */
+  invalidArguments: () => reply(501, "5.5.4 Invalid arguments"),
+  /** A command the server does not know (or one of smtp-server's own that Exchange lacks). */
+  unrecognizedCommand: (command: string) => reply(500, `5.3.3 Unrecognized command '${command}'`),
+  tooManyErrors: () =>
+    reply(421, "4.7.0 Too many errors on this connection, closing transmission channel"),
+  badSequence: () => reply(503, "5.5.1 Bad sequence of commands"),
+  needMail: () => reply(503, "5.5.2 Need mail command"),
+  needRcpt: () => reply(503, "5.5.2 Need rcpt command"),
+  vrfy: () => reply(252, "2.1.5 Cannot VRFY user, but will take message for this user"),
+  /** HELP: code 214 and its lines (written as one multi-line reply). */
+  help: () => ({
+    code: 214,
+    lines: [
+      "This server supports the following commands:",
+      "HELO EHLO STARTTLS RCPT DATA RSET MAIL QUIT HELP AUTH BDAT",
+    ],
+  }),
+  /** A non-ASCII address in a transaction that did not declare SMTPUTF8 (RFC 6531 §3.5). */
+  utf8AddressWithoutSmtpUtf8: () =>
+    reply(553, "5.6.7 A non-ASCII address needs the SMTPUTF8 parameter on MAIL FROM"),
+  /** 8-bit bytes in a message declared 7BIT (no BODY=8BITMIME/BINARYMIME, no SMTPUTF8). */
+  eightBitDeclared7Bit: () =>
+    reply(554, "5.6.0 The message has 8-bit data but was declared 7BIT; send BODY=8BITMIME"),
+  /** A BDAT chunk (not the last) was taken. */
+  chunkReceived: (octets: number) => reply(250, `2.0.0 ${octets} octets received`),
 
   // --- AUTH ------------------------------------------------------------------------
   authenticated: () => reply(235, "2.7.0 Authentication successful"),
@@ -84,13 +121,16 @@ export const replies = {
       432,
       "4.3.2 Concurrent connections limit exceeded. Visit https://aka.ms/concurrent_sending for more information.",
     ),
-  /** Message rate over `smtpMessagesPerWindow`: Exchange delays; the emulator answers this 4xx. */
+  /** Message rate over `smtpMessagesPerWindow` in the tenant's `refuse` mode (Exchange delays). */
   serverBusy: () => reply(451, "4.7.500 Server busy. Please try again later"),
   submissionQuotaExceeded: (host: string) =>
     reply(
       554,
       `5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededException; Failed to process message due to a permanent exception with message [BeginDiagnosticData]Message submission quota exceeded.[EndDiagnosticData] [Hostname=${host}]`,
     ),
+  /** MAIL FROM an address the mailbox has no Send As on (reference §7 [ISS-760]). */
+  sendAsDeniedAtMailFrom: () =>
+    reply(550, "5.7.60 Client does not have permissions to send as this sender"),
   sendAsDenied: (host: string, mailbox: string) =>
     reply(
       554,

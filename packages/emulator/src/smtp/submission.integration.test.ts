@@ -93,7 +93,7 @@ describe("SMTP submission endpoint: the session", () => {
     try {
       await session.command("EHLO client.example");
       expect(await session.command(`MAIL FROM:<${DEFAULT_SENDER}>`)).toBe(
-        `530 5.7.57 Client not authenticated to send mail. [${HOST}]`,
+        `530 5.7.57 Client was not authenticated to send anonymous mail during MAIL FROM [${HOST}]`,
       );
     } finally {
       session.close();
@@ -104,7 +104,7 @@ describe("SMTP submission endpoint: the session", () => {
     const session = await secureSession();
     try {
       expect(await session.command(`MAIL FROM:<${DEFAULT_SENDER}>`)).toBe(
-        `530 5.7.57 Client not authenticated to send mail. [${HOST}]`,
+        `530 5.7.57 Client was not authenticated to send anonymous mail during MAIL FROM [${HOST}]`,
       );
     } finally {
       session.close();
@@ -129,25 +129,44 @@ describe("SMTP submission endpoint: the session", () => {
       );
       expect(await session.command("DATA")).toBe("503 5.5.2 Need rcpt command");
       expect(await session.command("RCPT TO:<ada@contoso.com>")).toBe("250 2.1.5 Recipient OK");
-      expect(await session.command("FROB")).toBe("500 5.3.3 Unrecognized command");
+      expect(await session.command("FROB")).toBe("500 5.3.3 Unrecognized command 'FROB'");
       expect(await session.command("QUIT")).toBe("221 2.0.0 Service closing transmission channel");
     } finally {
       session.close();
     }
   });
 
-  it("refuses a client that only speaks TLS 1.1 at the handshake", async () => {
-    // Node's OpenSSL only offers TLS 1.1 at security level 0; the server's floor is TLS 1.2,
-    // so the handshake ends with a protocol_version alert before any SMTP is spoken.
+  // Reference §2: smtp.office365.com completes a TLS 1.0/1.1 handshake, then answers 421 4.7.66.
+  it.each(["TLSv1", "TLSv1.1"] as const)(
+    "completes a %s handshake, then answers 421 4.7.66 in Exchange's words and closes",
+    async (version) => {
+      const { session } = await RawSmtpSession.open(emulator.smtp.port);
+      try {
+        await session.command("EHLO client.example");
+        // Node's OpenSSL only offers TLS 1.0/1.1 at security level 0.
+        const reply = await session.startTls(emulator.ca, {
+          minVersion: version,
+          maxVersion: version,
+          ciphers: "DEFAULT:@SECLEVEL=0",
+          ehlo: false,
+        });
+        expect(reply).toBe(
+          "421 4.7.66 TLS 1.0 and 1.1 are not supported. Please upgrade/update your client to support TLS 1.2. Visit https://aka.ms/smtp_auth_tls",
+        );
+        await expect(session.read(2_000)).rejects.toThrow(/connection closed/);
+      } finally {
+        session.close();
+      }
+    },
+  );
+
+  it("answers nodemailer's TLS 1.1 session with the 421 4.7.66 reply", async () => {
     const client = transport(undefined, {
       minVersion: "TLSv1.1",
       maxVersion: "TLSv1.1",
-      ciphers: "DEFAULT@SECLEVEL=0",
+      ciphers: "DEFAULT:@SECLEVEL=0",
     });
-    await expect(client.verify()).rejects.toMatchObject({
-      code: "ESOCKET",
-      message: expect.stringMatching(/protocol version|unsupported protocol/i),
-    });
+    await expect(client.verify()).rejects.toMatchObject({ responseCode: 421 });
     client.close();
   });
 
@@ -367,8 +386,11 @@ describe("SMTP submission endpoint: limits", () => {
     }
   });
 
-  it("answers 451 4.7.500 past the messages-per-window limit and accepts again once the window rolls", async () => {
-    emulator.configure({ limits: { smtpMessagesPerWindow: 2, smtpMessageWindowMs: 60_000 } });
+  it("answers 451 4.7.500 past the messages-per-window limit in refuse mode and accepts again once the window rolls", async () => {
+    emulator.configure({
+      messageRateExcess: "refuse",
+      limits: { smtpMessagesPerWindow: 2, smtpMessageWindowMs: 60_000 },
+    });
     await send();
     await send();
     await expect(send()).rejects.toMatchObject({

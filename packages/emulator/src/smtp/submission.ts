@@ -1,6 +1,9 @@
 // The SMTP AUTH client-submission endpoint (smtp.office365.com:587): STARTTLS, TLS 1.2+,
 // AUTH LOGIN / XOAUTH2 against the tenant, then Exchange's submission checks (Send As,
 // recipient limits, size, rates) with Exchange's reply texts.
+
+import type { TLSSocket } from "node:tls";
+import type { DeliveredMessage } from "@mailpath/core/testing";
 import type {
   SMTPServerAddress,
   SMTPServerAuthentication,
@@ -8,7 +11,8 @@ import type {
   SMTPServerDataStream,
   SMTPServerSession,
 } from "smtp-server";
-import type { EmulatorContext } from "../context.js";
+import type { DeliveryInput, EmulatorContext } from "../context.js";
+import { parseDelivery } from "../store.js";
 import {
   appMayUseMailbox,
   type MailboxPolicy,
@@ -104,6 +108,31 @@ export async function startSubmissionEndpoint(
     const sent = messages.count(mailbox.toLowerCase(), context.now(), limits.smtpMessageWindowMs);
     return sent >= limits.smtpMessagesPerWindow;
   };
+  const refusesRateExcess = () => context.tenant().messageRateExcess === "refuse";
+
+  // Messages over the rate, accepted and held until the window has room (Exchange: "the
+  // excess is throttled and carried over to following minutes", reference §5).
+  let held: { releaseAt: number; message: DeliveredMessage }[] = [];
+  const timers = new Set<NodeJS.Timeout>();
+  const releaseDue = () => {
+    const now = context.now();
+    const due = held.filter((entry) => entry.releaseAt <= now);
+    if (!due.length) return;
+    held = held.filter((entry) => entry.releaseAt > now);
+    for (const entry of due) context.store.add(entry.message);
+  };
+  const hold = async (releaseAt: number, input: DeliveryInput) => {
+    held.push({ releaseAt, message: await parseDelivery(input, new Date(releaseAt)) });
+    const timer = setTimeout(
+      () => {
+        timers.delete(timer);
+        releaseDue();
+      },
+      Math.max(0, releaseAt - context.now()),
+    );
+    timer.unref();
+    timers.add(timer);
+  };
 
   const authenticate = async (
     auth: SMTPServerAuthentication,
@@ -143,14 +172,28 @@ export async function startSubmissionEndpoint(
   const server = new ExchangeSmtpServer(
     {
       ...exchangeServerOptions(context),
+      // Legacy TLS is let through the handshake so that onSecure can answer 421 4.7.66.
+      minVersion: "TLSv1",
+      ciphers: "DEFAULT:@SECLEVEL=0",
       authMethods: ["LOGIN", "XOAUTH2"],
       authRequiredMessage: replies.notAuthenticated(host).text,
 
       onConnect(session, callback) {
         context.stats.requests.smtp += 1;
+        releaseDue();
         runStage(callback, async () => {
           if (!settle(session, await fault("connect"), callback)) callback();
         });
+      },
+
+      // TLS 1.0/1.1 completes its handshake and is then told why it cannot go on (reference
+      // §2: smtp.office365.com answers 421 4.7.66 instead of failing the handshake).
+      onSecure(socket, _session, callback) {
+        const protocol = (socket as TLSSocket).getProtocol?.();
+        if (protocol === "TLSv1" || protocol === "TLSv1.1") {
+          return callback(replyError(replies.legacyTls()));
+        }
+        callback();
       },
 
       onAuth(
@@ -182,8 +225,13 @@ export async function startSubmissionEndpoint(
           ) {
             return callback(replyError(throttled(concurrencyReply())));
           }
-          if (messageRateExceeded(user.mailbox)) {
+          if (refusesRateExcess() && messageRateExceeded(user.mailbox)) {
             return callback(replyError(throttled(replies.serverBusy())));
+          }
+          // Exchange answers a sender the mailbox may not use at MAIL FROM (550 5.7.60); a
+          // From header it may not use is found after DATA (554 5.2.0, below).
+          if (address.address && !maySendAs(mailbox, address.address)) {
+            return callback(replyError(replies.sendAsDeniedAtMailFrom()));
           }
           const declared = address.args ? Number(address.args.SIZE ?? 0) : 0;
           if (declared > maxSendBytesOf(mailbox)) {
@@ -235,21 +283,32 @@ export async function startSubmissionEndpoint(
           if (sentRecipients + envelopeTo.length > tenant.limits.recipientsPerWindow) {
             return callback(replyError(throttled(replies.submissionQuotaExceeded(host))));
           }
-          if (messageRateExceeded(user.mailbox)) {
+          const overRate = messageRateExceeded(user.mailbox);
+          if (overRate && refusesRateExcess()) {
             return callback(replyError(throttled(replies.serverBusy())));
           }
           const outcome = await fault("after-data");
           if (outcome !== undefined && outcome !== "drop") return callback(replyError(outcome));
           const stamped = ensureMessageId(raw, host);
-          messages.record(key, now);
+          const { limits } = tenant;
+          const releaseAt = overRate
+            ? messages.nextSlot(key, now, limits.smtpMessageWindowMs, limits.smtpMessagesPerWindow)
+            : now;
+          messages.record(key, releaseAt);
           recipients.record(key, now, envelopeTo.length);
-          await context.store.deliver({
+          const delivery: DeliveryInput = {
             path: "smtp",
             envelope: { from: envelopeFrom, to: envelopeTo },
             raw: stamped.raw,
             submittedBy: mailbox.address,
             savedToSentItems: true,
-          });
+          };
+          if (releaseAt > now) {
+            throttled(replies.serverBusy());
+            await hold(releaseAt, delivery);
+          } else {
+            await context.store.deliver(delivery);
+          }
           // Stored, but the client never hears the 250: an ambiguous failure.
           if (outcome === "drop") return dropSession(server, session.id, callback);
           callback(null, replies.accepted(stamped.messageId, host).text);
@@ -279,10 +338,18 @@ export async function startSubmissionEndpoint(
   return {
     host: context.host,
     port,
-    close: () => closeServer(server),
+    close: () => {
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      return closeServer(server);
+    },
     resetLimits() {
       messages.clear();
       recipients.clear();
+      held = [];
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
     },
+    releaseDue,
   };
 }

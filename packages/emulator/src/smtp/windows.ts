@@ -14,6 +14,19 @@ export class RollingCounter {
     return live.reduce((sum, event) => sum + event.amount, 0);
   }
 
+  /**
+   * The earliest time at or after `now` when one more event fits `limit` per `windowMs`,
+   * counting events already scheduled later (rate excess carried over to following windows).
+   */
+  nextSlot(key: string, now: number, windowMs: number, limit: number): number {
+    const times = (this.#events.get(key) ?? [])
+      .filter((event) => event.at > now - windowMs)
+      .flatMap((event) => Array.from({ length: event.amount }, () => event.at))
+      .sort((a, b) => a - b);
+    if (times.length < limit) return now;
+    return Math.max(now, (times[times.length - limit] ?? now) + windowMs);
+  }
+
   record(key: string, now: number, amount = 1): void {
     const events = this.#events.get(key) ?? [];
     events.push({ at: now, amount });

@@ -1,7 +1,7 @@
 // A minimal SMTP client over a real socket, for the protocol steps nodemailer will not take
 // on purpose (AUTH before STARTTLS, MAIL before AUTH) and for sessions held open.
 import { connect as netConnect, type Socket } from "node:net";
-import { type TLSSocket, connect as tlsConnect } from "node:tls";
+import { type ConnectionOptions, type TLSSocket, connect as tlsConnect } from "node:tls";
 
 /** One SMTP session speaking line by line. */
 export class RawSmtpSession {
@@ -82,8 +82,20 @@ export class RawSmtpSession {
     return this.read();
   }
 
-  /** STARTTLS, the TLS handshake trusting `ca`, then EHLO again; returns the new EHLO reply. */
-  async startTls(ca: string, options: { cert?: string; key?: string } = {}): Promise<string> {
+  /** Writes raw bytes (a BDAT chunk, pipelined commands) without reading a reply. */
+  write(data: string | Buffer): void {
+    this.#socket.write(data);
+  }
+
+  /**
+   * STARTTLS, the TLS handshake trusting `ca`, then EHLO again; returns the new EHLO reply
+   * (or, with `ehlo: false`, the first thing the server says after the handshake).
+   */
+  async startTls(
+    ca: string,
+    options: ConnectionOptions & { readonly ehlo?: boolean } = {},
+  ): Promise<string> {
+    const { ehlo = true, ...tlsOptions } = options;
     const reply = await this.command("STARTTLS");
     if (!reply.startsWith("220")) throw new Error(`STARTTLS refused: ${reply}`);
     const plain = this.#socket as Socket;
@@ -91,7 +103,7 @@ export class RawSmtpSession {
     plain.removeAllListeners("close");
     plain.removeAllListeners("error");
     const secure = await new Promise<TLSSocket>((resolve, reject) => {
-      const upgraded = tlsConnect({ socket: plain, ca, minVersion: "TLSv1.2", ...options }, () =>
+      const upgraded = tlsConnect({ socket: plain, ca, minVersion: "TLSv1.2", ...tlsOptions }, () =>
         resolve(upgraded),
       );
       upgraded.once("error", reject);
@@ -99,7 +111,7 @@ export class RawSmtpSession {
     this.#socket = secure;
     this.#buffer = "";
     this.#listen(secure);
-    return this.command("EHLO client.example");
+    return ehlo ? this.command("EHLO client.example") : this.read();
   }
 
   /** AUTH LOGIN with a user and password; returns the final reply. */
