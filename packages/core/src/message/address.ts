@@ -7,6 +7,10 @@ import type { Address, AddressInput, AddressListInput } from "../contract/messag
 
 const LOCAL_PART =
   /^(?:[\p{L}\p{N}!#$%&'*+/=?^_`{|}~-]+(?:\.[\p{L}\p{N}!#$%&'*+/=?^_`{|}~-]+)*|"(?:[^"\\\r\n]|\\.)+")$/u;
+const CONTROL = /\p{Cc}/u;
+// A display name is written on a header line: no control but a tab, and short enough to fit.
+const NAME_CONTROL = /[^\P{Cc}\t]/u;
+const MAX_NAME_OCTETS = 900;
 const DOMAIN_LABEL = /^[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?$/u;
 
 /**
@@ -16,7 +20,9 @@ const DOMAIN_LABEL = /^[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?$/u;
  * @since 0.1.0
  */
 export function isValidAddress(address: string): boolean {
-  if (address.length > 320 || /[\r\n\s<>]/.test(address.replace(/"[^"]*"/g, ""))) return false;
+  // No control character anywhere, quoted local parts included (NUL, CR, LF, DEL, …).
+  if (address.length > 320 || CONTROL.test(address)) return false;
+  if (/[\r\n\s<>]/.test(address.replace(/"[^"]*"/g, ""))) return false;
   const at = address.lastIndexOf("@");
   if (at < 1 || at === address.length - 1) return false;
   const local = address.slice(0, at);
@@ -85,9 +91,30 @@ function parseOne(text: string): ParsedAddress {
     address = text.trim();
   }
   if (/[\r\n]/.test(text)) return { ok: false, reason: "contains a line break" };
+  if (name) {
+    const problem = nameProblem(name);
+    if (problem) return { ok: false, reason: problem };
+  }
   if (!isValidAddress(address))
-    return { ok: false, reason: `"${address}" is not a valid mail address` };
+    return { ok: false, reason: `"${printable(address)}" is not a valid mail address` };
   return { ok: true, value: name ? { address, name } : { address } };
+}
+
+function nameProblem(name: string): string | undefined {
+  if (/[\r\n]/.test(name)) return "display name contains a line break";
+  if (NAME_CONTROL.test(name)) return "display name contains NUL or another control character";
+  if (Buffer.byteLength(name, "utf8") > MAX_NAME_OCTETS) {
+    return `display name is longer than ${MAX_NAME_OCTETS} octets`;
+  }
+  return undefined;
+}
+
+/** The text with control characters shown as \uXXXX, so an issue message is one clean line. */
+function printable(text: string): string {
+  return text.replace(
+    /\p{Cc}/gu,
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }
 
 /**
@@ -101,16 +128,26 @@ export function parseAddressInput(input: AddressInput): ParsedAddress[] {
     const parts = splitList(input);
     return parts.length === 0 ? [{ ok: false, reason: "is empty" }] : parts.map(parseOne);
   }
-  if (typeof input !== "object" || input === null || typeof input.address !== "string") {
+  if (typeof input !== "object" || input === null) {
     return [{ ok: false, reason: "must be a string or { address, name? }" }];
   }
-  const address = input.address.trim();
-  if (typeof input.name === "string" && /[\r\n]/.test(input.name)) {
-    return [{ ok: false, reason: "display name contains a line break" }];
+  // Each field once: what is checked is what is used.
+  const { address: addressInput, name: nameInput } = input as {
+    address?: unknown;
+    name?: unknown;
+  };
+  if (typeof addressInput !== "string") {
+    return [{ ok: false, reason: "must be a string or { address, name? }" }];
   }
+  if (nameInput !== undefined && typeof nameInput !== "string") {
+    return [{ ok: false, reason: "display name must be a string" }];
+  }
+  const address = addressInput.trim();
+  const name = nameInput?.trim();
+  const problem = name ? nameProblem(name) : undefined;
+  if (problem) return [{ ok: false, reason: problem }];
   if (!isValidAddress(address))
-    return [{ ok: false, reason: `"${address}" is not a valid mail address` }];
-  const name = input.name?.trim();
+    return [{ ok: false, reason: `"${printable(address)}" is not a valid mail address` }];
   return [{ ok: true, value: name ? { address, name } : { address } }];
 }
 

@@ -24,12 +24,24 @@ export interface NormalizeOptions {
   readonly generateMessageId?: (from: Address) => string;
 }
 
-const CRLF = /[\r\n]/;
+// Control characters (NUL, CR, LF, DEL, C1, …): none belongs in a header field; a tab does.
+const CONTROL = /[^\P{Cc}\t]/u;
+const LINE_BREAK = /[\r\n]/;
 // RFC 5322 field name: printable US-ASCII except the colon.
 const FIELD_NAME = /^[!-9;-~]+$/;
-const MESSAGE_ID = /^<[^<>\s@]+@[^<>\s@]+>$/;
-const CONTENT_TYPE = /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+(?:\s*;.*)?$/i;
+// <left@right>: no white space, angle brackets, second @ or control characters.
+const MESSAGE_ID = /^<[^<>\s@\p{Cc}]+@[^<>\s@\p{Cc}]+>$/u;
+// type/subtype, then parameters on the same line (no CR, LF or other controls anywhere).
+const CONTENT_TYPE = /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+(?:[ \t]*;[\t\P{Cc}]*)?$/iu;
+const CONTENT_ID = /^[^<>\s\p{Cc}]+$/u;
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const IMPORTANCE: readonly Importance[] = ["low", "normal", "high"];
+// RFC 5322 §2.1.1: a line is at most 998 octets. A field mailpath writes on one line must fit
+// on it with its name ("Subject: ", "Message-ID: ", …); 900 octets leaves room for any name.
+const MAX_LINE = 998;
+const MAX_FIELD = 900;
+const MAX_FILENAME = 255;
+const ATTACHMENT_KEYS = new Set(["filename", "content", "contentType", "contentId", "encoding"]);
 // Fields mailpath writes from the message itself: setting them as headers would contradict it.
 const RESERVED_HEADERS = new Set([
   "from",
@@ -43,12 +55,23 @@ const RESERVED_HEADERS = new Set([
   "in-reply-to",
   "references",
   "mime-version",
-  "content-type",
-  "content-transfer-encoding",
   "importance",
   "x-priority",
   "sender",
 ]);
+// Trace and transport fields (RFC 5321 §4.4, RFC 5322 §3.6.6–3.6.7) and the ones servers stamp
+// for themselves: a message that carries them claims a history it does not have, and Exchange
+// reads X-MS-Exchange-Organization-* as its own verdicts. Content-* is the MIME builder's.
+const TRACE_HEADERS = new Set([
+  "return-path",
+  "received",
+  "received-spf",
+  "authentication-results",
+  "dkim-signature",
+]);
+const TRACE_PREFIXES = ["resent-", "content-", "arc-", "x-ms-exchange-organization-"];
+
+const octets = (text: string) => Buffer.byteLength(text, "utf8");
 
 function isAttachmentContent(content: unknown): boolean {
   return (
@@ -64,12 +87,22 @@ function isAttachmentContent(content: unknown): boolean {
 function normalizeId(value: string): string | undefined {
   const trimmed = value.trim();
   const bracketed = trimmed.startsWith("<") ? trimmed : `<${trimmed}>`;
-  return MESSAGE_ID.test(bracketed) ? bracketed : undefined;
+  return MESSAGE_ID.test(bracketed) && octets(bracketed) <= MAX_FIELD ? bracketed : undefined;
+}
+
+/** Why a one-line header text is refused, or `undefined` when it is fine. */
+function headerTextProblem(value: string, maxOctets: number): string | undefined {
+  if (LINE_BREAK.test(value)) return "must not contain CR or LF (header injection)";
+  if (CONTROL.test(value)) return "must not contain NUL or other control characters";
+  if (octets(value) > maxOctets) return `must be at most ${maxOctets} octets (RFC 5322 line limit)`;
+  return undefined;
 }
 
 /**
  * Validates a message and applies defaults. Every problem is collected into one
  * `MailError{code:"INVALID_MESSAGE"}` with `issues`; nothing is ever sent for an invalid message.
+ * Each field is read once, into the normalized copy: a getter cannot change what is sent after
+ * it was checked.
  *
  * @param message the message as the application gives it
  * @param options the default sender and the Message-ID generator
@@ -85,6 +118,24 @@ export function normalizeMessage(
   if (typeof message !== "object" || message === null) {
     throw invalid([{ path: "message", message: "must be an object" }]);
   }
+  // Every field once, here; only these copies are checked and passed on.
+  const {
+    from: fromInput,
+    to: toInput,
+    cc: ccInput,
+    bcc: bccInput,
+    replyTo: replyToInput,
+    subject,
+    text,
+    html,
+    attachments: attachmentsInput,
+    headers: headersInput,
+    importance: importanceInput,
+    messageId: messageIdInput,
+    inReplyTo: inReplyToInput,
+    references: referencesInput,
+  } = message;
+  const defaultFrom = options.from;
 
   const addresses = (field: string, input: unknown): Address[] => {
     const list = toAddressList(input as AddressInput | AddressInput[] | undefined);
@@ -99,37 +150,48 @@ export function normalizeMessage(
     return result;
   };
 
-  const fromList = addresses("from", message.from ?? options.from);
-  if (message.from === undefined && options.from === undefined) {
+  let fromList: Address[] = [];
+  if (fromInput === undefined && defaultFrom === undefined) {
     issues.push({
       path: "from",
       message: "is required (set it on the message or the mailer's `from`)",
     });
-  } else if (fromList.length > 1) {
-    issues.push({ path: "from", message: "must be one address" });
+  } else if (fromInput === null) {
+    issues.push({ path: "from", message: "must be an address, not null" });
+  } else {
+    const before = issues.length;
+    fromList = addresses("from", fromInput ?? defaultFrom);
+    if (fromList.length > 1) issues.push({ path: "from", message: "must be one address" });
+    else if (fromList.length === 0 && issues.length === before) {
+      issues.push({ path: "from", message: "must be one address (the list is empty)" });
+    }
   }
-  const to = addresses("to", message.to);
-  const cc = addresses("cc", message.cc);
-  const bcc = addresses("bcc", message.bcc);
-  const replyTo = addresses("replyTo", message.replyTo);
-  if (message.to === undefined && message.cc === undefined && message.bcc === undefined) {
+  const recipientIssues = issues.length;
+  const to = addresses("to", toInput);
+  const cc = addresses("cc", ccInput);
+  const bcc = addresses("bcc", bccInput);
+  if (to.length + cc.length + bcc.length === 0 && issues.length === recipientIssues) {
     issues.push({ path: "to", message: "at least one recipient (to, cc or bcc) is required" });
   }
+  const replyTo = addresses("replyTo", replyToInput);
 
-  if (typeof message.subject !== "string" || message.subject.trim() === "") {
+  if (typeof subject !== "string" || subject.trim() === "") {
     issues.push({ path: "subject", message: "is required and must be a non-empty string" });
-  } else if (CRLF.test(message.subject)) {
-    issues.push({ path: "subject", message: "must not contain CR or LF (header injection)" });
+  } else {
+    const problem = headerTextProblem(subject, MAX_LINE - "Subject: ".length);
+    if (problem) issues.push({ path: "subject", message: problem });
   }
 
-  if (message.text === undefined && message.html === undefined) {
+  if (text === undefined && html === undefined) {
     issues.push({ path: "text", message: "a text or html body is required" });
   }
-  if (message.text !== undefined && typeof message.text !== "string") {
-    issues.push({ path: "text", message: "must be a string" });
-  }
-  if (message.html !== undefined && typeof message.html !== "string") {
-    issues.push({ path: "html", message: "must be a string" });
+  for (const [path, body] of [
+    ["text", text],
+    ["html", html],
+  ] as const) {
+    if (body === undefined) continue;
+    if (typeof body !== "string") issues.push({ path, message: "must be a string" });
+    else if (body.includes("\u0000")) issues.push({ path, message: "must not contain NUL" });
   }
 
   // A list that is not an array (or a map that is not an object) must fail validation, not
@@ -139,7 +201,7 @@ export function normalizeMessage(
     issues.push({ path, message: "must be an array" });
     return [];
   };
-  const headerInput: unknown = message.headers ?? {};
+  const headerInput: unknown = headersInput ?? {};
   const headerMap =
     typeof headerInput === "object" && headerInput !== null && !Array.isArray(headerInput)
       ? (headerInput as Record<string, unknown>)
@@ -150,89 +212,143 @@ export function normalizeMessage(
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(headerMap ?? {})) {
     const path = `headers.${name}`;
+    const lower = name.toLowerCase();
     if (!FIELD_NAME.test(name)) {
       issues.push({
         path,
         message: "header name must be printable ASCII without spaces or colons",
       });
-    } else if (RESERVED_HEADERS.has(name.toLowerCase())) {
+    } else if (RESERVED_HEADERS.has(lower)) {
       issues.push({ path, message: `set "${name}" through the message field, not headers` });
+    } else if (
+      TRACE_HEADERS.has(lower) ||
+      TRACE_PREFIXES.some((prefix) => lower.startsWith(prefix))
+    ) {
+      issues.push({
+        path,
+        message: `"${name}" is a trace, transport or MIME field that servers and the MIME builder write; it cannot be set`,
+      });
     } else if (typeof value !== "string") {
       issues.push({ path, message: "header value must be a string" });
-    } else if (CRLF.test(value)) {
-      issues.push({ path, message: "header value must not contain CR or LF (header injection)" });
     } else {
-      headers[name] = value;
+      const problem = headerTextProblem(value, MAX_LINE - octets(name) - 2);
+      if (problem) issues.push({ path, message: `header value ${problem}` });
+      else headers[name] = value;
     }
   }
 
-  const importance = message.importance ?? "normal";
+  const importance = importanceInput ?? "normal";
   if (!IMPORTANCE.includes(importance)) {
     issues.push({ path: "importance", message: `must be one of ${IMPORTANCE.join(", ")}` });
   }
 
   const attachments: NormalizedAttachment[] = [];
-  list("attachments", message.attachments).forEach((attachment: Attachment, index) => {
+  list("attachments", attachmentsInput).forEach((attachment: Attachment, index) => {
     const path = `attachments[${index}]`;
     if (typeof attachment !== "object" || attachment === null) {
       issues.push({ path, message: "must be an object" });
       return;
     }
     const before = issues.length;
-    if (!isAttachmentContent(attachment.content)) {
+    for (const key of Object.keys(attachment)) {
+      if (!ATTACHMENT_KEYS.has(key)) {
+        issues.push({
+          path: `${path}.${key}`,
+          message: `is not an attachment field (use ${[...ATTACHMENT_KEYS].join(", ")})`,
+        });
+      }
+    }
+    const { filename, content: contentInput, contentType, contentId, encoding } = attachment;
+    // `{ path }` is copied, so the path read here is the one the transport opens.
+    const pathInput =
+      typeof contentInput === "object" &&
+      contentInput !== null &&
+      !(contentInput instanceof Uint8Array) &&
+      !(contentInput instanceof Readable)
+        ? (contentInput as { path?: unknown }).path
+        : undefined;
+    const content =
+      pathInput === undefined ? contentInput : ({ path: pathInput } as { path: string });
+    if (!isAttachmentContent(content)) {
       issues.push({
         path: `${path}.content`,
         message: "must be a Uint8Array, string, Readable or { path }",
       });
+    } else if (
+      typeof pathInput === "string" &&
+      (pathInput === "" || pathInput.includes("\u0000"))
+    ) {
+      issues.push({
+        path: `${path}.content.path`,
+        message: "must be a non-empty path without NUL",
+      });
     }
-    if (attachment.filename === undefined && attachment.contentId === undefined) {
+    if (filename === undefined && contentId === undefined) {
       issues.push({ path, message: "needs a filename (or a contentId for an inline part)" });
     }
-    if (
-      attachment.filename !== undefined &&
-      (typeof attachment.filename !== "string" || CRLF.test(attachment.filename))
-    ) {
-      issues.push({ path: `${path}.filename`, message: "must be a string without CR or LF" });
+    if (filename !== undefined) {
+      const problem =
+        typeof filename !== "string" || filename.trim() === ""
+          ? "must be a non-empty string"
+          : headerTextProblem(filename, MAX_FILENAME);
+      if (problem) issues.push({ path: `${path}.filename`, message: problem });
     }
-    if (attachment.contentId !== undefined && !/^[^<>\s]+$/.test(attachment.contentId)) {
+    if (
+      contentId !== undefined &&
+      (typeof contentId !== "string" ||
+        !CONTENT_ID.test(contentId) ||
+        octets(contentId) > MAX_FIELD)
+    ) {
       issues.push({
         path: `${path}.contentId`,
-        message: "must be a token without spaces or angle brackets",
-      });
-    }
-    if (attachment.contentType !== undefined && !CONTENT_TYPE.test(attachment.contentType)) {
-      issues.push({
-        path: `${path}.contentType`,
-        message: "must be a MIME type such as application/pdf",
+        message: `must be a string token without spaces, angle brackets or control characters, at most ${MAX_FIELD} octets`,
       });
     }
     if (
-      attachment.encoding !== undefined &&
-      attachment.encoding !== "utf8" &&
-      attachment.encoding !== "base64"
+      contentType !== undefined &&
+      (typeof contentType !== "string" ||
+        !CONTENT_TYPE.test(contentType) ||
+        octets(contentType) > MAX_FIELD)
     ) {
+      issues.push({
+        path: `${path}.contentType`,
+        message: "must be a MIME type such as application/pdf, on one line",
+      });
+    }
+    if (encoding !== undefined && encoding !== "utf8" && encoding !== "base64") {
       issues.push({ path: `${path}.encoding`, message: 'must be "utf8" or "base64"' });
+    } else if (
+      encoding === "base64" &&
+      typeof content === "string" &&
+      !BASE64.test(content.replace(/\s+/g, ""))
+    ) {
+      issues.push({ path: `${path}.content`, message: "is not base64 text" });
     }
     if (issues.length > before) return;
     attachments.push({
-      content: attachment.content,
-      contentType: attachment.contentType ?? contentTypeFor(attachment.filename),
-      inline: attachment.contentId !== undefined,
-      ...(attachment.filename !== undefined && { filename: attachment.filename }),
-      ...(attachment.contentId !== undefined && { contentId: attachment.contentId }),
-      ...(attachment.encoding !== undefined && { encoding: attachment.encoding }),
+      content: content as NormalizedAttachment["content"],
+      contentType: contentType ?? contentTypeFor(filename),
+      inline: contentId !== undefined,
+      ...(filename !== undefined && { filename }),
+      ...(contentId !== undefined && { contentId }),
+      ...(encoding !== undefined && { encoding }),
     });
   });
 
-  const idField = (path: string, value: string | undefined): string | undefined => {
+  const idField = (path: string, value: unknown): string | undefined => {
     if (value === undefined) return undefined;
     const id = typeof value === "string" ? normalizeId(value) : undefined;
-    if (!id) issues.push({ path, message: "must look like <id@domain>" });
+    if (!id) {
+      issues.push({
+        path,
+        message: `must look like <id@domain> (printable, no spaces, at most ${MAX_FIELD} octets)`,
+      });
+    }
     return id;
   };
-  const givenId = idField("messageId", message.messageId);
-  const inReplyTo = idField("inReplyTo", message.inReplyTo);
-  const references = list("references", message.references)
+  const givenId = idField("messageId", messageIdInput);
+  const inReplyTo = idField("inReplyTo", inReplyToInput);
+  const references = list("references", referencesInput)
     .map((reference, index) => idField(`references[${index}]`, reference))
     .filter((reference): reference is string => reference !== undefined);
 
@@ -257,9 +373,9 @@ export function normalizeMessage(
     cc,
     bcc,
     replyTo,
-    subject: message.subject,
-    ...(message.text !== undefined && { text: message.text }),
-    ...(message.html !== undefined && { html: message.html }),
+    subject: subject as string,
+    ...(text !== undefined && { text }),
+    ...(html !== undefined && { html }),
     attachments,
     headers,
     importance,
