@@ -1,4 +1,5 @@
 import type { Readable } from "node:stream";
+import { createSecureContext, type SecureContext } from "node:tls";
 import {
   MailError,
   type NormalizedMessage,
@@ -190,6 +191,31 @@ export function createSmtpEngine(options: SmtpEngineOptions): SmtpEngine {
 }
 
 /**
+ * One TLS context for every connection of the pool: `ca` holds the default roots too
+ * (options.ts), which a context per connection would parse again (tens of ms of CPU each).
+ * Material Node cannot load leaves it to each connection, which then fails as TLS_ERROR.
+ */
+function sharedSecureContext(
+  tls: SmtpEndpoint["tls"],
+  clientCertificate: SmtpEndpoint["clientCertificate"],
+): { secureContext?: SecureContext } {
+  try {
+    return {
+      secureContext: createSecureContext({
+        ...(tls.ca !== undefined && { ca: tls.ca }),
+        minVersion: tls.minVersion,
+        ...(clientCertificate !== undefined && {
+          cert: clientCertificate.cert,
+          key: clientCertificate.key,
+        }),
+      }),
+    };
+  } catch {
+    return {};
+  }
+}
+
+/**
  * nodemailer pool options for an endpoint: TLS verified with the given floor, URL access off,
  * and a logger that never writes a secret.
  * @since 0.1.0
@@ -217,7 +243,7 @@ export function toSmtpPoolOptions(
     // closed before a byte was sent; every other failure goes back to the mailer's retry.
     maxRequeues: 1,
     tls: {
-      ...(tls.ca !== undefined && { ca: tls.ca }),
+      ...(tls.ca !== undefined && { ca: tls.ca, ...sharedSecureContext(tls, clientCertificate) }),
       ...(clientCertificate !== undefined && {
         cert: clientCertificate.cert,
         key: clientCertificate.key,
