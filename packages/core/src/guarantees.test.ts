@@ -478,6 +478,40 @@ describe("defect 9: routed paths report through the mailer's events", () => {
     expect(relay.calls).toBe(0);
   });
 
+  it("times each path attempt from when its rate limit lets it go, not while it waits", async () => {
+    const slow = createMemoryTransport({
+      name: "smtp",
+      latencyMs: 5_000,
+      limits: { maxConcurrency: 1 },
+    });
+    const mailer = createMailer({ transport: failover([slow]), timeoutMs: 8_000, retry: false });
+    const sends = [1, 2, 3].map(() => mailer.send(message));
+    await vi.advanceTimersByTimeAsync(15_000);
+    const results = await Promise.allSettled(sends);
+    expect(results.map((result) => result.status)).toEqual(["fulfilled", "fulfilled", "fulfilled"]);
+    expect(slow.sent).toHaveLength(3);
+  });
+
+  it("times out a hanging path by its name, counts it toward its breaker, and moves on", async () => {
+    const { transport: hanging } = slowAfterAccept("graph", { ignoreAbort: true });
+    const smtp = createMemoryTransport({ name: "smtp" });
+    const mailer = createMailer({
+      transport: failover([hanging, smtp], { circuitBreaker: { volumeThreshold: 1 } }),
+      timeoutMs: 1_000,
+      retry: false,
+    });
+    const opened = collect(mailer, "breaker:open");
+    const retries = collect(mailer, "retry");
+    const sending = mailer.send(message);
+    await vi.advanceTimersByTimeAsync(1_000);
+    // The hanging path may have taken it: the delivery by smtp is flagged.
+    await expect(sending).resolves.toMatchObject({ transport: "smtp", ambiguousAttempts: 1 });
+    expect(retries).toEqual([
+      expect.objectContaining({ transport: "graph", code: "TIMEOUT", nextTransport: "smtp" }),
+    ]);
+    expect(opened).toEqual([expect.objectContaining({ transport: "graph" })]);
+  });
+
   it("puts no breaker or limiter of its own over a route, and says so when given one", () => {
     const route = failover([createMemoryTransport({ name: "graph" })]);
     expect(() =>

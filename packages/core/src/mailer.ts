@@ -8,6 +8,7 @@ import { type CircuitBreakerOptions, createBreaker } from "./resilience/circuit-
 import { checkDelays } from "./resilience/delays.js";
 import { createRateLimiter, type RateLimitOptions } from "./resilience/rate-limiter.js";
 import { decideRetry, type RetryOptions, resolveRetryOptions } from "./resilience/retry.js";
+import { timeoutError } from "./resilience/timeout.js";
 
 /**
  * Options of `createMailer`. Every policy has documented defaults; `false` turns one off.
@@ -31,8 +32,9 @@ export interface MailerOptions {
    */
   readonly circuitBreaker?: CircuitBreakerOptions | false;
   /**
-   * Longest one attempt may take (at most 2^31 − 1); it is then aborted and fails with
-   * `TIMEOUT`. @default 60_000
+   * Longest one attempt may take (at most 2^31 − 1), from when its rate-limit slot is granted;
+   * it is then aborted and fails with `TIMEOUT`. Over a route, each path attempt gets it.
+   * @default 60_000
    */
   readonly timeoutMs?: number;
   /** Clock, injectable for tests. @default Date.now */
@@ -379,21 +381,15 @@ export function createMailer(options: MailerOptions): Mailer {
           ABORT_GRACE_MS,
         );
       };
-      const timer = setTimeout(() => {
-        timedOut = new MailError({
-          code: "TIMEOUT",
-          message: `The attempt through "${transport.name}" took longer than ${timeoutMs} ms and was aborted.`,
-          retryable: true,
-          // We cannot know how far the transport got: the server may have accepted it.
-          ambiguous: true,
-          transport: transport.name,
-          messageId: message.messageId,
-          hint: "The server or network is slow; raise timeoutMs if large messages are expected.",
-        });
-        controller.abort(timedOut);
-        const error = timedOut;
-        finish(() => reject(error));
-      }, timeoutMs);
+      // A route times each path attempt itself, from when that path's limiter let it start.
+      const timer = router
+        ? undefined
+        : setTimeout(() => {
+            timedOut = timeoutError(transport.name, message.messageId, timeoutMs);
+            controller.abort(timedOut);
+            const error = timedOut;
+            finish(() => reject(error));
+          }, timeoutMs);
       signal.addEventListener("abort", onAbort, { once: true });
       // Converted inside the breaker: it counts a timeout, and leaves a transport's bug uncounted.
       const call = () =>
@@ -402,6 +398,7 @@ export function createMailer(options: MailerOptions): Mailer {
             signal: controller.signal,
             retryAmbiguous: retry.retryAmbiguous,
             onPathFailure,
+            ...(router && { timeoutMs }),
           })
           .catch((error: unknown) => {
             throw timedOut ?? asMailError(error, transport.name, true);

@@ -43,6 +43,12 @@ export interface TransportSendOptions {
    * next path (the mailer reports each as a `retry` event and counts the ambiguous ones).
    */
   readonly onPathFailure?: (failure: PathFailure) => void;
+  /**
+   * Routing transports: how long each path attempt may take, counted from when the path's
+   * rate limit let it start; it then fails with `TIMEOUT`. The mailer passes its `timeoutMs`
+   * and sets no timer of its own over a route, so waiting for a path's slot is not counted.
+   */
+  readonly timeoutMs?: number;
 }
 
 /**

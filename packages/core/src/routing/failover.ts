@@ -16,6 +16,7 @@ import {
   type TransportBreaker,
 } from "../resilience/circuit-breaker.js";
 import { createRateLimiter, type RateLimitOptions } from "../resilience/rate-limiter.js";
+import { timeoutError, withTimeout } from "../resilience/timeout.js";
 
 /**
  * Options shared by the routing transports.
@@ -123,11 +124,19 @@ export function routedPaths(
     );
     const limiter = createRateLimiter(options.rateLimit, transport.limits);
     const call = (message: NormalizedMessage, sendOptions: TransportSendOptions) => {
-      // Converted inside the breaker, so it sees the MailError and leaves a bug uncounted.
-      const attempt = () =>
-        transport.send(message, sendOptions).catch((error: unknown) => {
+      // Converted inside the breaker, so it sees the MailError (a timeout counts, a bug does not).
+      const send = (signal: AbortSignal) =>
+        transport.send(message, { ...sendOptions, signal }).catch((error: unknown) => {
           throw pathError(error, transport.name, message.messageId);
         });
+      // The attempt's timeout starts once the limiter let it go: a wait for a slot is no attempt.
+      const { timeoutMs } = sendOptions;
+      const attempt = () =>
+        timeoutMs === undefined
+          ? send(sendOptions.signal)
+          : withTimeout(send, sendOptions.signal, timeoutMs, () =>
+              timeoutError(transport.name, message.messageId, timeoutMs),
+            );
       const guarded = breaker ? () => breaker.run(attempt) : attempt;
       return limiter
         ? limiter.run(message.from.address.toLowerCase(), guarded, sendOptions.signal)
