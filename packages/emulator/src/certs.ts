@@ -86,6 +86,7 @@ export async function createEmulatorTls(input?: EmulatorTlsInput): Promise<Emula
     ca,
     cert,
     key,
+    ...(caKey ? { caKey } : {}),
     async issueClientCertificate(commonName: string) {
       if (!signingKey) {
         throw new Error(

@@ -122,6 +122,8 @@ export interface EmulatorTls {
   /** Server certificate + key for 127.0.0.1, ::1 and localhost. */
   readonly cert: string;
   readonly key: string;
+  /** CA private key (PEM), when known: kept by `dataDir` so the same CA signs after a restart. */
+  readonly caKey?: string;
   /** Issues a client certificate with this CN/SAN, signed by the CA (relay connectors, Entra assertions). */
   issueClientCertificate(
     commonName: string,

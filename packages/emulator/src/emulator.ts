@@ -6,6 +6,7 @@ import { join } from "node:path";
 import type { DeliveredMessage, DeliveryPath } from "@mailpath/core/testing";
 import { createEmulatorTls, type EmulatorTlsInput } from "./certs.js";
 import type { EmulatorContext, EmulatorStats, EndpointName, FaultSpec } from "./context.js";
+import { openDataDir } from "./data-dir.js";
 import { createFaultRegistry } from "./faults.js";
 import { startHttpEndpoints } from "./http/index.js";
 import type { SmtpEndpoint } from "./smtp/common.js";
@@ -50,6 +51,20 @@ export interface StartEmulatorOptions {
   readonly now?: () => number;
   /** Randomness for `rate` faults, in [0, 1). @default Math.random */
   readonly random?: () => number;
+  /**
+   * A directory that keeps the CA and server certificate (`ca.pem` is the CA file, never
+   * deleted on stop), the token signing key, the ports bound (reused when `ports` leaves
+   * them unset) and every delivered message, so a restart answers a saved `.emulator.env`
+   * as before. Created when missing.
+   * @default none: fresh keys, ephemeral ports, and a CA file removed on stop
+   * @since 0.1.0
+   */
+  readonly dataDir?: string;
+  /**
+   * Called with every message as it is stored (the CLI prints one line per delivery).
+   * @since 0.1.0
+   */
+  readonly onMessage?: (message: DeliveredMessage) => void;
 }
 
 /** Which delivered messages `messages()` returns. */
@@ -118,7 +133,7 @@ export interface Emulator {
   issueClientCertificate(commonName: string): Promise<{ cert: string; key: string }>;
   /** An access token as the token endpoint would issue it (XOAUTH2 and Graph tests). */
   issueAccessToken(options?: IssueAccessTokenOptions): Promise<string>;
-  /** Stops every endpoint and removes `caFile`. Idempotent. */
+  /** Stops every endpoint and removes `caFile`, unless it lives in `dataDir`. Idempotent. */
   stop(): Promise<void>;
 }
 
@@ -193,14 +208,30 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   const initialTenant = mergeTenant(defaultTenant(), options.tenant);
   let tenant = initialTenant;
   // Key generation dominates start-up time: make the TLS keys and the signing key together.
+  const data = options.dataDir ? await openDataDir(options.dataDir) : undefined;
   const [tls, tokens] = await Promise.all([
-    createEmulatorTls(options.tls),
-    createTokenAuthority({ now }),
+    createEmulatorTls(options.tls ?? data?.tls),
+    createTokenAuthority({ now, ...(data?.signingKey ? { signingKey: data.signingKey } : {}) }),
   ]);
+  if (data && !options.tls && !data.tls) {
+    await data.saveTls({
+      ca: tls.ca,
+      cert: tls.cert,
+      key: tls.key,
+      ...(tls.caKey ? { caKey: tls.caKey } : {}),
+    });
+  }
+  if (data && !data.signingKey) await data.saveSigningKey(await tokens.exportSigningKey());
+  // Appends run one after another, so the file keeps the order of delivery.
+  let persisting: Promise<void> = Promise.resolve();
+  const onStored = (message: DeliveredMessage) => {
+    if (data) persisting = persisting.then(() => data.append(message)).catch(() => {});
+    options.onMessage?.(message);
+  };
   const stats = createStats();
   const context: EmulatorContext & { readonly tokens: typeof tokens } = {
     tenant: () => tenant,
-    store: createMailStore(now),
+    store: createMailStore(now, { restored: data?.messages ?? [], onStored }),
     faults: createFaultRegistry(options.random),
     stats,
     tls,
@@ -209,11 +240,19 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     now,
   };
 
-  const directory = await mkdtemp(join(tmpdir(), "mailpath-emulator-"));
-  const caFile = join(directory, "ca.pem");
-  await writeFile(caFile, tls.ca, { mode: 0o644 });
-
-  const closers: (() => Promise<void>)[] = [() => rm(directory, { recursive: true, force: true })];
+  const closers: (() => Promise<void>)[] = [() => persisting];
+  let caFile: string;
+  if (data) {
+    // The data directory's CA file outlives every run: it is what a saved env points at.
+    caFile = data.caFile;
+    if (options.tls) await writeFile(caFile, tls.ca, { mode: 0o644 });
+  } else {
+    const directory = await mkdtemp(join(tmpdir(), "mailpath-emulator-"));
+    caFile = join(directory, "ca.pem");
+    await writeFile(caFile, tls.ca, { mode: 0o644 });
+    closers.push(() => rm(directory, { recursive: true, force: true }));
+  }
+  const savedPorts = data?.ports;
   const stopAll = async () => {
     const pending = closers.splice(0).reverse();
     await Promise.allSettled(pending.map((close) => close()));
@@ -222,15 +261,25 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   let relay: SmtpEndpoint;
   let http: Awaited<ReturnType<typeof startHttpEndpoints>>;
   try {
-    submission = await startSubmissionEndpoint(context, { port: options.ports?.smtp ?? 0 });
+    submission = await startSubmissionEndpoint(context, {
+      port: options.ports?.smtp ?? savedPorts?.smtp ?? 0,
+    });
     closers.push(() => submission.close());
-    relay = await startRelayEndpoint(context, { port: options.ports?.relay ?? 0 });
+    relay = await startRelayEndpoint(context, {
+      port: options.ports?.relay ?? savedPorts?.relay ?? 0,
+    });
     closers.push(() => relay.close());
     http = await startHttpEndpoints(context, {
-      graphPort: options.ports?.graph ?? 0,
-      entraPort: options.ports?.entra ?? 0,
+      graphPort: options.ports?.graph ?? savedPorts?.graph ?? 0,
+      entraPort: options.ports?.entra ?? savedPorts?.entra ?? 0,
     });
     closers.push(() => http.close());
+    await data?.savePorts({
+      smtp: submission.port,
+      relay: relay.port,
+      graph: Number(new URL(http.graphBaseUrl).port),
+      entra: Number(new URL(http.authorityHost).port),
+    });
   } catch (error) {
     await stopAll();
     throw error;
@@ -303,6 +352,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     },
     reset(resetOptions = {}) {
       context.store.clear();
+      if (data) persisting = persisting.then(() => data.clearMessages()).catch(() => {});
       context.faults.clear();
       resetStats(stats);
       submission.resetLimits();

@@ -130,8 +130,16 @@ interface Waiter {
  * Creates an empty store.
  * @param now clock for `receivedAt`
  */
-export function createMailStore(now: () => number = Date.now): MailStore {
-  let messages: DeliveredMessage[] = [];
+export function createMailStore(
+  now: () => number = Date.now,
+  options: {
+    /** Messages kept from an earlier run (`dataDir`), stored without notifying `onStored`. */
+    readonly restored?: readonly DeliveredMessage[];
+    /** Sees every message as it is stored. */
+    readonly onStored?: (message: DeliveredMessage) => void;
+  } = {},
+): MailStore {
+  let messages: DeliveredMessage[] = [...(options.restored ?? [])];
   let waiters: Waiter[] = [];
   const settle = () => {
     const ready = waiters.filter((waiter) => messages.length >= waiter.count);
@@ -142,11 +150,13 @@ export function createMailStore(now: () => number = Date.now): MailStore {
     async deliver(input: DeliveryInput): Promise<DeliveredMessage> {
       const message = await parseDelivery(input, new Date(now()));
       messages.push(message);
+      options.onStored?.(message);
       settle();
       return message;
     },
     add(message: DeliveredMessage): void {
       messages.push(message);
+      options.onStored?.(message);
       settle();
     },
     list(): readonly DeliveredMessage[] {

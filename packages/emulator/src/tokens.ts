@@ -2,7 +2,7 @@
 // app-only tokens Entra issues for the client-credentials grant (`iss` = sts.windows.net,
 // `appid`, `roles`, `tid`, `idtyp: "app"`). One RSA key per emulator run.
 import { createHash, randomUUID } from "node:crypto";
-import { exportJWK, generateKeyPair, type JWK, jwtVerify, SignJWT } from "jose";
+import { exportJWK, generateKeyPair, importJWK, type JWK, jwtVerify, SignJWT } from "jose";
 import type { AccessTokenClaims, TokenVerifier } from "./context.js";
 
 /** Claims the token endpoint puts into an access token. */
@@ -25,6 +25,8 @@ export interface TokenAuthority extends TokenVerifier {
   readonly jwks: { readonly keys: readonly JWK[] };
   /** `https://sts.windows.net/<tid>/`, the `iss` of Entra v1 app-only tokens. */
   readonly issuerFor: (tenantId: string) => string;
+  /** The private signing key as a JWK (kept by `dataDir`, never served). */
+  exportSigningKey(): Promise<JWK>;
 }
 
 /** Entra backdates `iat`/`nbf` by five minutes to absorb clock skew. */
@@ -42,10 +44,19 @@ export const DEFAULT_TOKEN_LIFETIME_SECONDS = 3599;
  * const claims = await tokens.verify(jwt, "https://graph.microsoft.com");
  */
 export async function createTokenAuthority(
-  options: { readonly now?: () => number } = {},
+  options: {
+    readonly now?: () => number;
+    /** A private RS256 key (JWK) to sign with instead of a new one (kept by `dataDir`). */
+    readonly signingKey?: JWK;
+  } = {},
 ): Promise<TokenAuthority> {
   const now = options.now ?? Date.now;
-  const { privateKey, publicKey } = await generateKeyPair("RS256", { extractable: true });
+  const { privateKey, publicKey } = options.signingKey
+    ? {
+        privateKey: (await importJWK(options.signingKey, "RS256", { extractable: true })) as Key,
+        publicKey: (await importJWK(publicPart(options.signingKey), "RS256")) as Key,
+      }
+    : await generateKeyPair("RS256", { extractable: true });
   const publicJwk = await exportJWK(publicKey);
   // Entra's `kid` and `x5t` are the base64url SHA-1 of the signing certificate; ours hash the key.
   const kid = createHash("sha1")
@@ -57,6 +68,7 @@ export async function createTokenAuthority(
   return {
     jwks,
     issuerFor,
+    exportSigningKey: () => exportJWK(privateKey),
     async issue(claims) {
       const seconds = Math.floor(now() / 1000);
       const lifetime = claims.lifetimeSeconds ?? DEFAULT_TOKEN_LIFETIME_SECONDS;
@@ -105,6 +117,14 @@ export async function createTokenAuthority(
       return claims;
     },
   };
+}
+
+/** A key object jose signs and verifies with. */
+type Key = Awaited<ReturnType<typeof generateKeyPair>>["privateKey"];
+
+/** The public members of an RSA JWK. */
+function publicPart(key: JWK): JWK {
+  return { kty: key.kty, n: key.n, e: key.e };
 }
 
 /** A stable GUID-shaped id derived from a name (object ids of service principals, mailboxes). */

@@ -1,7 +1,10 @@
 // The `mailpath-emulator` command: starts the emulator in the foreground, prints the
 // endpoints and the MAILPATH_* environment that points a mailer at it, and stops when told.
-import { readFile, rename, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rename, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
+import type { DeliveredMessage } from "@mailpath/core/testing";
 import { type Emulator, startEmulator } from "../emulator.js";
 import type { TenantPolicyInput } from "../tenant.js";
 
@@ -24,6 +27,8 @@ Options:
   --entra-port <port>     Entra token HTTPS port (default: ephemeral)
   --tenant <file.json>    tenant policy (JSON) merged over the default tenant
   --transport <path>      MAILPATH_TRANSPORT to print: smtp, relay or graph (default smtp)
+  --data-dir <dir>        keep the CA, keys, ports and delivered mail here across restarts
+                          (default: a new temporary directory, left in place on stop)
   --write-env <file>      also write the variables to this file (KEY=value lines)
   --json                  print the variables as one JSON object instead of export lines
   -h, --help              show this help
@@ -47,6 +52,22 @@ export function formatExports(env: Record<string, string>): string {
   return Object.entries(env)
     .map(([name, value]) => `export ${name}=${shellQuote(value)}`)
     .join("\n");
+}
+
+/**
+ * One line per delivered message: path, envelope sender and recipients, subject, size and
+ * Message-ID, so a person sees mail arrive.
+ */
+export function formatDelivery(message: DeliveredMessage): string {
+  const size = Buffer.byteLength(message.raw ?? "", "utf8");
+  return [
+    `delivered ${message.path}`,
+    `from=${message.envelope.from || "<>"}`,
+    `to=${message.envelope.to.join(",")}`,
+    `subject=${JSON.stringify(message.subject ?? "")}`,
+    `size=${size}`,
+    `message-id=${message.messageId ?? "-"}`,
+  ].join("  ");
 }
 
 function describeEndpoints(emulator: Emulator): string {
@@ -75,6 +96,7 @@ function parseOptions(args: readonly string[]) {
       tenant: { type: "string" },
       transport: { type: "string" },
       "write-env": { type: "string" },
+      "data-dir": { type: "string" },
       json: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -124,11 +146,33 @@ export async function runEmulatorCommand(
   }
 
   let emulator: Emulator;
+  let started = false;
   try {
+    // The CA file printed below is one the user is told to trust: it lives in a data
+    // directory, which stopping never removes (a temporary one when none is given).
+    const dataDir = values["data-dir"] ?? (await mkdtemp(join(tmpdir(), "mailpath-emulator-")));
     emulator = await startEmulator({
       ...(values.host ? { host: values.host } : {}),
       ...(tenant ? { tenant } : {}),
-      ports,
+      ports: Object.fromEntries(
+        Object.entries(ports).filter(([, value]) => value !== undefined),
+      ) as typeof ports,
+      dataDir,
+      onMessage: (message) => {
+        if (!started) return;
+        output.write(
+          values.json
+            ? `${JSON.stringify({
+                delivered: message.path,
+                from: message.envelope.from,
+                to: message.envelope.to,
+                subject: message.subject ?? "",
+                size: Buffer.byteLength(message.raw ?? "", "utf8"),
+                messageId: message.messageId ?? null,
+              })}\n`
+            : `${formatDelivery(message)}\n`,
+        );
+      },
     });
   } catch (error) {
     output.error(`mailpath-emulator: could not start: ${(error as Error).message}\n`);
@@ -150,6 +194,7 @@ export async function runEmulatorCommand(
         `${describeEndpoints(emulator)}\n\nPoint a mailer at it:\n${formatExports(env)}\n\nPress Ctrl+C to stop.\n`,
       );
     }
+    started = true;
     onStarted?.(emulator);
     await until;
     return 0;
