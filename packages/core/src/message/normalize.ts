@@ -230,6 +230,9 @@ export function normalizeMessage(
       });
     } else if (typeof value !== "string") {
       issues.push({ path, message: "header value must be a string" });
+    } else if (value.trim() === "") {
+      // An empty field is dropped by MIME builders: what was validated would not be sent.
+      issues.push({ path, message: "header value must not be empty" });
     } else {
       const problem = headerTextProblem(value, MAX_LINE - octets(name) - 2);
       if (problem) issues.push({ path, message: `header value ${problem}` });
@@ -374,8 +377,8 @@ export function normalizeMessage(
     bcc,
     replyTo,
     subject: subject as string,
-    ...(text !== undefined && { text }),
-    ...(html !== undefined && { html }),
+    ...(text !== undefined && { text: endLines(text) }),
+    ...(html !== undefined && { html: endLines(html) }),
     attachments,
     headers,
     importance,
@@ -394,6 +397,14 @@ export function normalizeMessage(
 export function defaultMessageId(from: Address): string {
   const domain = from.address.slice(from.address.lastIndexOf("@") + 1).toLowerCase();
   return `<${randomUUID()}@${domain}>`;
+}
+
+/**
+ * A lone CR becomes CRLF: SMTP allows CR only before LF (RFC 5321 §2.3.8), and MIME builders
+ * pass a lone CR through to the wire, where servers refuse it or read a line break.
+ */
+function endLines(body: string): string {
+  return body.includes("\r") ? body.replace(/\r(?!\n)/g, "\r\n") : body;
 }
 
 function invalid(issues: readonly MailIssue[]): MailError {

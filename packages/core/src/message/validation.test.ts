@@ -190,6 +190,19 @@ describe("the smaller input holes (defect 10)", () => {
     expect(paths({ ...BASE, headers: { [name]: "x" } })).toEqual([`headers.${name}`]);
   });
 
+  it("refuses an empty header value, which MIME builders drop instead of sending", () => {
+    expect(paths({ ...BASE, headers: { "X-Empty": "", "X-Blank": " \t" } })).toEqual([
+      "headers.X-Empty",
+      "headers.X-Blank",
+    ]);
+  });
+
+  it("turns a lone CR in a body into CRLF (SMTP allows CR only before LF)", () => {
+    const message = normalizeMessage({ ...BASE, text: "a\rb\r\nc\r", html: "<p>\r</p>" });
+    expect(message.text).toBe("a\r\nb\r\nc\r\n");
+    expect(message.html).toBe("<p>\r\n</p>");
+  });
+
   it("reads each field once: a getter cannot change what is sent after it was checked", () => {
     const reads: Record<string, number> = {};
     const once = (name: string, safe: unknown, evil: unknown) => {
