@@ -7,8 +7,8 @@
 // Usage: node scripts/pack-packages.mjs [--out <dir>] [--json] [package ...]
 //   --out      where to write the tarballs (default: tarballs/ at the repository's root)
 //   --json     print the list of tarballs as JSON instead of the install instructions
-//   package    pack only these packages and the workspace packages they depend on
-//              (dependencies and peerDependencies); default: every public package
+//   package    pack only these packages and the workspace packages they need (dependencies and
+//              peer dependencies that are not optional); default: every public package
 // The packages must be built first: `pnpm pack:all` builds them, then runs this.
 import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
@@ -38,7 +38,10 @@ export function publicPackages() {
   return packages;
 }
 
-/** The named packages and every public workspace package they need at run time, in name order. */
+/**
+ * The named packages and every public workspace package they need at run time (dependencies and
+ * peer dependencies that are not optional), in name order.
+ */
 export function closure(names, packages = publicPackages()) {
   const seen = new Set();
   const visit = (name) => {
@@ -50,12 +53,12 @@ export function closure(names, packages = publicPackages()) {
       );
     }
     seen.add(name);
-    const { dependencies = {}, peerDependencies = {}, optionalDependencies = {} } = entry.manifest;
-    for (const dependency of Object.keys({
-      ...dependencies,
-      ...peerDependencies,
-      ...optionalDependencies,
-    })) {
+    const { dependencies = {}, peerDependencies = {}, peerDependenciesMeta = {} } = entry.manifest;
+    // An optional peer (mailpath's @mailpath/outbox) is the app's choice: not needed to run.
+    const peers = Object.keys(peerDependencies).filter(
+      (peer) => !peerDependenciesMeta[peer]?.optional,
+    );
+    for (const dependency of [...Object.keys(dependencies), ...peers]) {
       if (packages.has(dependency)) visit(dependency);
     }
   };

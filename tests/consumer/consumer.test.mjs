@@ -54,6 +54,8 @@ function environment(cache) {
   return {
     ...env,
     npm_config_cache: cache,
+    // The run's own cache starts empty; the second npm install may reuse what the first fetched.
+    npm_config_prefer_offline: "true",
     npm_config_update_notifier: "false",
     npm_config_fund: "false",
     npm_config_audit: "false",
