@@ -2,10 +2,14 @@
 // message through whatever MAILPATH_TRANSPORT names. Validation answers 400 with every
 // problem, the mailer's events are logged as JSON lines, and SIGTERM / SIGINT drain the
 // requests and sends in flight before exiting, for at most SHUTDOWN_TIMEOUT_MS.
+// With MAILPATH_REDIS_URL set, /notify stores the message in the durable outbox instead
+// (202 with the job id; GET /notify/<id> for its status) and a worker sends it: in this
+// process, or in worker.mjs when OUTBOX_WORKER=separate.
 import { existsSync } from "node:fs";
 import { createServer } from "node:http";
 import { startEmulator } from "@mailpath/emulator";
 import { createMailerFromEnv, MailError } from "mailpath";
+import { createOutboxFromEnv } from "mailpath/outbox";
 
 if (existsSync(".env")) process.loadEnvFile(".env");
 
@@ -90,6 +94,28 @@ async function main() {
     env = emulator.env({ MAILPATH_TRANSPORT: "graph,smtp" });
     log("emulator", { note: "MAILPATH_TRANSPORT is not set: sending to the local emulator" });
   }
+  // The durable outbox (Redis): the message is stored, then sent by a worker within the sender
+  // mailbox's quota across every replica. Loaded only when MAILPATH_REDIS_URL is set.
+  let outbox;
+  if (process.env.MAILPATH_REDIS_URL) {
+    if (emulator) {
+      env = {
+        ...env,
+        MAILPATH_REDIS_URL: process.env.MAILPATH_REDIS_URL,
+        ...(process.env.MAILPATH_OUTBOX_PREFIX && {
+          MAILPATH_OUTBOX_PREFIX: process.env.MAILPATH_OUTBOX_PREFIX,
+        }),
+      };
+    }
+    outbox = await createOutboxFromEnv(env);
+    for (const event of ["sent", "retrying", "failed", "dead"]) {
+      outbox.on(event, (payload) => {
+        const { error, ...rest } = payload;
+        log(`outbox.${event}`, error ? { ...rest, error: error.toJSON() } : rest);
+      });
+    }
+    if (process.env.OUTBOX_WORKER !== "separate") await outbox.startWorker();
+  }
   const mailer = await createMailerFromEnv(env);
   for (const event of [
     "retry",
@@ -122,6 +148,10 @@ async function main() {
         })),
       );
     }
+    if (outbox && request.method === "GET" && url.pathname.startsWith("/notify/")) {
+      const status = await outbox.status(decodeURIComponent(url.pathname.slice("/notify/".length)));
+      return status ? reply(response, 200, status) : reply(response, 404, { error: "no such job" });
+    }
     if (url.pathname !== "/notify") return reply(response, 404, { error: "not found" });
     if (request.method !== "POST")
       return reply(response, 405, { error: "use POST" }, { allow: "POST" });
@@ -136,6 +166,15 @@ async function main() {
     const issues = validate(body);
     if (issues.length > 0) return reply(response, 400, { error: "invalid notification", issues });
     try {
+      if (outbox) {
+        // Stored in Redis once this resolves. A caller that retries with the same
+        // Idempotency-Key header gets the same job: the message is sent once.
+        const key = request.headers["idempotency-key"];
+        const job = await outbox.enqueue(body, {
+          ...(typeof key === "string" && key !== "" && { idempotencyKey: key }),
+        });
+        return reply(response, 202, job, { location: `/notify/${encodeURIComponent(job.id)}` });
+      }
       const result = await mailer.send(body);
       return reply(response, 202, {
         messageId: result.messageId,
@@ -175,7 +214,11 @@ async function main() {
   const host = process.env.HOST ?? "127.0.0.1";
   await new Promise((resolve) => server.listen(port, host, resolve));
   const address = server.address();
-  log("listening", { url: `http://${host}:${address.port}`, routing: mailer.routing });
+  log("listening", {
+    url: `http://${host}:${address.port}`,
+    routing: mailer.routing,
+    outbox: !outbox ? "off" : process.env.OUTBOX_WORKER === "separate" ? "enqueue" : "enqueue+send",
+  });
 
   let stopping = false;
   const shutdown = async (signal) => {
@@ -196,6 +239,8 @@ async function main() {
       server.close(resolve);
       server.closeIdleConnections();
     });
+    // Outbox sends in flight finish (or go back to the queue); queued messages stay in Redis.
+    await outbox?.close({ timeoutMs: SHUTDOWN_TIMEOUT_MS });
     await mailer.close({ timeoutMs: SHUTDOWN_TIMEOUT_MS });
     await serverClosed;
     await emulator?.stop();

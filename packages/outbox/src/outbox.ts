@@ -298,7 +298,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
   let ownMailer: Mailer | undefined;
   let checked: Promise<void> | undefined;
   let closing: Promise<void> | undefined;
-  let started = false;
+  let workerOptions: StartWorkerOptions | undefined;
   let discovery: NodeJS.Timeout | undefined;
 
   const emit = <E extends OutboxEvent>(event: E, ...args: OutboxEvents[E]) => {
@@ -350,7 +350,9 @@ export function createOutbox(options: OutboxOptions): Outbox {
     ownMailer ??= createMailer({
       transport: transport!,
       retry: false,
-      rateLimit: false,
+      // The outbox paces each mailbox across processes. A routing transport (failover,
+      // weighted) paces and guards each of its paths itself and refuses a mailer-level policy.
+      ...(!transport!.router && { rateLimit: false }),
       timeoutMs: resolved.timeoutMs,
     });
     return ownMailer;
@@ -454,6 +456,12 @@ export function createOutbox(options: OutboxOptions): Outbox {
       if (!registered.has(sender)) {
         await redis.client.sadd(registryKey, sender);
         registered.add(sender);
+        // A worker of this process serves a new mailbox at once; others find it on discovery.
+        if (workerOptions && !workerOptions.senders) {
+          startSender(sender, workerOptions).catch((error: unknown) =>
+            emit("error", redisError(error, "starting a worker")),
+          );
+        }
       }
       const job = await queue.add("send", data, {
         ...(jobId !== undefined && { jobId }),
@@ -682,35 +690,40 @@ export function createOutbox(options: OutboxOptions): Outbox {
     workers.set(sender, worker);
   };
 
-  const startWorker: Outbox["startWorker"] = async (workerOptions = {}) => {
+  const startWorker: Outbox["startWorker"] = async (startOptions = {}) => {
     if (closing) throw closedError();
-    if (started) {
+    if (workerOptions) {
       throw new MailError({
         code: "INVALID_CONFIG",
         message: "startWorker() was already called on this outbox.",
         hint: "Call startWorker() once per process; its concurrency option sets the parallel sends.",
       });
     }
-    started = true;
-    await ready();
+    workerOptions = startOptions;
+    try {
+      await ready();
+    } catch (error) {
+      workerOptions = undefined;
+      throw error;
+    }
     mailer();
     const discover = async () => {
-      const senders = workerOptions.senders
-        ? workerOptions.senders.map(senderKey)
+      const senders = startOptions.senders
+        ? startOptions.senders.map(senderKey)
         : await redis.client.smembers(registryKey);
-      for (const sender of senders) await startSender(sender, workerOptions);
+      for (const sender of senders) await startSender(sender, startOptions);
     };
     try {
       await discover();
     } catch (error) {
       throw redisError(error, "listing sender mailboxes");
     }
-    if (!workerOptions.senders) {
+    if (!startOptions.senders) {
       discovery = setInterval(() => {
         discover().catch((error: unknown) =>
           emit("error", redisError(error, "listing sender mailboxes")),
         );
-      }, workerOptions.discoveryIntervalMs ?? 5_000);
+      }, startOptions.discoveryIntervalMs ?? 5_000);
       discovery.unref();
     }
   };
