@@ -1,7 +1,10 @@
 // mailpath quickstart: the same send() through SMTP AUTH, the relay connector and Graph, where
 // only the configuration changes. Runs against the local emulator unless MAILPATH_TRANSPORT is
 // set (in the environment or a .env file), then it sends through your tenant.
-import { existsSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { startEmulator } from "@mailpath/emulator";
 import { createMailerFromEnv, MailError } from "mailpath";
 
@@ -14,6 +17,20 @@ async function sendHello(mailer, to) {
     subject: `Hello from mailpath via ${mailer.routing}`,
     text: "The same code sent this through SMTP AUTH, the relay connector or Graph.",
     html: "<p>The same code sent this through <b>SMTP AUTH</b>, the <b>relay connector</b> or <b>Graph</b>.</p>",
+  });
+}
+
+/** Runs the `mailpath` command (the bin of the mailpath package) with these variables. */
+async function mailpath(args, env) {
+  const manifest = fileURLToPath(import.meta.resolve("mailpath/package.json"));
+  const bin = join(dirname(manifest), JSON.parse(readFileSync(manifest, "utf8")).bin.mailpath);
+  const child = spawn(process.execPath, [bin, ...args], {
+    env: { ...process.env, ...env },
+    stdio: "inherit",
+  });
+  return new Promise((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", resolve);
   });
 }
 
@@ -62,6 +79,13 @@ async function withEmulator() {
       }
     }
     console.log(`${emulator.messages().length} messages delivered, one through each path.`);
+    // The same configuration, checked step by step by the mailpath command (sends nothing).
+    console.log("\n$ npx mailpath doctor --no-dns\n");
+    const code = await mailpath(
+      ["doctor", "--no-dns"],
+      emulator.env({ MAILPATH_TRANSPORT: "smtp,relay,graph" }),
+    );
+    if (code !== 0) process.exitCode = 1;
   } finally {
     await emulator.stop();
   }

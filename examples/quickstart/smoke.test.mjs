@@ -24,4 +24,5 @@ it("sends through smtp, relay and graph against the emulator and exits 0", async
     expect(stdout).toContain(`sent by ${path} in`);
   }
   expect(stdout).toContain("3 messages delivered, one through each path.");
+  expect(stdout).toContain("✓ doctor: smtp pass, relay pass, graph pass");
 });

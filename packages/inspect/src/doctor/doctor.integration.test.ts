@@ -154,8 +154,8 @@ describe("checkSmtp against the emulator", () => {
     );
     const step = failed(report);
     expect(step?.id).toBe("smtp.token");
-    expect(step?.detail).toMatch(
-      /AADSTS90002: Tenant '00000000-0000-0000-0000-000000000000' not found/,
+    expect(step?.reply).toMatch(
+      /^invalid_request: AADSTS90002: Tenant '00000000-0000-0000-0000-000000000000' not found/,
     );
     expect(step?.fix).toMatch(/MAILPATH_TENANT_ID/);
   });
@@ -321,7 +321,7 @@ describe("checkGraph against the emulator", () => {
     );
     const step = failed(report);
     expect(step?.id).toBe("graph.token");
-    expect(step?.detail).toMatch(/AADSTS7000215/);
+    expect(step?.reply).toMatch(/^invalid_client: AADSTS7000215/);
     expect(JSON.stringify(report)).not.toContain("wrong-secret-value");
   });
 });

@@ -85,9 +85,9 @@ export interface RelayProbeOptions extends ProbeOptions {
 const DAY_MS = 86_400_000;
 
 /** Explains a thrown network error as a step failure. */
-export function explainError(error: unknown): { detail: string; fix?: string } {
+export function explainError(error: unknown): { detail: string; reply?: string; fix?: string } {
   if (error instanceof TokenError)
-    return { detail: `${error.message}: ${error.reply}`, fix: error.fix };
+    return { detail: error.message, reply: error.reply, fix: error.fix };
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   const message = error instanceof Error ? error.message : String(error);
   const fixes: Record<string, string> = {

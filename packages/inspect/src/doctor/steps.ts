@@ -80,7 +80,7 @@ export class StepRunner {
   constructor(
     private readonly progress: DoctorProgress,
     private readonly now: () => number,
-    private readonly explain: (error: unknown) => { detail: string; fix?: string },
+    private readonly explain: (error: unknown) => { detail: string; reply?: string; fix?: string },
   ) {}
 
   get failed(): boolean {

@@ -205,7 +205,7 @@ describe("mailpath doctor", { timeout: 60_000 }, () => {
     );
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(
-      /✗ Access token .*AADSTS90002: Tenant '11111111-2222-3333-4444-555555555555' not found/,
+      /✗ Access token .*Entra refused the token request \(HTTP 400\)\n {6}reply: invalid_request: AADSTS90002: Tenant '11111111-2222-3333-4444-555555555555' not found/,
     );
     expect(result.stdout).toContain("fix:   The tenant was not found: check MAILPATH_TENANT_ID");
   });

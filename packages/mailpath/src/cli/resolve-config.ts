@@ -38,7 +38,10 @@ export async function resolveFromEnv(
     );
   } catch (error) {
     if (MailError.isInstance(error) && error.code === "INVALID_CONFIG")
-      throw new UsageError(error.message, error.issues ?? []);
+      throw new UsageError(
+        error.issues?.length ? "The MAILPATH_* configuration is not valid:" : error.message,
+        error.issues ?? [],
+      );
     throw error;
   }
 }

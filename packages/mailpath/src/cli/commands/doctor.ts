@@ -143,11 +143,14 @@ export async function doctorCommand(io: CliIo, options: DoctorOptions): Promise<
     const domain = from.slice(from.lastIndexOf("@") + 1);
     const { checkDomain } = await import("@mailpath/inspect");
     out(`Sender domain DNS (${domain})`);
+    const started = Date.now();
     dns = await checkDomain(domain, {
       cloud: config.cloud,
       ...(options.dnsServer && { dnsServer: options.dnsServer }),
     });
-    for (const step of dnsSteps(dns)) out(stepLine(step));
+    // The four checks run at once: each line shows the time of the whole lookup.
+    const elapsedMs = Date.now() - started;
+    for (const step of dnsSteps(dns)) out(stepLine({ ...step, durationMs: elapsedMs }));
     out(`  → dns: ${dns.verdict}\n`);
   }
 

@@ -66,7 +66,10 @@ export async function sendCommand(io: CliIo, options: SendOptions): Promise<numb
     mailer = await createMailerFromEnv(env, overrides);
   } catch (error) {
     if (MailErrorClass.isInstance(error) && error.code === "INVALID_CONFIG")
-      throw new UsageError(error.message, error.issues ?? []);
+      throw new UsageError(
+        error.issues?.length ? "The MAILPATH_* configuration is not valid:" : error.message,
+        error.issues ?? [],
+      );
     throw error;
   }
   const json = options.json === true;
