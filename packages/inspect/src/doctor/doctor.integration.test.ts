@@ -259,6 +259,27 @@ describe("checkRelay against the emulator", () => {
   });
 });
 
+describe("checkRelay with a certificate no connector matches", () => {
+  it("explains 5.7.64 TenantAttribution and points at TlsSenderCertificateName", async () => {
+    emulator.configure({ connectors: [{ name: "cert", tlsCertificateName: "mail.contoso.com" }] });
+    const { cert, key } = await emulator.issueClientCertificate("relay.contoso.com");
+    const report = await checkRelay({
+      host: emulator.relay.host,
+      port: emulator.relay.port,
+      ca: emulator.ca,
+      clientCert: cert,
+      clientKey: key,
+      from: DEFAULT_SENDER,
+    });
+    const step = failed(report);
+    expect(step).toMatchObject({
+      id: "relay.rcpt",
+      reply: "550 5.7.64 TenantAttribution; Relay Access Denied",
+    });
+    expect(step?.fix).toMatch(/TlsSenderCertificateName/);
+  });
+});
+
 describe("checkGraph against the emulator", () => {
   const graph = (overrides = {}) => ({
     token: secretToken(),
