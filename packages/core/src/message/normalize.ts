@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { Readable } from "node:stream";
+import { domainToASCII } from "node:url";
 import type {
   Address,
   AddressInput,
@@ -29,11 +30,13 @@ const CONTROL = /[^\P{Cc}\t]/u;
 const LINE_BREAK = /[\r\n]/;
 // RFC 5322 field name: printable US-ASCII except the colon.
 const FIELD_NAME = /^[!-9;-~]+$/;
-// <left@right>: no white space, angle brackets, second @ or control characters.
-const MESSAGE_ID = /^<[^<>\s@\p{Cc}]+@[^<>\s@\p{Cc}]+>$/u;
+// <left@right> in printable ASCII without angle brackets or a second @ (RFC 5322 msg-id; a
+// non-ASCII one would reach the wire as raw 8-bit bytes, which servers refuse without SMTPUTF8).
+const MESSAGE_ID = /^<[!-;=?A-~]+@[!-;=?A-~]+>$/;
 // type/subtype, then parameters on the same line (no CR, LF or other controls anywhere).
-const CONTENT_TYPE = /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+(?:[ \t]*;[\t\P{Cc}]*)?$/iu;
-const CONTENT_ID = /^[^<>\s\p{Cc}]+$/u;
+const CONTENT_TYPE = /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+(?:[ \t]*;[\t -~]*)?$/i;
+// Printable ASCII without angle brackets: it is written as <contentId> on a header line.
+const CONTENT_ID = /^[!-;=?-~]+$/;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const IMPORTANCE: readonly Importance[] = ["low", "normal", "high"];
 // RFC 5322 §2.1.1: a line is at most 998 octets. A field mailpath writes on one line must fit
@@ -304,7 +307,7 @@ export function normalizeMessage(
     ) {
       issues.push({
         path: `${path}.contentId`,
-        message: `must be a string token without spaces, angle brackets or control characters, at most ${MAX_FIELD} octets`,
+        message: `must be a printable ASCII token without spaces or angle brackets, at most ${MAX_FIELD} octets`,
       });
     }
     if (
@@ -315,7 +318,7 @@ export function normalizeMessage(
     ) {
       issues.push({
         path: `${path}.contentType`,
-        message: "must be a MIME type such as application/pdf, on one line",
+        message: "must be a MIME type such as application/pdf, in ASCII on one line",
       });
     }
     if (encoding !== undefined && encoding !== "utf8" && encoding !== "base64") {
@@ -344,7 +347,7 @@ export function normalizeMessage(
     if (!id) {
       issues.push({
         path,
-        message: `must look like <id@domain> (printable, no spaces, at most ${MAX_FIELD} octets)`,
+        message: `must look like <id@domain> (printable ASCII, no spaces, at most ${MAX_FIELD} octets)`,
       });
     }
     return id;
@@ -396,7 +399,8 @@ export function normalizeMessage(
  */
 export function defaultMessageId(from: Address): string {
   const domain = from.address.slice(from.address.lastIndexOf("@") + 1).toLowerCase();
-  return `<${randomUUID()}@${domain}>`;
+  // An internationalized domain in its ASCII (punycode) form: a Message-ID is ASCII.
+  return `<${randomUUID()}@${domainToASCII(domain) || "localhost"}>`;
 }
 
 /**

@@ -190,6 +190,24 @@ describe("the smaller input holes (defect 10)", () => {
     expect(paths({ ...BASE, headers: { [name]: "x" } })).toEqual([`headers.${name}`]);
   });
 
+  it("keeps Message-IDs, contentId and contentType in ASCII (raw 8-bit bytes need SMTPUTF8)", () => {
+    expect(
+      paths({
+        ...BASE,
+        messageId: "<é@contoso.com>",
+        references: ["<¡@contoso.com>"],
+        attachments: [{ contentId: "lögo", content: "x", contentType: "image/png; name=é.png" }],
+      }),
+    ).toEqual([
+      "attachments[0].contentId",
+      "attachments[0].contentType",
+      "messageId",
+      "references[0]",
+    ]);
+    const generated = normalizeMessage({ ...BASE, from: "zoë@bücher.de" }).messageId;
+    expect(generated).toMatch(/^<[0-9a-f-]{36}@xn--bcher-kva\.de>$/);
+  });
+
   it("refuses an empty header value, which MIME builders drop instead of sending", () => {
     expect(paths({ ...BASE, headers: { "X-Empty": "", "X-Blank": " \t" } })).toEqual([
       "headers.X-Empty",
