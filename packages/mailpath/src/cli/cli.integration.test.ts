@@ -270,6 +270,35 @@ describe("mailpath doctor", { timeout: 60_000 }, () => {
     expect(result.code).toBe(1);
   });
 
+  it("checks SMTP XOAUTH2 with a certificate credential, reading the token's claims", async () => {
+    const { cert, key } = await emulator.issueClientCertificate("mailpath-app");
+    const file = join(directory, "app.pem");
+    await writeFile(file, `${cert}\n${key}`);
+    emulator.configure({
+      apps: [
+        {
+          clientId: DEFAULT_CLIENT_ID,
+          certificates: [cert],
+          permissions: ["Mail.Send", "SMTP.SendAsApp"],
+        },
+      ],
+    });
+    const env = all({
+      MAILPATH_TRANSPORT: "smtp",
+      MAILPATH_SMTP_AUTH: "oauth",
+      MAILPATH_CLIENT_CERTIFICATE_PATH: file,
+    });
+    delete env.MAILPATH_CLIENT_SECRET;
+    delete env.MAILPATH_SMTP_PASSWORD;
+    const result = await run(["doctor", "--no-dns"], env);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(
+      /✓ Access token \(XOAUTH2\) .*aud https:\/\/outlook\.office365\.com, roles \[SMTP\.SendAsApp\]/,
+    );
+    expect(result.stdout).toMatch(/✓ AUTH XOAUTH2 .*235 2\.7\.0 Authentication successful/);
+    expect(result.stdout).not.toContain("PRIVATE KEY");
+  });
+
   it("exits 2 with the variable named for a configuration error", async () => {
     const env = all({ MAILPATH_TRANSPORT: "smtp" });
     delete env.MAILPATH_SMTP_PASSWORD;
