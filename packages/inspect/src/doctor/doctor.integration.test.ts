@@ -10,6 +10,7 @@ import {
   startEmulator,
 } from "@mailpath/emulator";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { startDnsServer } from "../test-support/dns-server.js";
 import { checkGraph } from "./graph-check.js";
 import { checkRelay, checkSmtp, type SmtpProbeOptions } from "./smtp-checks.js";
 import type { PathReport } from "./steps.js";
@@ -324,6 +325,28 @@ describe("checkGraph against the emulator", () => {
       reply: expect.stringMatching(/^403 ErrorAccessDenied/),
     });
     expect(send?.fix).toMatch(/Application Access Policy or RBAC for Applications/);
+  });
+
+  it("resolves the Entra and Graph hosts through the DNS server it is pointed at", async () => {
+    const dns = await startDnsServer({ localhost: { A: ["127.0.0.1"] } });
+    try {
+      const byName = (url: string) => url.replace("127.0.0.1", "localhost");
+      const report = await checkGraph(
+        graph({
+          token: { ...secretToken(), authorityHost: byName(emulator.entra.authorityHost) },
+          baseUrl: byName(emulator.graph.baseUrl),
+          dnsServer: dns.address,
+          send: true,
+          to: "ada@contoso.com",
+        }),
+      );
+      expect(report.status).toBe("pass");
+      expect(dns.queries.filter((query) => query === "A localhost").length).toBeGreaterThanOrEqual(
+        2,
+      );
+    } finally {
+      await dns.close();
+    }
   });
 
   it("fails the token for an unknown tenant with AADSTS90002 explained", async () => {

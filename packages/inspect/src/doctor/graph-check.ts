@@ -41,6 +41,7 @@ export async function checkGraph(options: GraphProbeOptions): Promise<PathReport
     token = await acquireToken(options.token, endpoints.graphScope, {
       ...(options.ca && { ca: options.ca }),
       timeoutMs,
+      dns: options,
     });
     return {
       status: "pass",
@@ -86,6 +87,7 @@ export async function checkGraph(options: GraphProbeOptions): Promise<PathReport
           body,
           ...(options.ca && { ca: options.ca }),
           timeoutMs,
+          dns: options,
         },
       );
       const requestId = response.headers["request-id"];

@@ -397,6 +397,7 @@ export async function checkSmtp(options: SmtpProbeOptions): Promise<PathReport> 
         token = await acquireToken(auth.token, endpoints.smtpScope, {
           ...(options.ca && { ca: options.ca }),
           timeoutMs: options.timeoutMs ?? 15_000,
+          dns: options,
         });
         return claimsOutcome(token, {
           audience: endpoints.smtpScope.replace(/\/\.default$/, ""),

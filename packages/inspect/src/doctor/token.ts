@@ -3,6 +3,7 @@
 // the server that receives the token decides).
 import { request } from "node:https";
 import { rootCertificates } from "node:tls";
+import { type DnsOptions, lookupFor } from "../dns/resolver.js";
 
 /** Claims the doctor reads from an access token. */
 export interface TokenClaims {
@@ -68,8 +69,10 @@ export function httpsRequest(
     readonly body?: string;
     readonly ca?: string;
     readonly timeoutMs: number;
+    readonly dns?: DnsOptions;
   },
 ): Promise<HttpsResult> {
+  const lookup = options.dns ? lookupFor(options.dns) : undefined;
   return new Promise((resolve, reject) => {
     const req = request(
       url,
@@ -82,6 +85,7 @@ export function httpsRequest(
           }),
         },
         ...(options.ca && { ca: [...rootCertificates, options.ca] }),
+        ...(lookup && { lookup }),
         timeout: options.timeoutMs,
       },
       (response) => {
@@ -140,7 +144,7 @@ export class TokenError extends Error {
 export async function acquireToken(
   source: TokenSource,
   scope: string,
-  options: { readonly ca?: string; readonly timeoutMs: number },
+  options: { readonly ca?: string; readonly timeoutMs: number; readonly dns?: DnsOptions },
 ): Promise<string> {
   if (source.kind === "provider") return source.getToken(scope);
   const url = `${source.authorityHost.replace(/\/$/, "")}/${encodeURIComponent(source.tenantId)}/oauth2/v2.0/token`;
@@ -156,6 +160,7 @@ export async function acquireToken(
     body,
     ...(options.ca && { ca: options.ca }),
     timeoutMs: options.timeoutMs,
+    ...(options.dns && { dns: options.dns }),
   });
   let json: Record<string, unknown> = {};
   try {
