@@ -2,7 +2,8 @@
 // docs/emulator-http.md says: @azure/identity (secret and certificate), msal-node with only
 // an authority and knownAuthorities, and MSAL for Python where python3 has it. Each gets a
 // token for Graph and for Exchange SMTP (reference §1: the app-only scopes).
-import { spawnSync } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
+import { promisify } from "node:util";
 import { ClientCertificateCredential, ClientSecretCredential } from "@azure/identity";
 import { ConfidentialClientApplication } from "@azure/msal-node";
 import { decodeJwt } from "jose";
@@ -23,6 +24,16 @@ const SMTP_SCOPE = "https://outlook.office365.com/.default";
 const suite = useEmulatorSuite();
 
 const audienceOf = (token: string) => decodeJwt(token).aud;
+
+/**
+ * Runs python3 with these arguments (30 s at most); resolves its stdout and stderr. requests
+ * (under MSAL for Python) lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override a session's
+ * `verify` (psf/requests#3829), so they are left out: the script's `verify=` is what counts.
+ */
+async function runPython(args: string[]): Promise<{ stdout: string; stderr: string }> {
+  const { REQUESTS_CA_BUNDLE: _requests, CURL_CA_BUNDLE: _curl, ...env } = process.env;
+  return promisify(execFile)("python3", args, { encoding: "utf8", timeout: 30_000, env });
+}
 
 describe("@azure/identity", () => {
   const options = () => ({
@@ -227,26 +238,79 @@ with smtplib.SMTP(smtp_host, int(smtp_port)) as smtp:
 print(json.dumps({"ok": True}))
 `;
 
+// Python's own smtplib (no MSAL: the token comes from the v2 endpoint through urllib), where
+// python3 is installed: STARTTLS with the emulator's CA, AUTH XOAUTH2, sendmail.
+const python3 = spawnSync("python3", ["--version"], { encoding: "utf8" });
+const python3Skip = python3.error
+  ? `python3 is not installed (${python3.error.message})`
+  : undefined;
+if (python3Skip) console.log(`Python smtplib test skipped: ${python3Skip}`);
+
+const SMTPLIB_SCRIPT = `
+import base64, json, smtplib, ssl, sys, urllib.parse, urllib.request
+token_url, client_id, secret, ca_file, smtp_host, smtp_port, sender = sys.argv[1:8]
+context = ssl.create_default_context(cafile=ca_file)
+form = urllib.parse.urlencode({"grant_type": "client_credentials", "client_id": client_id,
+    "client_secret": secret, "scope": "${SMTP_SCOPE}"}).encode()
+with urllib.request.urlopen(urllib.request.Request(token_url, data=form), context=context) as reply:
+    token = json.load(reply)["access_token"]
+with smtplib.SMTP(smtp_host, int(smtp_port)) as smtp:
+    smtp.ehlo()
+    features = sorted(smtp.esmtp_features)
+    smtp.starttls(context=context); smtp.ehlo()
+    xoauth2 = "user=%s\\x01auth=Bearer %s\\x01\\x01" % (sender, token)
+    code, reply = smtp.docmd("AUTH", "XOAUTH2 " + base64.b64encode(xoauth2.encode()).decode())
+    if code != 235: print(json.dumps({"auth": [code, reply.decode()]})); sys.exit(1)
+    smtp.sendmail(sender, ["ada@contoso.com"],
+        "From: %s\\r\\nTo: ada@contoso.com\\r\\nSubject: From Python smtplib\\r\\n\\r\\nHello.\\r\\n" % sender)
+print(json.dumps({"ok": True, "features": features}))
+`;
+
+describe("Python's smtplib with a token from the v2 endpoint", () => {
+  it.skipIf(python3Skip !== undefined)(
+    "sees CHUNKING and BINARYMIME, starts TLS with the CA file, authenticates with XOAUTH2 and sends",
+    async () => {
+      const { emulator } = suite;
+      // Asynchronous: the emulator answering the script runs in this process.
+      const run = await runPython([
+        "-c",
+        SMTPLIB_SCRIPT,
+        `${emulator.entra.authorityHost}/${DEFAULT_TENANT_ID}/oauth2/v2.0/token`,
+        DEFAULT_CLIENT_ID,
+        DEFAULT_CLIENT_SECRET,
+        emulator.caFile,
+        emulator.smtp.host,
+        String(emulator.smtp.port),
+        DEFAULT_SENDER,
+      ]);
+      expect(run.stderr).toBe("");
+      const result = JSON.parse(run.stdout) as { ok: boolean; features: string[] };
+      expect(result.ok).toBe(true);
+      expect(result.features).toEqual(
+        expect.arrayContaining(["binarymime", "chunking", "size", "smtputf8", "starttls"]),
+      );
+      expect(emulator.messages({ subject: "From Python smtplib" })).toHaveLength(1);
+    },
+  );
+});
+
 describe("MSAL for Python and smtplib", () => {
   it.skipIf(pythonSkip !== undefined)(
     "gets Graph and SMTP tokens with instance_discovery=False and sends over XOAUTH2",
-    () => {
+    async () => {
       const { emulator } = suite;
-      const run = spawnSync(
-        "python3",
-        [
-          "-c",
-          PYTHON_SCRIPT,
-          `${emulator.entra.authorityHost}/contoso.com`,
-          DEFAULT_CLIENT_ID,
-          DEFAULT_CLIENT_SECRET,
-          emulator.caFile,
-          emulator.smtp.host,
-          String(emulator.smtp.port),
-          DEFAULT_SENDER,
-        ],
-        { encoding: "utf8", timeout: 30_000 },
-      );
+      // Asynchronous: the emulator answering the script runs in this process.
+      const run = await runPython([
+        "-c",
+        PYTHON_SCRIPT,
+        `${emulator.entra.authorityHost}/contoso.com`,
+        DEFAULT_CLIENT_ID,
+        DEFAULT_CLIENT_SECRET,
+        emulator.caFile,
+        emulator.smtp.host,
+        String(emulator.smtp.port),
+        DEFAULT_SENDER,
+      ]);
       expect(run.stderr).toBe("");
       expect(JSON.parse(run.stdout)).toEqual({ ok: true });
       expect(emulator.messages({ subject: "From MSAL for Python" })).toHaveLength(1);
