@@ -2,6 +2,7 @@
 // before its tests), against the emulator and a local DNS server. Every output is checked for
 // secrets at the end.
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -80,13 +81,14 @@ beforeAll(async () => {
       "selector2._domainkey.contoso.com": {
         CNAME: "selector2-contoso-com._domainkey.contoso.onmicrosoft.com",
       },
-      "selector1-contoso-com._domainkey.contoso.onmicrosoft.com": {
-        TXT: ["v=DKIM1; k=rsa; p=MIIBIjANBgkq"],
-      },
       "selector2-contoso-com._domainkey.contoso.onmicrosoft.com": {
         TXT: ["v=DKIM1; k=rsa; p=MIIBIjANBgkq"],
       },
       "_dmarc.contoso.com": { TXT: ["v=DMARC1; p=quarantine; rua=mailto:dmarc@contoso.com"] },
+      // The public key of test/fixtures/dkim-signed.eml's signature, behind Microsoft's CNAME.
+      "selector1-contoso-com._domainkey.contoso.onmicrosoft.com": {
+        TXT: [readFileSync(join(FIXTURES, "dkim-signed.selector1.txt"), "utf8").trim()],
+      },
       "fabrikam.com": { TXT: ["v=spf1 include:_spf.google.com ~all"] },
       "_spf.google.com": { TXT: ["v=spf1 ip4:74.125.0.0/16 ~all"] },
     }),
@@ -447,6 +449,24 @@ describe("mailpath headers", { timeout: 60_000 }, () => {
       }),
     );
     expect(analysis.verdict).toBe("pass");
+  });
+
+  it("verifies a DKIM signature with --verify against the DNS server given", async () => {
+    const file = join(FIXTURES, "dkim-signed.eml");
+    const result = await run(
+      ["headers", file, "--verify", "--dns-server", dns.address, "--json"],
+      {},
+    );
+    const analysis = JSON.parse(result.stdout);
+    expect(analysis.authentication.dkim).toEqual([
+      expect.objectContaining({
+        domain: "contoso.com",
+        selector: "selector1",
+        verification: expect.objectContaining({ result: "pass" }),
+      }),
+    ]);
+    const text = await run(["headers", file, "--verify", "--dns-server", dns.address], {});
+    expect(text.stdout).toMatch(/dkim +none +d=contoso\.com {2}s=selector1 {2}verified here: pass/);
   });
 
   it("exits 2 for a file that does not exist", async () => {
