@@ -45,6 +45,8 @@ export type {
   AttachmentContent,
   GetTokenOptions,
   Importance,
+  Logger,
+  LogLevel,
   MailMessage,
   NormalizedAttachment,
   NormalizedMessage,

@@ -84,7 +84,12 @@ export function createClientCredentialsProvider(
   const resolved = resolveOptions(options);
   const { now, scope } = resolved;
   const events = new EntraEvents(resolved.onEvent);
-  const secrets = [resolved.clientSecret, options.clientCertificate?.passphrase];
+  const secrets = [
+    resolved.clientSecret,
+    options.clientCertificate?.passphrase,
+    ...(resolved.proxy?.secrets ?? []),
+  ];
+  const logger = resolved.logger;
   const authority = authorityConfig(resolved.authorityHost, resolved.tenantId);
   const tokenEndpoint = `${authority.authority}/oauth2/v2.0/token`;
 
@@ -107,6 +112,19 @@ export function createClientCredentialsProvider(
       networkClient: createNetworkClient({
         ca: resolved.ca,
         timeoutMs: resolved.timeoutMs,
+        ...(resolved.proxy !== undefined && { proxy: resolved.proxy }),
+        ...(logger?.debug !== undefined && {
+          onRequest: (trace) => {
+            try {
+              logger.debug?.(
+                { component: "entra", ...trace },
+                `entra ${trace.method} ${trace.host}${trace.path} ${trace.status ?? trace.error}`,
+              );
+            } catch {
+              // A logger's failure must not fail the token request.
+            }
+          },
+        }),
         onTokenEndpoint: (outcome) => {
           last.record = outcome;
         },

@@ -133,6 +133,20 @@ export function tokenFailureToMailError(failure: TokenFailure): MailError {
     });
   }
 
+  if (record?.error?.code === "EPROXY") {
+    // The proxy refused the CONNECT: the token endpoint never saw the request.
+    const status = /answered (\d+)/.exec(record.error.message)?.[1];
+    return new MailError({
+      code: "CONNECTION_FAILED",
+      retryable: Number(status) >= 500,
+      message: clean(`${record.error.message}; the token request was not sent.`),
+      hint:
+        status === "407"
+          ? "The proxy wants credentials: put them in the proxy URL (http://user:password@proxy:3128)."
+          : "The proxy refused the tunnel to Entra: allow CONNECT to the Entra host on port 443, or list it in NO_PROXY.",
+    });
+  }
+
   if (record?.error) {
     const { code: errno = "", message } = record.error;
     const classification = classifyNetworkError({ code: errno, message });

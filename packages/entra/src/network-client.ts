@@ -4,8 +4,10 @@
 // that msal's ServerError drops.
 import { readFileSync } from "node:fs";
 import { request } from "node:https";
+import type { Socket } from "node:net";
 import * as tls from "node:tls";
 import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from "@azure/msal-node";
+import { openTunnel, type ResolvedProxy, usesProxy } from "./proxy.js";
 
 /** The last answer (or failure) of the token endpoint, for error mapping. */
 export interface TokenEndpointRecord {
@@ -22,8 +24,23 @@ export interface NetworkClientOptions {
   /** Extra trusted CA certificates (PEM); the public roots stay trusted. */
   readonly ca?: readonly (string | Buffer)[];
   readonly timeoutMs: number;
+  /** The HTTPS proxy requests go through (a CONNECT tunnel), unless NO_PROXY names the host. */
+  readonly proxy?: ResolvedProxy;
+  /** Called with each request's outcome (method, host, path, status, duration), no body or header. */
+  readonly onRequest?: (trace: RequestTrace) => void;
   /** Called with every token POST outcome, and with failed metadata GETs. */
   readonly onTokenEndpoint: (record: TokenEndpointRecord) => void;
+}
+
+/** One request to Entra as a log line may show it: never a header, a query or a body. */
+export interface RequestTrace {
+  readonly method: string;
+  readonly host: string;
+  readonly path: string;
+  readonly status?: number;
+  readonly error?: string;
+  readonly durationMs: number;
+  readonly proxied: boolean;
 }
 
 // A token response is a few kB; anything far larger is not Entra.
@@ -80,12 +97,33 @@ export function createNetworkClient(options: NetworkClientOptions): INetworkModu
   ): Promise<NetworkResponse<T>> =>
     new Promise((resolve, reject) => {
       let settled = false;
+      const started = performance.now();
+      const target = new URL(url);
+      const proxied = options.proxy !== undefined && usesProxy(options.proxy, target);
+      const trace = (outcome: { status?: number; error?: string }) =>
+        options.onRequest?.({
+          method,
+          host: target.host,
+          path: target.pathname,
+          ...outcome,
+          durationMs: Math.round(performance.now() - started),
+          proxied,
+        });
       const fail = (error: NodeJS.ErrnoException) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        cancelTunnel?.();
+        trace({ error: error.code ?? "error" });
         options.onTokenEndpoint({ error });
         reject(error);
+      };
+      let cancelTunnel: (() => void) | undefined;
+      const tlsOptions: tls.ConnectionOptions = {
+        minVersion: "TLSv1.2",
+        // Explicit, so NODE_TLS_REJECT_UNAUTHORIZED=0 cannot send the secret to an unverified host.
+        rejectUnauthorized: true,
+        ...(secureContext && { secureContext }),
       };
       const body = requestOptions?.body ?? "";
       const headers: Record<string, string | number> = { ...requestOptions?.headers };
@@ -95,11 +133,25 @@ export function createNetworkClient(options: NetworkClientOptions): INetworkModu
         {
           method,
           headers,
-          agent: false,
-          minVersion: "TLSv1.2",
-          // Explicit, so NODE_TLS_REJECT_UNAUTHORIZED=0 cannot send the secret to an unverified host.
-          rejectUnauthorized: true,
-          ...(secureContext && { secureContext }),
+          ...tlsOptions,
+          ...(proxied
+            ? {
+                // The tunnel's TLS socket is the request's connection (no agent, no pooling).
+                createConnection: (
+                  _options: unknown,
+                  callback: (error: Error | null, socket: Socket) => void,
+                ) => {
+                  cancelTunnel = openTunnel(
+                    options.proxy!,
+                    target.hostname,
+                    Number(target.port || 443),
+                    tlsOptions,
+                    (error, socket) => callback(error, socket as Socket),
+                  );
+                  return undefined;
+                },
+              }
+            : { agent: false }),
         },
         (response) => {
           const status = response.statusCode ?? 0;
@@ -115,6 +167,7 @@ export function createNetworkClient(options: NetworkClientOptions): INetworkModu
             if (settled) return;
             settled = true;
             clearTimeout(timer);
+            trace({ status });
             options.onTokenEndpoint({
               status,
               headers: responseHeaders,
@@ -162,6 +215,7 @@ export function createNetworkClient(options: NetworkClientOptions): INetworkModu
             if (settled) return;
             settled = true;
             clearTimeout(timer);
+            trace({ status });
             const text = Buffer.concat(chunks).toString("utf8");
             let parsed: Record<string, unknown>;
             try {

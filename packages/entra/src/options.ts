@@ -1,7 +1,15 @@
-import { CLOUDS, type Cloud, MailError, type MailIssue, resolveCloud } from "@mailpath/core";
+import {
+  CLOUDS,
+  type Cloud,
+  type Logger,
+  MailError,
+  type MailIssue,
+  resolveCloud,
+} from "@mailpath/core";
 import type { ClientCertificateOptions, LoadedCertificate } from "./certificate.js";
 import { loadClientCertificate } from "./certificate.js";
 import type { EntraEvent } from "./events.js";
+import { type ProxyOption, type ResolvedProxy, resolveProxy } from "./proxy.js";
 import { scopeFor, type TokenTarget } from "./scope.js";
 
 /**
@@ -43,6 +51,18 @@ export interface ClientCredentialsOptions {
   readonly now?: () => number;
   /** Receives every event (`token`, `certificateExpiring`, `error`). Never carries a secret or token. */
   readonly onEvent?: (event: EntraEvent) => void;
+  /**
+   * HTTPS proxy for the token endpoint (HTTP CONNECT; TLS stays end to end and verified).
+   * `false` connects directly whatever the environment says.
+   * @default HTTPS_PROXY / https_proxy, bypassed for the hosts in NO_PROXY / no_proxy
+   */
+  readonly proxy?: ProxyOption;
+  /**
+   * Receives a `debug` line per token-endpoint request (method, host, path, status, duration:
+   * never a header, a query, a body, the secret or the token) and `warn` on a failed refresh.
+   * @default no logging
+   */
+  readonly logger?: Logger;
 }
 
 /** The options after validation and defaults. */
@@ -60,6 +80,8 @@ export interface ResolvedOptions {
   readonly timeoutMs: number;
   readonly now: () => number;
   readonly onEvent?: (event: EntraEvent) => void;
+  readonly proxy?: ResolvedProxy;
+  readonly logger?: Logger;
 }
 
 const MULTI_TENANT = new Set(["common", "organizations", "consumers"]);
@@ -192,6 +214,13 @@ export function resolveOptions(options: ClientCredentialsOptions): ResolvedOptio
       problem(`tls.ca[${index}]`, "must be a PEM string or Buffer");
   }
 
+  const proxyIssues: MailIssue[] = [];
+  const proxy = resolveProxy(options.proxy, proxyIssues);
+  for (const issue of proxyIssues) {
+    problem(issue.path, issue.message);
+    hints.push("Set the proxy to an http:// URL such as http://proxy.contoso.com:3128.");
+  }
+
   if (issues.length > 0) {
     const first = issues[0]!;
     throw new MailError({
@@ -216,5 +245,7 @@ export function resolveOptions(options: ClientCredentialsOptions): ResolvedOptio
     timeoutMs,
     now: options.now ?? Date.now,
     ...(options.onEvent !== undefined && { onEvent: options.onEvent }),
+    ...(proxy !== undefined && { proxy }),
+    ...(options.logger !== undefined && { logger: options.logger }),
   };
 }

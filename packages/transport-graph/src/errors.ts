@@ -195,6 +195,21 @@ export function failureToMailError(failure: unknown, context: GraphErrorContext)
     });
   }
   const { code, message } = networkCode(failure.original);
+  // undici's words when the proxy refuses the CONNECT: nothing reached Graph.
+  const proxyStatus = /Proxy response \((\d+)\)/.exec(message ?? "")?.[1];
+  if (proxyStatus !== undefined) {
+    return new MailError({
+      code: "CONNECTION_FAILED",
+      message: `${context.transport}: the HTTPS proxy answered ${proxyStatus} to CONNECT; nothing was sent.`,
+      retryable: Number(proxyStatus) >= 500,
+      transport: context.transport,
+      hint:
+        proxyStatus === "407"
+          ? "The proxy wants credentials: put them in the proxy URL (http://user:password@proxy:3128)."
+          : "The proxy refused the tunnel to Graph: allow CONNECT to the Graph and Entra hosts on port 443, or list them in NO_PROXY.",
+      ...messageId,
+    });
+  }
   const classification = classifyNetworkError({
     ...(code !== undefined && { code }),
     ...(message !== undefined && { message }),

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import * as tls from "node:tls";
 import { MailError, type TokenProvider } from "@mailpath/core";
+import { type ResolvedProxy, usesProxy } from "@mailpath/entra";
 import {
   AuthenticationHandler,
   AuthenticationHandlerOptions,
@@ -12,7 +13,7 @@ import {
   ResponseType,
   TelemetryHandler,
 } from "@microsoft/microsoft-graph-client";
-import { Agent, fetch as undiciFetch } from "undici";
+import { Agent, type Dispatcher, ProxyAgent, fetch as undiciFetch } from "undici";
 
 /** Most of an error answer that is read: enough for any Graph error, bounded for a hostile one. */
 export const MAX_ERROR_BODY_BYTES = 64 * 1024;
@@ -122,6 +123,23 @@ export interface GraphHttpOptions {
   readonly requestTimeoutMs: number;
   /** Called with every token the provider returns, so errors can be redacted of it. */
   readonly onToken?: (token: string) => void;
+  /** The HTTPS proxy (CONNECT tunnel) for every host NO_PROXY does not name. */
+  readonly proxy?: ResolvedProxy;
+  /** Called after each request with what a log line may show: never a header, query or body. */
+  readonly onRequest?: (trace: GraphRequestTrace) => void;
+}
+
+/** One request as the protocol trace shows it. */
+export interface GraphRequestTrace {
+  readonly method: string;
+  /** The path under the version root, or only the host of an upload URL (its query is a credential). */
+  readonly target: string;
+  readonly status?: number;
+  readonly requestId?: string;
+  readonly error?: string;
+  readonly durationMs: number;
+  readonly bytes?: number;
+  readonly proxied: boolean;
 }
 
 /** Whether a response status is a redirect (status 0: a WHATWG fetch's opaque redirect). */
@@ -185,6 +203,9 @@ export class GraphHttp {
   private readonly client: Client;
   private readonly fetchImpl: FetchFunction;
   private readonly dispatcher: Agent;
+  private proxyDispatcher: ProxyAgent | undefined;
+  private readonly graphDispatcher: Dispatcher;
+  private readonly connectTls: Record<string, unknown>;
   private readonly forceRefreshProvider: AuthenticationProvider;
 
   constructor(private readonly options: GraphHttpOptions) {
@@ -214,20 +235,20 @@ export class GraphHttp {
     // later, certificates verified) must not depend on the process's defaults — a
     // NODE_TLS_REJECT_UNAUTHORIZED=0 set for something else must not send the bearer token
     // to a server whose certificate does not verify.
-    this.dispatcher = new Agent({
-      connect: {
-        minVersion: "TLSv1.2",
-        rejectUnauthorized: true,
-        // Built once: a `ca` option would parse the ~140 default roots again for every
-        // connection (tens of ms of CPU each).
-        ...(ca !== undefined && {
-          secureContext: tls.createSecureContext({
-            ca: withDefaultRoots(ca),
-            minVersion: "TLSv1.2",
-          }),
+    this.connectTls = {
+      minVersion: "TLSv1.2",
+      rejectUnauthorized: true,
+      // Built once: a `ca` option would parse the ~140 default roots again for every
+      // connection (tens of ms of CPU each).
+      ...(ca !== undefined && {
+        secureContext: tls.createSecureContext({
+          ca: withDefaultRoots(ca),
+          minVersion: "TLSv1.2",
         }),
-      },
-    });
+      }),
+    };
+    this.dispatcher = new Agent({ connect: this.connectTls });
+    this.graphDispatcher = this.dispatcherFor(options.baseUrl);
     this.fetchImpl = options.fetch ?? (undiciFetch as unknown as FetchFunction);
     const host = new URL(options.baseUrl).hostname;
     this.client = Client.initWithMiddleware({
@@ -239,7 +260,10 @@ export class GraphHttp {
       // following it would turn a POST into a GET that "succeeds" (301/302, message lost) or
       // re-post the message and the token to another origin (307/308). The 3xx is returned
       // as it is and becomes an error.
-      fetchOptions: { dispatcher: this.dispatcher, redirect: "manual" } as unknown as RequestInit,
+      fetchOptions: {
+        dispatcher: this.graphDispatcher,
+        redirect: "manual",
+      } as unknown as RequestInit,
       middleware: [
         new AuthenticationHandler({ getAccessToken: () => getToken(false) }),
         new TelemetryHandler(),
@@ -249,11 +273,73 @@ export class GraphHttp {
   }
 
   /**
+   * The dispatcher for a URL: through the proxy (a CONNECT tunnel; TLS to the target with the
+   * same verification rules and the same TLS context) unless NO_PROXY names its host, else
+   * direct. One of each per transport, so connections are pooled.
+   */
+  private dispatcherFor(url: string): Dispatcher {
+    const proxy = this.options.proxy;
+    if (!proxy || !usesProxy(proxy, new URL(url))) return this.dispatcher;
+    this.proxyDispatcher ??= new ProxyAgent({
+      uri: proxy.url.href,
+      requestTls: this.connectTls,
+      proxyTls: { minVersion: "TLSv1.2", rejectUnauthorized: true },
+    });
+    return this.proxyDispatcher;
+  }
+
+  private trace(
+    method: string,
+    target: string,
+    started: number,
+    dispatcher: Dispatcher,
+    outcome: { result?: HttpResult; error?: unknown; bytes?: number },
+  ): void {
+    const onRequest = this.options.onRequest;
+    if (!onRequest) return;
+    const requestId = outcome.result?.headers.get("request-id") ?? undefined;
+    try {
+      onRequest({
+        method,
+        target,
+        ...(outcome.result && { status: outcome.result.status }),
+        ...(requestId && { requestId }),
+        ...(outcome.error !== undefined && {
+          error:
+            outcome.error instanceof RequestFailure
+              ? (networkCode(outcome.error.original).code ?? outcome.error.reason)
+              : MailError.isInstance(outcome.error)
+                ? outcome.error.code
+                : "error",
+        }),
+        ...(outcome.bytes !== undefined && { bytes: outcome.bytes }),
+        durationMs: Math.round(performance.now() - started),
+        proxied: dispatcher !== this.dispatcher,
+      });
+    } catch {
+      // A logger's failure must not fail the send.
+    }
+  }
+
+  /**
    * Sends one request and reads its whole response, whatever the status.
    * @throws RequestFailure when no response arrived; the token provider's own error when no
    *   token could be had.
    */
   async request(spec: GraphRequestSpec): Promise<HttpResult> {
+    const started = performance.now();
+    const target = /^https?:\/\//i.test(spec.path) ? new URL(spec.path).host : spec.path;
+    try {
+      const result = await this.send(spec);
+      this.trace(spec.method, target, started, this.graphDispatcher, { result });
+      return result;
+    } catch (error) {
+      this.trace(spec.method, target, started, this.graphDispatcher, { error });
+      throw error;
+    }
+  }
+
+  private async send(spec: GraphRequestSpec): Promise<HttpResult> {
     return this.withTimeout(spec.signal, async (signal) => {
       let request = this.client
         .api(spec.path)
@@ -301,11 +387,32 @@ export class GraphHttp {
     init: { method: "PUT"; headers: Record<string, string>; body: Uint8Array },
     parent: AbortSignal,
   ): Promise<HttpResult> {
+    const started = performance.now();
+    const dispatcher = this.dispatcherFor(url);
+    // Only the host: the upload URL's query is its credential.
+    const target = new URL(url).host;
+    const bytes = init.body.byteLength;
+    try {
+      const result = await this.sendUpload(url, init, parent, dispatcher);
+      this.trace(init.method, target, started, dispatcher, { result, bytes });
+      return result;
+    } catch (error) {
+      this.trace(init.method, target, started, dispatcher, { error, bytes });
+      throw error;
+    }
+  }
+
+  private async sendUpload(
+    url: string,
+    init: { method: "PUT"; headers: Record<string, string>; body: Uint8Array },
+    parent: AbortSignal,
+    dispatcher: Dispatcher,
+  ): Promise<HttpResult> {
     return this.withTimeout(parent, async (signal) => {
       const response = await this.fetchImpl(url, {
         ...init,
         signal,
-        dispatcher: this.dispatcher,
+        dispatcher,
         // An upload URL is pre-authenticated: its bytes go to that URL or nowhere.
         redirect: "manual",
       } as unknown as RequestInit);
@@ -339,7 +446,7 @@ export class GraphHttp {
 
   /** Closes the connection pool. */
   async close(): Promise<void> {
-    await this.dispatcher.close();
+    await Promise.all([this.dispatcher.close(), this.proxyDispatcher?.close()]);
   }
 }
 

@@ -1,13 +1,19 @@
 import {
   type Cloud,
   type CloudEndpoints,
+  type Logger,
   MailError,
   type MailIssue,
   resolveCloud,
   type TokenProvider,
   type TransportLimits,
 } from "@mailpath/core";
-import type { ClientCertificateOptions } from "@mailpath/entra";
+import {
+  type ClientCertificateOptions,
+  type ProxyOption,
+  type ResolvedProxy,
+  resolveProxy,
+} from "@mailpath/entra";
 
 /** How the message goes to Graph. @see GraphTransportOptions.mode */
 export type GraphSendMode = "auto" | "json" | "mime";
@@ -72,6 +78,19 @@ export interface GraphTransportOptions {
   readonly requestTimeoutMs?: number;
   /** A WHATWG `fetch`, for testing. @default undici's `fetch` */
   readonly fetch?: typeof globalThis.fetch;
+  /**
+   * HTTPS proxy for Graph, upload sessions and Entra: `http://proxy.contoso.com:3128`
+   * (`user:password@` for Basic authentication), `{ url, noProxy }`, or `false` for direct
+   * connections. HTTP CONNECT: TLS stays end to end, with the same certificate checks.
+   * @default HTTPS_PROXY / https_proxy, bypassed for the hosts in NO_PROXY / no_proxy
+   */
+  readonly proxy?: ProxyOption;
+  /**
+   * Receives the protocol trace at `debug` (one line per request: method, path, status,
+   * request-id, duration; never a token, header, query or body), also for Entra.
+   * @default no logging
+   */
+  readonly logger?: Logger;
 }
 
 /** The options after validation and defaults. */
@@ -88,6 +107,9 @@ export interface ResolvedGraphOptions {
   readonly limits: TransportLimits;
   readonly requestTimeoutMs: number;
   readonly fetch?: typeof globalThis.fetch;
+  readonly proxyOption?: ProxyOption;
+  readonly proxy?: ResolvedProxy;
+  readonly logger?: Logger;
   readonly credential:
     | { readonly kind: "provider"; readonly tokenProvider: TokenProvider }
     | {
@@ -246,6 +268,7 @@ export function resolveGraphOptions(options: GraphTransportOptions): ResolvedGra
   if (options.name !== undefined && !nonEmpty(options.name)) {
     issues.push({ path: "name", message: "must be a non-empty string" });
   }
+  const proxy = resolveProxy(options.proxy, issues);
   if (issues.length > 0 || !endpoints) throw invalidConfig(issues);
 
   const privateKey = options.clientCertificate?.privateKey?.toString();
@@ -257,6 +280,7 @@ export function resolveGraphOptions(options: GraphTransportOptions): ResolvedGra
     ...(privateKey ?? "")
       .split(/\r?\n/)
       .filter((line) => line.length >= 16 && !line.startsWith("-----")),
+    ...(proxy?.secrets ?? []),
   ].filter((value): value is string => nonEmpty(value));
 
   return {
@@ -271,6 +295,9 @@ export function resolveGraphOptions(options: GraphTransportOptions): ResolvedGra
     limits: { ...GRAPH_DEFAULT_LIMITS, ...options.limits },
     requestTimeoutMs: options.requestTimeoutMs ?? 120_000,
     ...(options.fetch && { fetch: options.fetch }),
+    ...(options.proxy !== undefined && { proxyOption: options.proxy }),
+    ...(proxy !== undefined && { proxy }),
+    ...(options.logger !== undefined && { logger: options.logger }),
     credential: options.tokenProvider
       ? { kind: "provider", tokenProvider: options.tokenProvider }
       : {

@@ -20,5 +20,8 @@ export function createTokenProvider(options: ResolvedGraphOptions): TokenProvide
     cloud: options.endpoints.cloud,
     authorityHost: options.authorityHost,
     ...(ca !== undefined && { tls: { ca } }),
+    // The same option, resolved against the same environment: Entra goes the way Graph goes.
+    ...(options.proxyOption !== undefined && { proxy: options.proxyOption }),
+    ...(options.logger !== undefined && { logger: options.logger }),
   });
 }

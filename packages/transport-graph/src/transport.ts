@@ -103,6 +103,7 @@ export function createGraphTransport(options: GraphTransportOptions): GraphTrans
   const secretList = () => [...resolved.secrets, ...tokens];
 
   const tokenProvider = singleFlight(createTokenProvider(resolved));
+  const logger = resolved.logger;
   const http = new GraphHttp({
     baseUrl: resolved.baseUrl,
     tokenProvider,
@@ -110,6 +111,14 @@ export function createGraphTransport(options: GraphTransportOptions): GraphTrans
     ...(resolved.fetch && { fetch: resolved.fetch }),
     requestTimeoutMs: resolved.requestTimeoutMs,
     onToken: rememberToken,
+    ...(resolved.proxy !== undefined && { proxy: resolved.proxy }),
+    ...(logger?.debug !== undefined && {
+      onRequest: (trace) =>
+        logger.debug?.(
+          { component: "graph", transport: name, ...trace },
+          `${name} ${trace.method} ${trace.target} ${trace.status ?? trace.error}`,
+        ),
+    }),
   });
   let closed = false;
 

@@ -1,3 +1,4 @@
+export type { Logger, LogLevel } from "./logger.js";
 export type {
   Address,
   AddressInput,
