@@ -15,7 +15,7 @@ function copyOut(example) {
     execFile(
       "bash",
       [script, example],
-      { env: { ...process.env, SKIP_BUILD: "1" }, timeout: 240_000, maxBuffer: 20 * 1024 * 1024 },
+      { env: { ...process.env, SKIP_BUILD: "1" }, timeout: 400_000, maxBuffer: 20 * 1024 * 1024 },
       (error, stdout, stderr) => {
         if (!error) return resolve(stdout);
         const how = error.killed
@@ -38,4 +38,4 @@ it("runs when copied out of the repository and installed from packed tarballs wi
   expect(stdout).toContain(`"mailpath":"file:vendor/mailpath-${version}.tgz"`);
   expect(stdout).toContain("3 messages delivered, one through each path.");
   expect(stdout).toContain("== OK: @mailpath-examples/quickstart runs outside the repository");
-}, 260_000);
+}, 420_000);
