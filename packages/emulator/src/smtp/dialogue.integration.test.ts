@@ -145,6 +145,22 @@ describe("BDAT (CHUNKING, RFC 3030; advertised per reference §2)", () => {
     });
   });
 
+  it("takes BDAT on the relay (MX) endpoint, where no AUTH is needed", async () => {
+    const { session: smtp } = await RawSmtpSession.open(emulator.relay.port);
+    try {
+      await smtp.command("EHLO client.example");
+      expect(await smtp.command("MAIL FROM:<partner@fabrikam.com>")).toMatch(/^250 /);
+      expect(await smtp.command("RCPT TO:<ada@contoso.com>")).toMatch(/^250 /);
+      const raw =
+        "From: partner@fabrikam.com\r\nTo: ada@contoso.com\r\nSubject: Relayed in chunks\r\n\r\nHi.\r\n";
+      smtp.write(`BDAT ${raw.length} LAST\r\n${raw}`);
+      expect(await smtp.read()).toMatch(/^250 2\.6\.0 <[^>]+> \[InternalId=\d+, Hostname=/);
+      expect(emulator.messages({ subject: "Relayed in chunks" })).toHaveLength(1);
+    } finally {
+      smtp.close();
+    }
+  });
+
   it("reads a chunk sent without MAIL FROM, answers 503 5.5.2, and goes on with the session", async () => {
     await withSession(async (smtp) => {
       smtp.write("BDAT 5 LAST\r\nHELLO");
@@ -230,6 +246,7 @@ describe("protocol mistakes answer in Exchange's shape, never in smtp-server's w
     ["WIZ", "500 5.3.3 Unrecognized command 'WIZ'"],
     ["XCLIENT ADDR=10.0.0.1", "500 5.3.3 Unrecognized command 'XCLIENT'"],
     ["BDAT ten", "501 5.5.4 Invalid arguments"],
+    ["MAIL FROM:notifications@contoso.com", "501 5.1.7 Invalid address"],
   ])("%s → %s", async (command, expected) => {
     await withSession(async (smtp) => {
       expect(await smtp.command(command)).toBe(expected);

@@ -240,7 +240,11 @@ export class ExchangeSmtpServer extends SMTPServer {
       const kept = parameters
         .filter((parameter) => parameter.name !== "BODY" && parameter.name !== "AUTH")
         .map((parameter) => parameter.raw);
-      const rewritten = `${line.slice(0, line.indexOf(">") + 1)}${kept.length ? ` ${kept.join(" ")}` : ""}`;
+      const close = line.indexOf(">");
+      const rewritten =
+        close === -1
+          ? line
+          : `${line.slice(0, close + 1)}${kept.length ? ` ${kept.join(" ")}` : ""}`;
       const before = connection.session.envelope;
       handleMail(Buffer.from(rewritten, "utf8"), () => {
         const envelope = connection.session.envelope;
