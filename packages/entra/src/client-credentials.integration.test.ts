@@ -373,19 +373,47 @@ describe("client credentials against the emulator's token endpoint", () => {
   });
 
   it("never puts the secret, an assertion or a token in any error or event", async () => {
-    // Produce one more failure carrying each secret, then sweep everything this file saw.
-    await failure(provider({ clientSecret: WRONG_SECRET }).tokens.getToken());
-    const issued = await emulator.issueAccessToken();
-    const serialized = JSON.stringify(
-      seen.map((item) =>
-        MailError.isInstance(item) ? { ...item.toJSON(), stack: item.stack } : item,
-      ),
+    // This test makes every kind of request it sweeps: a token by secret and by certificate
+    // (events), a wrong secret, an unregistered certificate (a signed assertion sent) and a 503.
+    const mine: unknown[] = [];
+    const run = async (overrides: Partial<ClientCredentialsOptions>, fails: boolean) => {
+      const { tokens, events } = provider(overrides);
+      if (fails) mine.push(await failure(tokens.getToken()));
+      else await tokens.getToken();
+      mine.push(...events);
+    };
+    await run({}, false);
+    await run({ clientSecret: WRONG_SECRET }, true);
+    emulator.failNext({ endpoint: "token", kind: "reply", status: 503, retryAfterSeconds: 1 });
+    await run({}, true);
+    const { cert, key } = await withCertificate("sweep");
+    await run(
+      { clientSecret: undefined, clientCertificate: { privateKey: key, certificate: cert } },
+      false,
     );
-    expect(seen.length).toBeGreaterThan(10);
-    for (const secret of [DEFAULT_CLIENT_SECRET, WRONG_SECRET, "PRIVATE KEY", "eyJ"]) {
-      expect(serialized).not.toContain(secret);
+    const other = await emulator.issueClientCertificate("sweep-unregistered");
+    await run(
+      {
+        clientSecret: undefined,
+        clientCertificate: { privateKey: other.key, certificate: other.cert },
+      },
+      true,
+    );
+    const issued = await emulator.issueAccessToken();
+    expect(emulator.stats().requests.token).toBe(5);
+    expect(mine.filter((item) => MailError.isInstance(item))).toHaveLength(3);
+    expect(mine.filter((item) => !MailError.isInstance(item)).length).toBeGreaterThanOrEqual(5);
+    for (const items of [mine, seen]) {
+      const serialized = JSON.stringify(
+        items.map((item) =>
+          MailError.isInstance(item) ? { ...item.toJSON(), stack: item.stack } : item,
+        ),
+      );
+      for (const secret of [DEFAULT_CLIENT_SECRET, WRONG_SECRET, "PRIVATE KEY", "eyJ"]) {
+        expect(serialized).not.toContain(secret);
+      }
+      expect(serialized).not.toContain(issued.split(".")[0]);
+      expect(serialized).not.toMatch(/client_assertion=/);
     }
-    expect(serialized).not.toContain(issued.split(".")[0]);
-    expect(serialized).not.toMatch(/client_assertion=/);
   });
 });

@@ -1,9 +1,13 @@
-// Which modules does building a mailer load? A module.register() hook records every module URL
-// Node loads in this process; the test then checks the transport libraries each path pulls in.
-import { register } from "node:module";
-import { MessageChannel } from "node:worker_threads";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createMailerFromEnv } from "./index.js";
+// Which modules does building a mailer load? Each test runs its app in a fresh Node process
+// (node dist/index.js; turbo builds the package before its tests, as for the CLI tests), where
+// a module.register() hook records every module URL loaded from the first import on. So each
+// test sees exactly what its own app loads, whatever ran before it or in which order.
+import { execFile } from "node:child_process";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+
+const ENTRY = pathToFileURL(fileURLToPath(new URL("../dist/index.js", import.meta.url))).href;
 
 const HOOKS = `
 let port;
@@ -11,49 +15,40 @@ export function initialize(data) { port = data.port; }
 export async function load(url, context, nextLoad) { port.postMessage(url); return nextLoad(url, context); }
 `;
 
-const seen: string[] = [];
+/** The app: registers the hook, then imports mailpath and builds and closes a mailer from `env`. */
+const APP = `
+import { register } from "node:module";
+import { MessageChannel } from "node:worker_threads";
+const seen = [];
 const channel = new MessageChannel();
-let marker = 0;
+channel.port1.on("message", (url) => seen.push(url));
+register("data:text/javascript," + encodeURIComponent(${JSON.stringify(HOOKS)}), {
+  parentURL: import.meta.url, data: { port: channel.port2 }, transferList: [channel.port2],
+});
+const { createMailerFromEnv } = await import(${JSON.stringify(ENTRY)});
+const mailer = await createMailerFromEnv(JSON.parse(process.env.APP_ENV));
+await mailer.close();
+// Messages on a port keep their order: once this marker arrives, every earlier load has.
+const marker = "data:text/javascript,export default 1";
+const arrived = new Promise((resolve) => channel.port1.on("message", (u) => u === marker && resolve()));
+await import(marker);
+await arrived;
+channel.port1.close();
+process.stdout.write(JSON.stringify(seen.filter((url) => !url.startsWith("data:"))));
+`;
 
-/** Resolves once every load before this call was reported (messages on a port keep their order). */
-async function settle(): Promise<void> {
-  const url = `data:text/javascript,export default ${++marker}`;
-  const arrived = new Promise<void>((resolve) => {
-    const check = (value: string) => {
-      if (value === url) {
-        channel.port1.off("message", check);
-        resolve();
-      }
-    };
-    channel.port1.on("message", check);
-  });
-  await import(/* @vite-ignore */ url);
-  await arrived;
-}
-
-/** Module URLs loaded while `task` ran. */
-async function loadsDuring(task: () => Promise<void>): Promise<string[]> {
-  await settle();
-  const start = seen.length;
-  await task();
-  await settle();
-  return seen.slice(start).filter((url) => !url.startsWith("data:"));
+/** Module URLs a fresh process loads to build and close a mailer from `env`. */
+async function loadsOfApp(env: Record<string, string>): Promise<string[]> {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ["--input-type=module", "--eval", APP],
+    { env: { PATH: process.env.PATH ?? "", APP_ENV: JSON.stringify(env) }, timeout: 15_000 },
+  );
+  return JSON.parse(stdout) as string[];
 }
 
 const uses = (urls: readonly string[], library: string) =>
   urls.some((url) => url.includes(`/node_modules/${library}/`));
-
-beforeAll(() => {
-  channel.port1.on("message", (url: string) => seen.push(url));
-  register(`data:text/javascript,${encodeURIComponent(HOOKS)}`, {
-    parentURL: import.meta.url,
-    data: { port: channel.port2 },
-    transferList: [channel.port2],
-  });
-});
-afterAll(() => {
-  channel.port1.close();
-});
 
 const GRAPH_ENV = {
   MAILPATH_TRANSPORT: "graph",
@@ -62,28 +57,24 @@ const GRAPH_ENV = {
   MAILPATH_CLIENT_SECRET: "not-a-real-secret",
 };
 
-describe("transports load lazily", () => {
-  // Order matters: each step asserts what the previous steps had not loaded yet.
-  it("a Graph-only app never loads nodemailer", async () => {
-    const urls = await loadsDuring(async () => {
-      const mailer = await createMailerFromEnv(GRAPH_ENV);
-      await mailer.close();
-    });
+describe("transports load lazily (each app in a fresh process)", () => {
+  // Building a Graph mailer loads the Graph path and msal; nodemailer waits for the first
+  // message that needs MIME (transport-graph's lazy-nodemailer test covers that send).
+  it("building a Graph mailer loads msal and the Graph client, not nodemailer", async () => {
+    const urls = await loadsOfApp(GRAPH_ENV);
+    expect(urls).toContain(ENTRY); // the hook saw the app's own imports
     expect(uses(urls, "@microsoft/microsoft-graph-client") || uses(urls, "undici")).toBe(true);
+    expect(uses(urls, "@azure/msal-node")).toBe(true);
     expect(uses(urls, "nodemailer")).toBe(false);
   });
 
-  it("an SMTP app with a password loads nodemailer and never msal", async () => {
-    const urls = await loadsDuring(async () => {
-      const mailer = await createMailerFromEnv({
-        MAILPATH_TRANSPORT: "smtp",
-        MAILPATH_SMTP_USER: "notifications@contoso.com",
-        MAILPATH_SMTP_PASSWORD: "not-a-real-password",
-      });
-      await mailer.close();
+  it("building an SMTP mailer with a password loads nodemailer and never msal", async () => {
+    const urls = await loadsOfApp({
+      MAILPATH_TRANSPORT: "smtp",
+      MAILPATH_SMTP_USER: "notifications@contoso.com",
+      MAILPATH_SMTP_PASSWORD: "not-a-real-password",
     });
     expect(uses(urls, "nodemailer")).toBe(true);
-    expect(seen.some((url) => url.includes("/node_modules/@azure/msal-node/"))).toBe(true);
     expect(uses(urls, "@azure/msal-node")).toBe(false);
   });
 });
