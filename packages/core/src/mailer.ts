@@ -1,4 +1,4 @@
-import { EventEmitter } from "node:events";
+import { EventEmitter, setMaxListeners } from "node:events";
 import { Readable } from "node:stream";
 import type { AddressInput, MailMessage, NormalizedMessage } from "./contract/message.js";
 import type { PathFailure, Transport, TransportReceipt } from "./contract/transport.js";
@@ -344,8 +344,11 @@ export function createMailer(options: MailerOptions): Mailer {
     breakerEvent(event.transport, event.state, event.retryAfterMs),
   );
   const inFlight = new Set<Promise<unknown>>();
-  // One controller per send in progress: close()'s deadline aborts them.
-  const active = new Set<AbortController>();
+  // close()'s deadline: the signal of every send, or linked to it when the caller gave one.
+  const closer = new AbortController();
+  setMaxListeners(Number.POSITIVE_INFINITY, closer.signal);
+  // The abort handlers of the attempts in flight on close()'s signal.
+  const attemptsInFlight = new Set<() => void>();
   const deadlines = new Set<ReturnType<typeof setTimeout>>();
   let closing: Promise<void> | undefined;
 
@@ -368,12 +371,14 @@ export function createMailer(options: MailerOptions): Mailer {
         settled = true;
         clearTimeout(timer);
         clearTimeout(grace);
-        signal.removeEventListener("abort", onAbort);
+        if (shared) attemptsInFlight.delete(onAbort);
+        else signal.removeEventListener("abort", onAbort);
         settle();
       };
       // The attempt is in flight: only the transport can tell whether the server took the
       // message. It is told to stop, and its answer decides; without one it is ambiguous.
       const onAbort = () => {
+        if (grace !== undefined) return;
         clearTimeout(timer);
         controller.abort(signal.reason);
         grace = setTimeout(
@@ -390,7 +395,10 @@ export function createMailer(options: MailerOptions): Mailer {
             const error = timedOut;
             finish(() => reject(error));
           }, timeoutMs);
-      signal.addEventListener("abort", onAbort, { once: true });
+      // Sends without a signal of their own share close()'s: a Set is cheaper than listeners on it.
+      const shared = signal === closer.signal;
+      if (shared) attemptsInFlight.add(onAbort);
+      else signal.addEventListener("abort", onAbort, { once: true });
       // Converted inside the breaker: it counts a timeout, and leaves a transport's bug uncounted.
       const call = () =>
         transport
@@ -565,19 +573,28 @@ export function createMailer(options: MailerOptions): Mailer {
           attempts: 0,
         });
       }
-      // The send's own signal: the caller's abort or close()'s deadline.
-      const controller = new AbortController();
-      const onCallerAbort = () => controller.abort(callerSignal!.reason);
-      callerSignal?.addEventListener("abort", onCallerAbort, { once: true });
-      active.add(controller);
-      const promise = sendNormalized(normalized, controller.signal, startedAt);
+      // The send's signal: close()'s deadline, and the caller's abort when there is one.
+      let signal = closer.signal;
+      let unlink: (() => void) | undefined;
+      if (callerSignal) {
+        const controller = new AbortController();
+        const onCallerAbort = () => controller.abort(callerSignal.reason);
+        const onClose = () => controller.abort(closer.signal.reason);
+        callerSignal.addEventListener("abort", onCallerAbort, { once: true });
+        closer.signal.addEventListener("abort", onClose, { once: true });
+        signal = controller.signal;
+        unlink = () => {
+          callerSignal.removeEventListener("abort", onCallerAbort);
+          closer.signal.removeEventListener("abort", onClose);
+        };
+      }
+      const promise = sendNormalized(normalized, signal, startedAt);
       inFlight.add(promise);
       try {
         return await promise;
       } finally {
         inFlight.delete(promise);
-        active.delete(controller);
-        callerSignal?.removeEventListener("abort", onCallerAbort);
+        unlink?.();
       }
     },
     async verify() {
@@ -595,10 +612,11 @@ export function createMailer(options: MailerOptions): Mailer {
       } catch (error) {
         return Promise.reject(error);
       }
-      if (deadlineMs !== undefined && active.size > 0) {
+      if (deadlineMs !== undefined && inFlight.size > 0) {
         const abortAll = () => {
-          const reason = closedBeforeDone(deadlineMs);
-          for (const controller of active) controller.abort(reason);
+          if (closer.signal.aborted) return;
+          closer.abort(closedBeforeDone(deadlineMs));
+          for (const abort of attemptsInFlight) abort();
         };
         if (deadlineMs === 0) abortAll();
         else {

@@ -69,11 +69,15 @@ class CompletionWindow {
     return this.available === this.capacity;
   }
 
+  /** Takes a token if one is free now. */
+  tryAcquire(): boolean {
+    if (this.available === 0) return false;
+    this.available--;
+    return true;
+  }
+
   acquire(signal: AbortSignal | undefined): Promise<void> {
-    if (this.available > 0) {
-      this.available--;
-      return Promise.resolve();
-    }
+    if (this.tryAcquire()) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const grant = () => {
         signal?.removeEventListener("abort", onAbort);
@@ -88,6 +92,13 @@ class CompletionWindow {
       signal?.addEventListener("abort", onAbort, { once: true });
       this.waiters.push(grant);
     });
+  }
+
+  /** Gives an unused token back at once. */
+  release(): void {
+    const next = this.waiters.shift();
+    if (next) next();
+    else this.available++;
   }
 
   /** Gives the token back one interval from now. */
@@ -164,37 +175,75 @@ export class KeyedRateLimiter {
         this.keys.delete(key);
       }
     };
-    // `signal` only cancels the *wait* for a slot. p-queue would also reject a task already
-    // running at once; a running task is told by the signal itself and has the last word (an
-    // attempt in flight must say whether the server took the message).
-    let started = false;
-    const waiting = signal ? new AbortController() : undefined;
-    const onAbort = () => {
-      if (!started) waiting!.abort(signal!.reason);
-    };
-    if (signal?.aborted) onAbort();
-    else signal?.addEventListener("abort", onAbort, { once: true });
+    // `signal` only cancels the *wait* for a slot. Given to p-queue it would also reject a task
+    // already running, and free its slot while it still runs; a running task is told by the
+    // signal itself and has the last word (an attempt in flight must say whether the server took
+    // the message). A task aborted while waiting stays queued, and does nothing when its turn
+    // comes (clear() drops it sooner).
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    let phase: "waiting" | "running" | "gone" = "waiting";
+    // A function, so the check after an await is not narrowed away.
+    const gone = () => phase === "gone";
+    const running = () => phase === "running";
     const begin = () => {
-      started = true;
+      phase = "running";
       return task();
     };
-    const guarded = window
-      ? async () => {
-          await window.acquire(signal);
-          try {
-            return await begin();
-          } finally {
-            window.releaseLater(forget);
-          }
-        }
-      : begin;
-    const result = queue.add(guarded, waiting ? { signal: waiting.signal } : {}) as Promise<T>;
-    const done = () => {
-      signal?.removeEventListener("abort", onAbort);
-      if (!window) forget();
+    // The window's token comes back one interval after the task ends.
+    const withToken = (window: CompletionWindow): Promise<T> => {
+      const release = () => window.releaseLater(forget);
+      let running: Promise<T>;
+      try {
+        running = begin();
+      } catch (error) {
+        release();
+        return Promise.reject(error);
+      }
+      return running.then(
+        (value) => {
+          release();
+          return value;
+        },
+        (error: unknown) => {
+          release();
+          throw error;
+        },
+      );
     };
-    void result.then(done, done);
-    return result;
+    const guarded = window
+      ? (): Promise<T> => {
+          if (gone()) return Promise.resolve(undefined as T);
+          if (window.tryAcquire()) return withToken(window);
+          return window.acquire(signal).then(() => {
+            if (!gone()) return withToken(window);
+            window.release();
+            forget();
+            return undefined as T;
+          });
+        }
+      : () => (gone() ? Promise.resolve(undefined as T) : begin());
+    const queued = queue.add(guarded) as Promise<T>;
+    if (!window) void queued.then(forget, forget);
+    // p-queue starts a task at once when a slot is free: then there is no wait to cancel.
+    if (!signal || running()) return queued;
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = () => {
+        if (phase !== "waiting") return;
+        phase = "gone";
+        reject(signal.reason);
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      queued.then(
+        (value) => {
+          signal.removeEventListener("abort", onAbort);
+          if (phase !== "gone") resolve(value);
+        },
+        (error: unknown) => {
+          signal.removeEventListener("abort", onAbort);
+          if (phase !== "gone") reject(error);
+        },
+      );
+    });
   }
 
   /** Attempts waiting or running, per key. */
