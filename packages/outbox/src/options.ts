@@ -37,7 +37,8 @@ export interface OutboxRetryOptions {
 }
 
 /**
- * Options of `createOutbox`. Give exactly one of `transport` and `mailer`.
+ * Options of `createOutbox`. Give one of `transport` and `mailer` to run workers; an outbox
+ * with neither only enqueues (an API process whose workers run elsewhere).
  * @since 0.1.0
  */
 export interface OutboxOptions {
@@ -86,6 +87,13 @@ export interface OutboxOptions {
   readonly maxStoredBytes?: number;
   /** Longest one attempt may take; it then fails with `TIMEOUT` (ambiguous). @default 60_000 */
   readonly timeoutMs?: number;
+  /**
+   * With a transport factory: how long a connection stays open after its send for the next
+   * send of this process to reuse. Keep it far below the time a new session takes to reach
+   * AUTH (Exchange counts sessions from there), so another process's new connection never
+   * overlaps an idle one. `0`: a connection per send. @default 20
+   */
+  readonly connectionLingerMs?: number;
 }
 
 /**
@@ -127,6 +135,7 @@ export interface ResolvedOutboxOptions {
   readonly maxStoredBytes: number;
   readonly timeoutMs: number;
   readonly quotaMargin: number;
+  readonly connectionLingerMs: number;
 }
 
 function invalidConfig(issues: readonly MailIssue[], hint: string): MailError {
@@ -155,8 +164,8 @@ export function resolveOutboxOptions(options: OutboxOptions): ResolvedOutboxOpti
   }
   const hasTransport = options.transport !== undefined;
   const hasMailer = options.mailer !== undefined;
-  if (hasTransport === hasMailer) {
-    issues.push({ path: "transport", message: "give exactly one of `transport` and `mailer`" });
+  if (hasTransport && hasMailer) {
+    issues.push({ path: "transport", message: "give one of `transport` and `mailer`, not both" });
   }
   if (hasMailer && options.limits === undefined) {
     issues.push({
@@ -188,6 +197,12 @@ export function resolveOutboxOptions(options: OutboxOptions): ResolvedOutboxOpti
   positive("keepDeadMs", options.keepDeadMs);
   positive("maxStoredBytes", options.maxStoredBytes, true);
   positive("timeoutMs", options.timeoutMs);
+  if (
+    options.connectionLingerMs !== undefined &&
+    !(typeof options.connectionLingerMs === "number" && options.connectionLingerMs >= 0)
+  ) {
+    issues.push({ path: "connectionLingerMs", message: "must be a number of milliseconds >= 0" });
+  }
   if (
     options.quotaMargin !== undefined &&
     !(
@@ -223,6 +238,7 @@ export function resolveOutboxOptions(options: OutboxOptions): ResolvedOutboxOpti
     maxStoredBytes: options.maxStoredBytes ?? 5_242_880,
     timeoutMs: options.timeoutMs ?? 60_000,
     quotaMargin: options.quotaMargin ?? 0.02,
+    connectionLingerMs: options.connectionLingerMs ?? 20,
   };
 }
 

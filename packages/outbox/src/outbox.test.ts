@@ -350,6 +350,15 @@ describe("Redis checks", () => {
         mailer: {} as never,
         limits: false,
       }),
-    ).toThrow(/exactly one of `transport` and `mailer`/);
+    ).toThrow(/one of `transport` and `mailer`, not both/);
+  });
+
+  it("enqueues without a transport, and refuses to start a worker there", async () => {
+    const prefix = uniquePrefix();
+    const producer = createOutbox({ connection: redisUrl(), from: FROM, queue: { prefix } });
+    open.push(producer);
+    const { id } = await producer.enqueue(message());
+    expect((await producer.status(id))?.state).toBe("queued");
+    await expect(producer.startWorker()).rejects.toMatchObject({ code: "INVALID_CONFIG" });
   });
 });

@@ -12,6 +12,7 @@ import {
 } from "@mailpath/core";
 import { DelayedError, type Job, Queue, RateLimitError, UnrecoverableError, Worker } from "bullmq";
 import type { OutboxEvent, OutboxEvents } from "./events.js";
+import { lingeringTransport } from "./lingering-transport.js";
 import {
   type OutboxOptions,
   PARKING_LIMITER,
@@ -201,31 +202,6 @@ function splitId(id: string): { sender: string; jobId: string } | undefined {
   return { sender: id.slice(0, slash), jobId: id.slice(slash + 1) };
 }
 
-/** A transport that makes a fresh transport for each send and closes it when the send ends. */
-function perSendTransport(factory: () => Transport, probe: Transport): Transport {
-  return {
-    specificationVersion: "v1",
-    name: probe.name,
-    ...(probe.limits && { limits: probe.limits }),
-    async send(message, sendOptions) {
-      const transport = factory();
-      try {
-        return await transport.send(message, sendOptions);
-      } finally {
-        await transport.close?.().catch(() => {});
-      }
-    },
-    async verify() {
-      const transport = factory();
-      try {
-        await transport.verify?.();
-      } finally {
-        await transport.close?.().catch(() => {});
-      }
-    },
-  };
-}
-
 function aborted(reason: unknown, ambiguous: boolean): MailError {
   return new MailError({
     code: "ABORTED",
@@ -269,7 +245,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
       ? (() => {
           const probe = transportOption();
           void probe.close?.().catch(() => {});
-          return perSendTransport(transportOption, probe);
+          return lingeringTransport(transportOption, probe, resolved.connectionLingerMs);
         })()
       : transportOption;
   if (
@@ -697,6 +673,14 @@ export function createOutbox(options: OutboxOptions): Outbox {
         code: "INVALID_CONFIG",
         message: "startWorker() was already called on this outbox.",
         hint: "Call startWorker() once per process; its concurrency option sets the parallel sends.",
+      });
+    }
+    if (!transport && !options.mailer) {
+      throw new MailError({
+        code: "INVALID_CONFIG",
+        message: "This outbox has no transport or mailer: it can enqueue but not send.",
+        hint: "Pass `transport` (or `mailer`) to createOutbox in the processes that run workers.",
+        issues: [{ path: "transport", message: "is required to start a worker" }],
       });
     }
     workerOptions = startOptions;
