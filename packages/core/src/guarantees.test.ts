@@ -284,6 +284,45 @@ describe("defect 3: an abort during an attempt in flight", () => {
   });
 });
 
+describe("an abort in flight keeps its rate-limit slot until the transport stops", () => {
+  it("does not start the next attempt of the sender while the aborted one still runs", async () => {
+    let running = 0;
+    let most = 0;
+    const transport: Transport = {
+      specificationVersion: "v1",
+      name: "smtp",
+      send(_normalized, sendOptions) {
+        running++;
+        most = Math.max(most, running);
+        return new Promise<TransportReceipt>((resolve, reject) => {
+          const timer = setTimeout(() => {
+            running--;
+            resolve({ accepted: ["ada@contoso.com"], rejected: [] });
+          }, 1_000);
+          // It takes 200 ms to stop (say, to close its connection).
+          sendOptions.signal.addEventListener("abort", () => {
+            clearTimeout(timer);
+            setTimeout(() => {
+              running--;
+              reject(new MailError({ code: "ABORTED", message: "aborted", transport: "smtp" }));
+            }, 200);
+          });
+        });
+      },
+    };
+    const mailer = createMailer({ transport, rateLimit: { concurrency: 1 } });
+    const controller = new AbortController();
+    const first = rejection(mailer.send(message, { signal: controller.signal }));
+    const second = mailer.send(message);
+    await vi.advanceTimersByTimeAsync(10);
+    controller.abort();
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(await first).toMatchObject({ code: "ABORTED", ambiguous: false });
+    await expect(second).resolves.toMatchObject({ attempts: 1 });
+    expect(most).toBe(1);
+  });
+});
+
 describe("defect 7: delays above 2^31 - 1 ms are refused", () => {
   const transport = () => createMemoryTransport();
   it.each([
