@@ -35,9 +35,8 @@ describe("GENERIC_SMTP_RULES and BASIC_SMTP_RULES", () => {
     (_id, rule) => {
       const command = rule.command?.test("MAIL FROM") ? "MAIL FROM" : "RCPT TO";
       const result = classify(rule.example, command);
+      // The expected code, retryable and delay of each row are in expected-behaviour.test.ts.
       expect(result.ruleId).toBe(rule.id);
-      expect(result).toMatchObject({ code: rule.code, retryable: rule.retryable });
-      expect(result.retryAfterMs).toBe(rule.retryAfterMs);
     },
   );
 });

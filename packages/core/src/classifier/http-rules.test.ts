@@ -14,12 +14,10 @@ describe("HTTP_RULES", () => {
 
   describe.each(HTTP_RULES.map((rule) => [rule.id, rule] as const))("%s", (_id, rule) => {
     const { status, code, message } = rule.example;
-    it(`classifies ${status} ${code ?? ""} "${message ?? ""}" as ${rule.code}`, () => {
+    // The expected code, retryable and delay of each row are in expected-behaviour.test.ts.
+    it(`matches its own example ${status} ${code ?? ""} "${message ?? ""}"`, () => {
       const result = classifyHttpError({ status, code, message }, { now: NOW });
       expect(result.ruleId).toBe(rule.id);
-      expect(result.code).toBe(rule.code);
-      expect(result.retryable).toBe(rule.retryable);
-      expect(result.retryAfterMs).toBe(rule.retryAfterMs);
       expect(result.hint).toBe(rule.hint);
     });
   });

@@ -5,12 +5,11 @@ import { NETWORK_RULES } from "./network-rules.js";
 describe("NETWORK_RULES", () => {
   describe.each(NETWORK_RULES.map((rule) => [rule.id, rule] as const))("%s", (_id, rule) => {
     it.each(rule.codes.map((code) => code.replace("*", "WRONG_VERSION_NUMBER")))(
-      `classifies %s as ${rule.code}`,
+      // The expected code and retryable of each row are in expected-behaviour.test.ts.
+      "matches its own code %s",
       (code) => {
         const result = classifyNetworkError({ code, message: rule.example });
         expect(result.ruleId).toBe(rule.id);
-        expect(result.code).toBe(rule.code);
-        expect(result.retryable).toBe(rule.retryable);
         expect(result.hint).toBe(rule.hint);
       },
     );

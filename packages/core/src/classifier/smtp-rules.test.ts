@@ -30,14 +30,12 @@ describe("SMTP_RULES", () => {
   });
 
   describe.each(SMTP_RULES.map((rule) => [rule.id, rule] as const))("%s", (_id, rule) => {
-    it(`classifies "${rule.example}" as ${rule.code}`, () => {
+    // What each row must answer (code, retryable, delay) is in expected-behaviour.test.ts,
+    // written independently of the table; here: the row's own example reaches the row.
+    it(`matches its own example "${rule.example}"`, () => {
       const result = classify(rule.example);
       expect(result.ruleId).toBe(rule.id);
-      expect(result.code).toBe(rule.code);
-      expect(result.retryable).toBe(rule.retryable);
-      expect(result.retryAfterMs).toBe(rule.retryAfterMs);
       expect(result.hint).toBe(rule.hint);
-      expect(result.hint.length).toBeGreaterThan(0);
     });
 
     it("gives the same answer when the enhanced code is passed separately", () => {
