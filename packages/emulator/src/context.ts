@@ -75,6 +75,11 @@ export interface MailStore {
   /** Stores a message parsed earlier (one held back by the message rate, released now). */
   add(message: DeliveredMessage): void;
   list(): readonly DeliveredMessage[];
+  /**
+   * Removes these messages (the sandbox's delete); returns how many were removed.
+   * @since 0.1.0
+   */
+  remove(ids: readonly string[]): number;
   waitFor(
     count: number,
     options?: { readonly timeoutMs?: number },

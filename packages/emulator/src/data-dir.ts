@@ -30,6 +30,8 @@ export interface DataDir {
   append(message: DeliveredMessage): Promise<void>;
   /** Empties the mailbox store (`emulator.reset()`). */
   clearMessages(): Promise<void>;
+  /** Rewrites the mailbox store with these messages (after a delete in the sandbox). */
+  replaceMessages(messages: readonly DeliveredMessage[]): Promise<void>;
 }
 
 const MESSAGES = "mailbox.jsonl";
@@ -104,5 +106,11 @@ export async function openDataDir(directory: string, now = Date.now()): Promise<
     savePorts: (value) => writeAtomic(portsFile, JSON.stringify(value), 0o644),
     append: (message) => appendFile(messagesFile, `${JSON.stringify(message)}\n`, { mode: 0o600 }),
     clearMessages: () => writeAtomic(messagesFile, "", 0o600),
+    replaceMessages: (kept) =>
+      writeAtomic(
+        messagesFile,
+        kept.map((message) => `${JSON.stringify(message)}\n`).join(""),
+        0o600,
+      ),
   };
 }

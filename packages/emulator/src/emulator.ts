@@ -21,6 +21,7 @@ import {
   type TenantPolicyInput,
 } from "./tenant.js";
 import { createTokenAuthority } from "./tokens.js";
+import { startWebInbox, type WebInbox, type WebInboxOptions } from "./web/server.js";
 
 /** Options of `startEmulator()`. Every one has a default: `startEmulator()` alone works. */
 export interface StartEmulatorOptions {
@@ -65,6 +66,14 @@ export interface StartEmulatorOptions {
    * @since 0.1.0
    */
   readonly onMessage?: (message: DeliveredMessage) => void;
+  /**
+   * Serve the sandbox: a web inbox of every delivered message, with Mailpit's `/api/v1`, on
+   * loopback (`true`, or `{ port, analyzeHeaders }`; pass `analyzeHeaders` from
+   * `@mailpath/inspect` for the header analysis). Its address is `web.url`.
+   * @default false
+   * @since 0.1.0
+   */
+  readonly web?: boolean | Omit<WebInboxOptions, "host">;
 }
 
 /** Which delivered messages `messages()` returns. */
@@ -104,6 +113,8 @@ export interface Emulator {
   readonly graph: { readonly baseUrl: string };
   /** Entra authority host (like https://login.microsoftonline.com) and the tenant's id. */
   readonly entra: { readonly authorityHost: string; readonly tenantId: string };
+  /** The sandbox's web inbox (with `web` set): `url` is the page to open. @since 0.1.0 */
+  readonly web?: { readonly url: string };
   /** The CA certificate (PEM) every endpoint's certificate chains to. */
   readonly ca: string;
   /** Path of a file holding `ca` (for `MAILPATH_TLS_CA_FILE`, `NODE_EXTRA_CA_CERTS`). */
@@ -224,9 +235,11 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   if (data && !data.signingKey) await data.saveSigningKey(await tokens.exportSigningKey());
   // Appends run one after another, so the file keeps the order of delivery.
   let persisting: Promise<void> = Promise.resolve();
+  const changeListeners = new Set<() => void>();
   const onStored = (message: DeliveredMessage) => {
     if (data) persisting = persisting.then(() => data.append(message)).catch(() => {});
     options.onMessage?.(message);
+    for (const listener of changeListeners) listener();
   };
   const stats = createStats();
   const context: EmulatorContext & { readonly tokens: typeof tokens } = {
@@ -260,6 +273,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   let submission: SmtpEndpoint;
   let relay: SmtpEndpoint;
   let http: Awaited<ReturnType<typeof startHttpEndpoints>>;
+  let web: WebInbox | undefined;
   try {
     submission = await startSubmissionEndpoint(context, {
       port: options.ports?.smtp ?? savedPorts?.smtp ?? 0,
@@ -274,6 +288,32 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
       entraPort: options.ports?.entra ?? savedPorts?.entra ?? 0,
     });
     closers.push(() => http.close());
+    if (options.web) {
+      const webOptions = options.web === true ? {} : options.web;
+      web = await startWebInbox(
+        {
+          list: () => {
+            submission.releaseDue?.();
+            return context.store.list();
+          },
+          remove(ids) {
+            if (context.store.remove(ids) === 0) return;
+            if (data) {
+              const kept = context.store.list();
+              persisting = persisting.then(() => data.replaceMessages(kept)).catch(() => {});
+            }
+            for (const listener of changeListeners) listener();
+          },
+          subscribe(listener) {
+            changeListeners.add(listener);
+            return () => changeListeners.delete(listener);
+          },
+        },
+        { ...webOptions, host: context.host },
+      );
+      const started = web;
+      closers.push(() => started.close());
+    }
     await data?.savePorts({
       smtp: submission.port,
       relay: relay.port,
@@ -299,6 +339,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     smtp: { host: submission.host, port: submission.port },
     relay: { host: relay.host, port: relay.port },
     graph: { baseUrl: http.graphBaseUrl },
+    ...(web ? { web: { url: web.url } } : {}),
     entra: {
       authorityHost: http.authorityHost,
       get tenantId() {
@@ -353,6 +394,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     reset(resetOptions = {}) {
       context.store.clear();
       if (data) persisting = persisting.then(() => data.clearMessages()).catch(() => {});
+      for (const listener of changeListeners) listener();
       context.faults.clear();
       resetStats(stats);
       submission.resetLimits();

@@ -56,3 +56,5 @@ export {
   type TenantPolicy,
   type TenantPolicyInput,
 } from "./tenant.js";
+export type { SandboxHeaderAnalysis, SandboxHeaderAnalyzer } from "./web/model.js";
+export type { WebInboxOptions } from "./web/server.js";

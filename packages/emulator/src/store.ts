@@ -162,6 +162,12 @@ export function createMailStore(
     list(): readonly DeliveredMessage[] {
       return [...messages];
     },
+    remove(ids: readonly string[]): number {
+      const gone = new Set(ids);
+      const before = messages.length;
+      messages = messages.filter((message) => !gone.has(message.id));
+      return before - messages.length;
+    },
     waitFor(count, options = {}): Promise<readonly DeliveredMessage[]> {
       if (messages.length >= count) return Promise.resolve([...messages]);
       const timeoutMs = options.timeoutMs ?? DEFAULT_WAIT_MS;

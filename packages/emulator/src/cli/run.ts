@@ -7,6 +7,7 @@ import { parseArgs } from "node:util";
 import type { DeliveredMessage } from "@mailpath/core/testing";
 import { type Emulator, startEmulator } from "../emulator.js";
 import type { TenantPolicyInput } from "../tenant.js";
+import type { SandboxHeaderAnalyzer } from "../web/model.js";
 
 /** Where the command writes. */
 export interface CommandOutput {
@@ -30,6 +31,8 @@ Options:
   --data-dir <dir>        keep the CA, keys, ports and delivered mail here across restarts
                           (default: a new temporary directory, left in place on stop)
   --write-env <file>      also write the variables to this file (KEY=value lines)
+  --web                   serve the sandbox: a web inbox of delivered mail and Mailpit's /api/v1
+  --web-port <port>       the sandbox's port (default: ephemeral)
   --json                  print the variables as one JSON object instead of export lines
   -h, --help              show this help
 `;
@@ -80,6 +83,7 @@ function describeEndpoints(emulator: Emulator): string {
     `  Graph            ${emulator.graph.baseUrl}`,
     `  Entra            ${emulator.entra.authorityHost}/${tenant.tenantId}`,
     `  CA certificate   ${emulator.caFile}`,
+    ...(emulator.web ? [`  Sandbox (web)    ${emulator.web.url}`] : []),
   ].join("\n");
 }
 
@@ -98,9 +102,26 @@ function parseOptions(args: readonly string[]) {
       "write-env": { type: "string" },
       "data-dir": { type: "string" },
       json: { type: "boolean" },
+      web: { type: "boolean" },
+      "web-port": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
+}
+
+/**
+ * `analyzeHeaders` of `@mailpath/inspect` when it is installed (it is not a dependency of the
+ * emulator: inspect's own tests run against the emulator). Without it the sandbox says how
+ * to get the header analysis.
+ */
+async function loadHeaderAnalyzer(): Promise<{ analyzeHeaders?: SandboxHeaderAnalyzer }> {
+  const name = "@mailpath/inspect";
+  try {
+    const inspect = (await import(name)) as { analyzeHeaders?: SandboxHeaderAnalyzer };
+    return inspect.analyzeHeaders ? { analyzeHeaders: inspect.analyzeHeaders } : {};
+  } catch {
+    return {};
+  }
 }
 
 /**
@@ -120,6 +141,7 @@ export async function runEmulatorCommand(
   let values: ReturnType<typeof parseOptions>["values"];
   let tenant: TenantPolicyInput | undefined;
   let ports: { smtp?: number; relay?: number; graph?: number; entra?: number };
+  let webPort: number | undefined;
   try {
     values = parseOptions(argv).values;
     if (values.help) {
@@ -137,6 +159,7 @@ export async function runEmulatorCommand(
       graph: port(values["graph-port"], "--graph-port"),
       entra: port(values["entra-port"], "--entra-port"),
     };
+    webPort = port(values["web-port"], "--web-port");
     if (values.tenant) {
       tenant = JSON.parse(await readFile(values.tenant, "utf8")) as TenantPolicyInput;
     }
@@ -158,6 +181,14 @@ export async function runEmulatorCommand(
         Object.entries(ports).filter(([, value]) => value !== undefined),
       ) as typeof ports,
       dataDir,
+      ...(values.web || webPort !== undefined
+        ? {
+            web: {
+              ...(webPort !== undefined ? { port: webPort } : {}),
+              ...(await loadHeaderAnalyzer()),
+            },
+          }
+        : {}),
       onMessage: (message) => {
         if (!started) return;
         output.write(
