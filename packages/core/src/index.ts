@@ -102,3 +102,4 @@ export type { RateLimitOptions } from "./resilience/rate-limiter.js";
 export type { RetryOptions } from "./resilience/retry.js";
 export { failover, type RoutingOptions } from "./routing/failover.js";
 export { type WeightedOptions, type WeightedPath, weighted } from "./routing/weighted.js";
+export type { TelemetryOptions } from "./telemetry/options.js";

@@ -1,5 +1,6 @@
 import { EventEmitter, setMaxListeners } from "node:events";
 import { Readable } from "node:stream";
+import type { Logger } from "./contract/logger.js";
 import type { AddressInput, MailMessage, NormalizedMessage } from "./contract/message.js";
 import type { PathFailure, Transport, TransportReceipt } from "./contract/transport.js";
 import { MailError } from "./errors/mail-error.js";
@@ -9,6 +10,8 @@ import { checkDelays } from "./resilience/delays.js";
 import { createRateLimiter, type RateLimitOptions } from "./resilience/rate-limiter.js";
 import { decideRetry, type RetryOptions, resolveRetryOptions } from "./resilience/retry.js";
 import { timeoutError } from "./resilience/timeout.js";
+import { createInstrumentation } from "./telemetry/instrumentation.js";
+import type { TelemetryOptions } from "./telemetry/options.js";
 
 /**
  * Options of `createMailer`. Every policy has documented defaults; `false` turns one off.
@@ -45,6 +48,18 @@ export interface MailerOptions {
    * @default a timer
    */
   readonly sleep?: (ms: number, signal: AbortSignal | undefined) => Promise<void>;
+  /**
+   * Receives a line per attempt (`debug`), retry and throttle (`warn`), delivery (`info`),
+   * final failure (`error`) and breaker change: codes, ids and numbers, never a secret, a token
+   * or the message. pino, bunyan and `console` fit. @default no logging
+   */
+  readonly logger?: Logger;
+  /**
+   * OpenTelemetry spans (`mailpath.send`, `mailpath.attempt`) and metrics, through the global
+   * providers unless `tracer` / `meter` are given; needs the optional peer `@opentelemetry/api`
+   * (without it, nothing happens). See docs/observability.md. @default off
+   */
+  readonly telemetry?: TelemetryOptions | false;
 }
 
 /**
@@ -327,6 +342,7 @@ export function createMailer(options: MailerOptions): Mailer {
   // path closed for its whole reset timeout.
   const limiter = router ? undefined : createRateLimiter(options.rateLimit, transport.limits);
   const events = new EventEmitter();
+  const instrumentation = createInstrumentation({ ...options, events });
   const breakerEvent = (name: string, state: string, retryAfterMs: number | undefined) =>
     events.emit(`breaker:${state}`, {
       transport: name,
@@ -588,7 +604,11 @@ export function createMailer(options: MailerOptions): Mailer {
           closer.signal.removeEventListener("abort", onClose);
         };
       }
-      const promise = sendNormalized(normalized, signal, startedAt);
+      const promise = instrumentation
+        ? instrumentation.trackSend(normalized, () =>
+            sendNormalized(normalized, signal, startedAt),
+          )
+        : sendNormalized(normalized, signal, startedAt);
       inFlight.add(promise);
       try {
         return await promise;
@@ -630,6 +650,7 @@ export function createMailer(options: MailerOptions): Mailer {
         deadlines.clear();
         unsubscribe?.();
         breaker?.shutdown();
+        instrumentation?.close();
         limiter?.clear();
         try {
           await transport.close?.();

@@ -1,0 +1,524 @@
+// The mailer's observability: OpenTelemetry spans and metrics, and log lines, both fed by the
+// mailer's own events plus one wrapper around each send. Built only when `telemetry` or
+// `logger` is given; without either the mailer does not even create it. `@opentelemetry/api`
+// is required lazily, the first time a mailer with `telemetry` is created.
+import type { EventEmitter } from "node:events";
+import { createRequire } from "node:module";
+import type { Logger } from "../contract/logger.js";
+import type { NormalizedMessage } from "../contract/message.js";
+import type { Transport } from "../contract/transport.js";
+import { MailError } from "../errors/mail-error.js";
+import type { TelemetryOptions } from "./options.js";
+import type {
+  Attributes,
+  Instrument,
+  Meter,
+  ObservableInstrument,
+  ObservableResult,
+  OtelApi,
+  Span,
+  Tracer,
+} from "./otel-types.js";
+
+/** What the send wrapper needs of a send's result. */
+interface SentLike {
+  readonly transport: string;
+  readonly attempts: number;
+  readonly ambiguousAttempts: number;
+  readonly response?: string;
+}
+
+/** The mailer-side hooks. */
+export interface Instrumentation {
+  /** Runs one validated send inside its span (active for the transport), recording its metrics. */
+  trackSend<T extends SentLike>(message: NormalizedMessage, run: () => Promise<T>): Promise<T>;
+  /** Stops the observable instruments and the event subscriptions. */
+  close(): void;
+}
+
+const SCOPE = "@mailpath/core";
+// OpenTelemetry's enum values (SpanKind.INTERNAL / CLIENT, SpanStatusCode.ERROR), inlined so
+// nothing but the API object is needed at run time.
+const SPAN_KIND_INTERNAL = 0;
+const SPAN_KIND_CLIENT = 2;
+const STATUS_ERROR = 2;
+const BREAKER_VALUE = { close: 0, halfOpen: 1, open: 2 } as const;
+
+let api: OtelApi | null | undefined;
+
+/** `@opentelemetry/api`, or undefined when it is not installed. Loaded once. */
+export function loadOtelApi(): OtelApi | undefined {
+  if (api === undefined) {
+    try {
+      api = createRequire(import.meta.url)("@opentelemetry/api") as OtelApi;
+    } catch {
+      api = null;
+    }
+  }
+  return api ?? undefined;
+}
+
+function compact(attributes: Attributes): Attributes {
+  const out: Attributes = {};
+  for (const [key, value] of Object.entries(attributes)) if (value !== undefined) out[key] = value;
+  return out;
+}
+
+function domainOf(address: string): string {
+  const at = address.lastIndexOf("@");
+  return at < 0 ? "" : address.slice(at + 1).toLowerCase();
+}
+
+/** What a failure says, as span and log attributes: codes and numbers, never the server's text. */
+export function errorAttributes(error: MailError): Attributes {
+  return compact({
+    "error.type": error.code,
+    "mailpath.error.code": error.code,
+    "mailpath.error.retryable": error.retryable,
+    "mailpath.ambiguous": error.ambiguous,
+    "mailpath.smtp.reply_code": error.smtp?.replyCode,
+    "mailpath.smtp.enhanced_code": error.smtp?.enhancedCode,
+    "http.response.status_code": error.http?.status,
+    "mailpath.graph.error_code": error.http?.code,
+    "mailpath.graph.request_id": error.http?.requestId,
+    "mailpath.retry_after_ms": error.retryAfterMs,
+  });
+}
+
+/** A success reply's codes: `250 2.0.0 OK <id>` (SMTP) or `202 Accepted (request-id …)` (Graph). */
+function responseAttributes(response: string | undefined): Attributes {
+  if (!response) return {};
+  const graph = /^(\d{3}) Accepted(?: \(request-id ([^)\s]{1,200})\))?/.exec(response);
+  if (graph) {
+    return compact({
+      "http.response.status_code": Number(graph[1]),
+      "mailpath.graph.request_id": graph[2],
+    });
+  }
+  const smtp = /^(\d{3})[ -](?:(\d\.\d{1,3}\.\d{1,3})\b)?/.exec(response);
+  return smtp
+    ? compact({
+        "mailpath.smtp.reply_code": Number(smtp[1]),
+        "mailpath.smtp.enhanced_code": smtp[2],
+      })
+    : {};
+}
+
+/** `server.address` / `server.port` of a transport that exposes them (Graph's baseUrl, SMTP host). */
+function serverAttributes(transport: Transport): Attributes {
+  const shape = transport as { baseUrl?: unknown; host?: unknown; port?: unknown };
+  if (typeof shape.baseUrl === "string") {
+    try {
+      const url = new URL(shape.baseUrl);
+      return { "server.address": url.hostname, "server.port": Number(url.port || 443) };
+    } catch {
+      return {};
+    }
+  }
+  return compact({
+    "server.address": typeof shape.host === "string" ? shape.host : undefined,
+    "server.port": typeof shape.port === "number" ? shape.port : undefined,
+  });
+}
+
+/** The bytes of text, html and in-memory attachments (streams and files are not counted). */
+function messageBytes(message: NormalizedMessage): number {
+  let bytes = 0;
+  if (message.text) bytes += Buffer.byteLength(message.text);
+  if (message.html) bytes += Buffer.byteLength(message.html);
+  for (const attachment of message.attachments) {
+    const content = attachment.content as unknown;
+    if (typeof content === "string") bytes += Buffer.byteLength(content);
+    else if (content instanceof Uint8Array) bytes += content.byteLength;
+  }
+  return bytes;
+}
+
+interface AttemptState {
+  readonly span?: Span;
+  readonly startedAt: number;
+  readonly path: string;
+  readonly number: number;
+}
+
+interface SendState {
+  readonly context?: unknown;
+  readonly sender: string;
+  attempt?: AttemptState;
+}
+
+interface Instruments {
+  readonly sends: Instrument;
+  readonly sendDuration: Instrument;
+  readonly attemptDuration: Instrument;
+  readonly retries: Instrument;
+  readonly throttles: Instrument;
+  readonly bytes: Instrument;
+  readonly breaker: ObservableInstrument;
+  readonly queued: ObservableInstrument;
+}
+
+function createInstruments(meter: Meter): Instruments {
+  // Seconds, as OpenTelemetry's semantic conventions want durations; buckets from 5 ms to 2 min.
+  const boundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+  return {
+    sends: meter.createCounter("mailpath.sends", {
+      description: "Sends finished, by outcome, path and error code.",
+      unit: "{send}",
+    }),
+    sendDuration: meter.createHistogram("mailpath.send.duration", {
+      description: "Time of one send(), retries and waits included.",
+      unit: "s",
+      advice: { explicitBucketBoundaries: boundaries },
+    }),
+    attemptDuration: meter.createHistogram("mailpath.attempt.duration", {
+      description: "Time of one attempt through a transport.",
+      unit: "s",
+      advice: { explicitBucketBoundaries: boundaries },
+    }),
+    retries: meter.createCounter("mailpath.retries", {
+      description:
+        "Failed attempts followed by another try (a retry, or the next path of a route).",
+      unit: "{retry}",
+    }),
+    throttles: meter.createCounter("mailpath.throttles", {
+      description: "Attempts the server throttled (THROTTLED or a Retry-After).",
+      unit: "{throttle}",
+    }),
+    bytes: meter.createCounter("mailpath.sent.bytes", {
+      description: "Bytes of text, html and in-memory attachments of delivered messages.",
+      unit: "By",
+    }),
+    breaker: meter.createObservableGauge("mailpath.breaker.state", {
+      description: "Circuit breaker state per path: 0 closed, 1 half-open, 2 open.",
+    }),
+    queued: meter.createObservableGauge("mailpath.sends.queued", {
+      description: "Sends waiting for a rate-limit slot or backing off, per sender.",
+      unit: "{send}",
+    }),
+  };
+}
+
+/**
+ * The instrumentation for a mailer, or undefined when it has neither telemetry nor a logger.
+ */
+export function createInstrumentation(input: {
+  readonly telemetry?: TelemetryOptions | false;
+  readonly logger?: Logger;
+  readonly transport: Transport;
+  readonly events: EventEmitter;
+}): Instrumentation | undefined {
+  const { transport, events, logger } = input;
+  const telemetry = input.telemetry || undefined;
+  const otel = telemetry ? loadOtelApi() : undefined;
+  if (!logger && !otel) return undefined;
+  const recordAddresses = telemetry?.recordAddresses === true;
+  const tracer: Tracer | undefined = otel
+    ? (telemetry?.tracer ?? otel.trace.getTracer(SCOPE))
+    : undefined;
+  const meter: Meter | undefined = otel
+    ? (telemetry?.meter ?? otel.metrics.getMeter(SCOPE))
+    : undefined;
+  const instruments = meter ? createInstruments(meter) : undefined;
+  const server = serverAttributes(transport);
+  const sends = new Map<string, SendState>();
+  const breakers = new Map<string, number>();
+  if (!transport.router) breakers.set(transport.name, BREAKER_VALUE.close);
+
+  const log = (level: keyof Logger, fields: Record<string, unknown>, message: string) => {
+    const write = logger?.[level];
+    if (typeof write !== "function") return;
+    try {
+      write.call(logger, { component: "mailer", ...fields }, message);
+    } catch {
+      // A logger's failure must not fail a send.
+    }
+  };
+
+  const endAttempt = (
+    state: SendState,
+    outcome: "sent" | "retry" | "failed",
+    attributes: Attributes,
+    error?: MailError,
+  ) => {
+    const attempt = state.attempt;
+    if (!attempt) return;
+    state.attempt = undefined;
+    const labels = { "mailpath.path": attempt.path, "mailpath.outcome": outcome };
+    instruments?.attemptDuration.record?.(
+      (performance.now() - attempt.startedAt) / 1000,
+      error ? { ...labels, "error.type": error.code } : labels,
+    );
+    if (attempt.span) {
+      attempt.span.setAttributes({ ...attributes, "mailpath.outcome": outcome });
+      if (error) attempt.span.setStatus({ code: STATUS_ERROR, message: error.code });
+      attempt.span.end();
+    }
+  };
+
+  const listeners: [string, (payload: never) => void][] = [
+    [
+      "attempt",
+      ({
+        messageId,
+        transport: path,
+        attempt,
+      }: {
+        messageId: string;
+        transport: string;
+        attempt: number;
+      }) => {
+        log("debug", { messageId, transport: path, attempt }, `attempt ${attempt} via ${path}`);
+        const state = sends.get(messageId);
+        if (!state) return;
+        state.attempt = {
+          startedAt: performance.now(),
+          path,
+          number: attempt,
+          ...(tracer && {
+            span: tracer.startSpan(
+              "mailpath.attempt",
+              {
+                kind: SPAN_KIND_CLIENT,
+                attributes: { "mailpath.attempt": attempt, "mailpath.path": path, ...server },
+              },
+              state.context,
+            ),
+          }),
+        };
+      },
+    ],
+    [
+      "retry",
+      (payload: {
+        messageId: string;
+        transport: string;
+        attempt: number;
+        code: string;
+        delayMs: number;
+        error: MailError;
+        nextTransport?: string;
+      }) => {
+        const {
+          messageId,
+          transport: path,
+          attempt,
+          code,
+          delayMs,
+          error,
+          nextTransport,
+        } = payload;
+        log(
+          "warn",
+          {
+            messageId,
+            transport: path,
+            attempt,
+            code,
+            delayMs,
+            ...(nextTransport !== undefined && { nextTransport }),
+            ...errorAttributes(error),
+          },
+          nextTransport !== undefined
+            ? `${path} failed with ${code}: moving on to ${nextTransport}`
+            : `attempt ${attempt} via ${path} failed with ${code}: retrying in ${delayMs} ms`,
+        );
+        instruments?.retries.add?.(1, { "mailpath.path": path, "error.type": code });
+        const state = sends.get(messageId);
+        if (!state) return;
+        if (nextTransport !== undefined) {
+          // A route moved on inside this attempt: an event on the attempt's span.
+          state.attempt?.span?.addEvent("mailpath.path_failed", {
+            "mailpath.path": path,
+            "mailpath.next_path": nextTransport,
+            ...errorAttributes(error),
+          });
+          return;
+        }
+        endAttempt(
+          state,
+          "retry",
+          { ...errorAttributes(error), "mailpath.retry.delay_ms": delayMs },
+          error,
+        );
+      },
+    ],
+    [
+      "throttled",
+      (payload: { messageId: string; transport: string; code: string; retryAfterMs?: number }) => {
+        instruments?.throttles.add?.(1, {
+          "mailpath.path": payload.transport,
+          "error.type": payload.code,
+        });
+        sends.get(payload.messageId)?.attempt?.span?.setAttribute("mailpath.throttled", true);
+      },
+    ],
+    [
+      "sent",
+      (payload: {
+        messageId: string;
+        transport: string;
+        attempts: number;
+        durationMs: number;
+        ambiguousAttempts: number;
+        accepted: readonly string[];
+        rejected: readonly string[];
+      }) =>
+        log(
+          "info",
+          {
+            messageId: payload.messageId,
+            transport: payload.transport,
+            attempts: payload.attempts,
+            durationMs: payload.durationMs,
+            ambiguousAttempts: payload.ambiguousAttempts,
+            // Counts only: the addresses stay out of the logs.
+            accepted: payload.accepted.length,
+            rejected: payload.rejected.length,
+          },
+          `sent ${payload.messageId} via ${payload.transport}`,
+        ),
+    ],
+    [
+      "failed",
+      (payload: {
+        messageId: string;
+        transport: string;
+        attempts: number;
+        code: string;
+        error: MailError;
+      }) =>
+        log(
+          "error",
+          {
+            messageId: payload.messageId,
+            transport: payload.transport,
+            attempts: payload.attempts,
+            ...errorAttributes(payload.error),
+            error: payload.error.message,
+            ...(payload.error.hint !== undefined && { hint: payload.error.hint }),
+          },
+          `send ${payload.messageId} failed with ${payload.code}`,
+        ),
+    ],
+    ...(["open", "halfOpen", "close"] as const).map(
+      (state) =>
+        [
+          `breaker:${state}`,
+          (payload: { transport: string; retryAfterMs?: number }) => {
+            breakers.set(payload.transport, BREAKER_VALUE[state]);
+            log(
+              state === "open" ? "warn" : "info",
+              { ...payload, breaker: state },
+              `circuit breaker of ${payload.transport}: ${state}`,
+            );
+          },
+        ] as [string, (payload: never) => void],
+    ),
+  ];
+  for (const [name, listener] of listeners)
+    events.on(name, listener as (...args: unknown[]) => void);
+
+  const observeBreakers = (result: ObservableResult) => {
+    for (const [path, value] of breakers) result.observe(value, { "mailpath.path": path });
+  };
+  const observeQueued = (result: ObservableResult) => {
+    const counts = new Map<string, number>();
+    for (const state of sends.values()) {
+      if (!state.attempt) counts.set(state.sender, (counts.get(state.sender) ?? 0) + 1);
+    }
+    for (const [sender, count] of counts) {
+      result.observe(count, {
+        [recordAddresses ? "mailpath.sender.address" : "mailpath.sender.domain"]: sender,
+      });
+    }
+  };
+  instruments?.breaker.addCallback(observeBreakers);
+  instruments?.queued.addCallback(observeQueued);
+
+  return {
+    async trackSend(message, run) {
+      const startedAt = performance.now();
+      const address = message.from.address;
+      const sender = recordAddresses ? address.toLowerCase() : domainOf(address);
+      let span: Span | undefined;
+      let context: unknown;
+      if (tracer && otel) {
+        const parent = otel.context.active();
+        span = tracer.startSpan(
+          "mailpath.send",
+          {
+            kind: SPAN_KIND_INTERNAL,
+            attributes: {
+              "mailpath.transport": transport.name,
+              "mailpath.message.id": message.messageId,
+              "mailpath.sender.domain": domainOf(address),
+              "mailpath.recipients.count": message.recipients.length,
+              ...(recordAddresses && {
+                "mailpath.sender.address": address,
+                "mailpath.recipients": [...message.recipients],
+              }),
+            },
+          },
+          parent,
+        );
+        context = otel.trace.setSpan(parent, span);
+      }
+      const state: SendState = { sender, ...(context !== undefined && { context }) };
+      const previous = sends.get(message.messageId);
+      sends.set(message.messageId, state);
+      try {
+        // The send span is the active one while the transport works, so spans of instrumented
+        // clients (undici, net) nest under it.
+        const result = await (otel && context !== undefined
+          ? otel.context.with(context, run)
+          : run());
+        endAttempt(state, "sent", responseAttributes(result.response));
+        const labels = { "mailpath.outcome": "sent", "mailpath.path": result.transport };
+        instruments?.sends.add?.(1, labels);
+        instruments?.sendDuration.record?.((performance.now() - startedAt) / 1000, labels);
+        instruments?.bytes.add?.(messageBytes(message), { "mailpath.path": result.transport });
+        span?.setAttributes({
+          "mailpath.outcome": "sent",
+          "mailpath.path": result.transport,
+          "mailpath.attempts": result.attempts,
+          "mailpath.ambiguous_attempts": result.ambiguousAttempts,
+        });
+        return result;
+      } catch (caught) {
+        const error = MailError.isInstance(caught) ? caught : undefined;
+        const attributes = error ? errorAttributes(error) : { "error.type": "UNKNOWN" };
+        endAttempt(state, "failed", attributes, error);
+        const path = error?.transport ?? transport.name;
+        const labels = {
+          "mailpath.outcome": "failed",
+          "mailpath.path": path,
+          "error.type": String(attributes["error.type"]),
+        };
+        instruments?.sends.add?.(1, labels);
+        instruments?.sendDuration.record?.((performance.now() - startedAt) / 1000, labels);
+        if (span) {
+          span.setAttributes({
+            ...attributes,
+            "mailpath.outcome": "failed",
+            "mailpath.path": path,
+            ...(error?.attempts !== undefined && { "mailpath.attempts": error.attempts }),
+          });
+          span.setStatus({ code: STATUS_ERROR, message: String(attributes["error.type"]) });
+        }
+        throw caught;
+      } finally {
+        if (previous) sends.set(message.messageId, previous);
+        else sends.delete(message.messageId);
+        span?.end();
+      }
+    },
+    close() {
+      for (const [name, listener] of listeners) {
+        events.off(name, listener as (...args: unknown[]) => void);
+      }
+      instruments?.breaker.removeCallback(observeBreakers);
+      instruments?.queued.removeCallback(observeQueued);
+    },
+  };
+}

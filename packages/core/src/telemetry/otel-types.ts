@@ -1,0 +1,70 @@
+// The parts of @opentelemetry/api the mailer uses, as structural types: core's published types
+// do not import the optional peer, so an app without it still type-checks. Real Tracer and
+// Meter objects satisfy them.
+
+/** An attribute value as OpenTelemetry takes it. */
+export type AttributeValue = string | number | boolean | string[];
+/** Span or metric attributes. */
+export type Attributes = Record<string, AttributeValue | undefined>;
+
+/** A span, as far as the mailer uses it. */
+export interface Span {
+  setAttribute(key: string, value: AttributeValue): unknown;
+  setAttributes(attributes: Attributes): unknown;
+  addEvent(name: string, attributes?: Attributes): unknown;
+  setStatus(status: { code: number; message?: string }): unknown;
+  end(endTime?: number): void;
+}
+
+/** An OpenTelemetry `Tracer`. */
+export interface Tracer {
+  startSpan(
+    name: string,
+    options?: { kind?: number; attributes?: Attributes; startTime?: number },
+    context?: unknown,
+  ): Span;
+}
+
+/** An OpenTelemetry `Counter` or `Histogram`. */
+export interface Instrument {
+  add?(value: number, attributes?: Attributes): void;
+  record?(value: number, attributes?: Attributes): void;
+}
+
+/** What an observable callback reports to. */
+export interface ObservableResult {
+  observe(value: number, attributes?: Attributes): void;
+}
+
+/** An OpenTelemetry observable instrument. */
+export interface ObservableInstrument {
+  addCallback(callback: (result: ObservableResult) => void): void;
+  removeCallback(callback: (result: ObservableResult) => void): void;
+}
+
+/** An OpenTelemetry `Meter`. */
+export interface Meter {
+  createCounter(name: string, options?: { description?: string; unit?: string }): Instrument;
+  createHistogram(
+    name: string,
+    options?: {
+      description?: string;
+      unit?: string;
+      advice?: { explicitBucketBoundaries?: number[] };
+    },
+  ): Instrument;
+  createObservableGauge(
+    name: string,
+    options?: { description?: string; unit?: string },
+  ): ObservableInstrument;
+}
+
+/** The module `@opentelemetry/api`, as far as the mailer uses it. */
+export interface OtelApi {
+  trace: {
+    getTracer(name: string, version?: string): Tracer;
+    setSpan(context: unknown, span: Span): unknown;
+  };
+  metrics: { getMeter(name: string, version?: string): Meter };
+  context: { active(): unknown; with<R>(context: unknown, fn: () => R): R };
+}
