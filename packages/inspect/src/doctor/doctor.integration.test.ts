@@ -200,6 +200,33 @@ describe("checkSmtp against the emulator", () => {
     }
   });
 
+  it("fails TLS when the certificate names another host", async () => {
+    const server = await oldTlsServer(emulator, { name: "mail.fabrikam.com", modern: true });
+    try {
+      const port = (server.address() as { port: number }).port;
+      const step = failed(await checkSmtp(smtp({ port })));
+      expect(step?.id).toBe("smtp.tls");
+      expect(step?.detail).toMatch(/^the certificate does not name 127\.0\.0\.1: TLSv1\.3/);
+      expect(step?.fix).toMatch(/name on the certificate/);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it("warns when the server's certificate expires within 14 days, and fails once it has expired", async () => {
+    const DAY = 86_400_000;
+    // The emulator's certificate is valid for 30 days: move the doctor's clock instead of waiting.
+    const soon = await checkSmtp(smtp({ now: () => Date.now() + 20 * DAY }));
+    expect(soon.steps.find((step) => step.id === "smtp.tls")).toMatchObject({
+      status: "warn",
+      fix: "The server's certificate expires within 14 days.",
+    });
+    expect(soon.status).toBe("warn");
+    const late = failed(await checkSmtp(smtp({ now: () => Date.now() + 40 * DAY })));
+    expect(late?.id).toBe("smtp.tls");
+    expect(late?.detail).toMatch(/^the certificate has expired/);
+  });
+
   it("fails TCP with the fix when nothing listens", async () => {
     const { closedPort } = await import("@mailpath/emulator");
     const report = await checkSmtp(smtp({ port: await closedPort() }));
@@ -370,31 +397,44 @@ describe("checkGraph against the emulator", () => {
   });
 });
 
-/** A server that speaks SMTP up to STARTTLS, then TLS 1.1 at most (with the emulator's certificate chain). */
-async function oldTlsServer(emulatorInstance: Emulator): Promise<Server> {
-  const { cert, key } = await emulatorInstance.issueClientCertificate("127.0.0.1");
-  const context = createSecureContext({
-    cert,
-    key,
-    minVersion: "TLSv1",
-    maxVersion: "TLSv1.1",
-    ciphers: "DEFAULT@SECLEVEL=0",
-  });
+/** A server that speaks SMTP up to STARTTLS, then TLS 1.1 at most (or any version with `modern`), with a certificate for `name` from the emulator's CA. */
+async function oldTlsServer(
+  emulatorInstance: Emulator,
+  options: { readonly name?: string; readonly modern?: boolean } = {},
+): Promise<Server> {
+  const { cert, key } = await emulatorInstance.issueClientCertificate(options.name ?? "127.0.0.1");
+  const context = createSecureContext(
+    options.modern
+      ? { cert, key }
+      : { cert, key, minVersion: "TLSv1", maxVersion: "TLSv1.1", ciphers: "DEFAULT@SECLEVEL=0" },
+  );
+  const sockets = new Set<import("node:net").Socket>();
   const server = createNetServer((socket) => {
+    sockets.add(socket);
     socket.write("220 legacy.contoso.com ESMTP\r\n");
     socket.on("data", (data) => {
       const line = data.toString();
       if (/^EHLO/i.test(line)) socket.write("250-legacy.contoso.com\r\n250 STARTTLS\r\n");
       else if (/^STARTTLS/i.test(line)) {
         socket.removeAllListeners("data");
-        socket.write("220 2.0.0 Ready\r\n", () => {
-          const secure = new TLSSocket(socket, { isServer: true, secureContext: context });
-          secure.on("error", () => socket.destroy());
-        });
+        socket.write("220 2.0.0 Ready\r\n");
+        // Wrap at once: the client's hello may arrive before the write's callback.
+        const secure = new TLSSocket(socket, { isServer: true, secureContext: context });
+        secure.on("error", () => socket.destroy());
+        // The client hangs up after its checks: close the raw socket too, so close() returns.
+        secure.on("end", () => socket.destroy());
+        secure.on("close", () => socket.destroy());
       }
     });
     socket.on("error", () => undefined);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return server;
+  // close() waits for open connections: end them too.
+  const close = server.close.bind(server);
+  return Object.assign(server, {
+    close: (callback?: (error?: Error) => void) => {
+      for (const socket of sockets) socket.destroy();
+      return close(callback);
+    },
+  });
 }

@@ -177,8 +177,10 @@ function tlsOutcome(secure: TLSSocket, host: string, now: number): StepOutcome {
       "Exchange Online requires TLS 1.2 or later (421 4.7.66): update the server or client's TLS.",
     );
   }
-  if (!secure.authorized) {
-    problems.push(`the certificate is not trusted (${String(secure.authorizationError)})`);
+  // A name mismatch also leaves the socket unauthorized; it is reported as a name problem.
+  const authorizationError = String(secure.authorizationError ?? "");
+  if (!secure.authorized && authorizationError !== "ERR_TLS_CERT_ALTNAME_INVALID") {
+    problems.push(`the certificate is not trusted (${authorizationError})`);
     fixes.push(
       "Set MAILPATH_TLS_CA_FILE to the CA that issued the server's certificate (the emulator's ca.pem), or remove the TLS-intercepting proxy in between.",
     );
