@@ -256,6 +256,40 @@ describe("checkRelay against the emulator", () => {
     });
   });
 
+  it("checks the domain's MX through the DNS server given, and says what to publish when it is not the tenant's", async () => {
+    const dns = await startDnsServer({
+      "contoso.com": { MX: [{ exchange: "contoso-com.mail.protection.outlook.com", priority: 0 }] },
+      "fabrikam.com": { MX: [{ exchange: "mx.fabrikam.com", priority: 10 }] },
+    });
+    try {
+      const probe = (domain: string) =>
+        checkRelay({
+          domain,
+          host: emulator.relay.host,
+          port: emulator.relay.port,
+          localAddress: "127.0.0.2",
+          ca: emulator.ca,
+          from: DEFAULT_SENDER,
+          dnsServer: dns.address,
+        });
+      const good = await probe("contoso.com");
+      expect(good.steps[0]).toMatchObject({
+        id: "relay.mx",
+        status: "pass",
+        detail: "contoso.com MX contoso-com.mail.protection.outlook.com",
+      });
+      const other = await probe("fabrikam.com");
+      expect(other.steps[0]).toMatchObject({
+        id: "relay.mx",
+        status: "warn",
+        detail: "fabrikam.com MX mx.fabrikam.com, not fabrikam-com.mail.protection.outlook.com",
+      });
+      expect(other.steps[0]?.fix).toContain("fabrikam-com.mail.protection.outlook.com");
+    } finally {
+      await dns.close();
+    }
+  });
+
   it("explains 5.7.1 Unable to relay from an address no connector lists", async () => {
     const report = await checkRelay({
       host: emulator.relay.host,
