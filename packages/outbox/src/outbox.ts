@@ -479,7 +479,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
     });
   };
 
-  const process = async (
+  const processJob = async (
     job: Job<OutboxJobData, SentRecord>,
     lockToken: string | undefined,
     signal: AbortSignal | undefined,
@@ -615,7 +615,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
     const worker: Worker = new Worker(
       `${resolved.name}/${sender}`,
       (job: Job, token?: string, signal?: AbortSignal) =>
-        process(job as Job<OutboxJobData, SentRecord>, token, signal, worker, sender),
+        processJob(job as Job<OutboxJobData, SentRecord>, token, signal, worker, sender),
       {
         connection: redis.workerConnection(),
         prefix,
