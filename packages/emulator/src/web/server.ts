@@ -64,7 +64,7 @@ function send(
     "content-type": "text/html; charset=utf-8",
     "cache-control": "no-store",
     "x-content-type-options": "nosniff",
-    "referrer-policy": "no-referrer",
+    "referrer-policy": "same-origin",
     "content-security-policy": PAGE_POLICY,
     ...headers,
   });
@@ -159,7 +159,8 @@ export async function startWebInbox(
     const segments = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
     // Forms post from our own pages only: a page elsewhere cannot empty the inbox.
     if (method !== "GET" && method !== "HEAD") {
-      if (!sameSite(request.headers.origin)) {
+      const fetchSite = request.headers["sec-fetch-site"];
+      if (fetchSite !== "same-origin" && !sameSite(request.headers.origin)) {
         send(response, 403, "cross-origin request refused", { "content-type": "text/plain" });
         return;
       }
@@ -189,6 +190,10 @@ export async function startWebInbox(
       response.write("retry: 500\n\n");
       streams.add(response);
       request.on("close", () => streams.delete(response));
+      return;
+    }
+    if (url.pathname === "/favicon.ico") {
+      send(response, 204, "");
       return;
     }
     if (method === "GET" && url.pathname === "/assets/sandbox.css") {
@@ -230,6 +235,7 @@ export async function startWebInbox(
         const remote = url.searchParams.get("remote") === "1";
         send(response, 200, inlineCidImages(message.html ?? "", parts), {
           "content-security-policy": remote ? BODY_POLICY_REMOTE : BODY_POLICY,
+          "referrer-policy": "no-referrer",
         });
         return;
       }
