@@ -6,6 +6,7 @@ import { Command, CommanderError, Option } from "commander";
 import { dnsCommand } from "./commands/dns.js";
 import { doctorCommand } from "./commands/doctor.js";
 import { headersCommand } from "./commands/headers.js";
+import { sandboxCommand } from "./commands/sandbox.js";
 import { sendCommand } from "./commands/send.js";
 import { type CliIo, EXIT, UsageError, writeJson } from "./io.js";
 
@@ -109,6 +110,18 @@ function program(io: CliIo, setCode: (code: number) => void): Command {
     )
     .addOption(json())
     .action(async (domain, options) => setCode(await dnsCommand(io, domain, options)));
+
+  root
+    .command("sandbox")
+    .description(
+      "start a local Exchange Online with a web inbox (and Mailpit's /api/v1) on loopback, print its URL and the variables that send into it; runs until Ctrl+C",
+    )
+    .option("--port <port>", "the web inbox's port (default: ephemeral)")
+    .option("--data-dir <dir>", "keep the CA, keys, ports and messages here across restarts")
+    .option("--transport <path>", "MAILPATH_TRANSPORT to print: smtp, relay or graph", "smtp")
+    .option("--write-env <file>", "also write the variables to this file (KEY=value lines)")
+    .addOption(json())
+    .action(async (options) => setCode(await sandboxCommand(io, options)));
   return root;
 }
 
