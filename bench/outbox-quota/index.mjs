@@ -22,6 +22,8 @@ const LIMIT_MS = Number(process.env.LIMIT_MS ?? 180_000);
 
 const emulator = await forkEmulator({
   tenant: {
+    // An excess is answered 451 4.7.500 (a throttling reply), not delayed as Exchange does.
+    messageRateExcess: "refuse",
     limits: {
       smtpConnectionsPerMailbox: CONNECTIONS,
       smtpMessagesPerWindow: RATE,

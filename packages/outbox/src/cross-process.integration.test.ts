@@ -25,6 +25,9 @@ const outboxes: Outbox[] = [];
 beforeAll(async () => {
   emulator = await startEmulator({
     tenant: {
+      // Over the rate, answer 451 4.7.500 as a throttle (not Exchange's default delay), so an
+      // excess shows up in the stats and as a retry.
+      messageRateExcess: "refuse",
       limits: {
         smtpConnectionsPerMailbox: 3,
         smtpMessagesPerWindow: PER_WINDOW,
