@@ -12,6 +12,7 @@ import { startHttpEndpoints } from "./http/index.js";
 import type { SmtpEndpoint } from "./smtp/common.js";
 import { startRelayEndpoint } from "./smtp/relay.js";
 import { SMTP_TOKEN_AUDIENCE, startSubmissionEndpoint } from "./smtp/submission.js";
+import { createExchangeStamp } from "./stamp/exchange-stamp.js";
 import { createMailStore } from "./store.js";
 import {
   DEFAULT_SENDER,
@@ -74,6 +75,15 @@ export interface StartEmulatorOptions {
    * @since 0.1.0
    */
   readonly web?: boolean | Omit<WebInboxOptions, "host">;
+  /**
+   * Stamp delivered mail as Exchange Online would: a DKIM signature by the tenant's selector
+   * key, Authentication-Results (SPF, DKIM, DMARC by mailauth against `tenant.senderDns`,
+   * compauth), X-MS-Exchange-Organization-AuthAs/AuthSource/SCL/MessageDirectionality and an
+   * Exchange-shaped Received line (docs/sandbox.md lists them).
+   * @default true with `web`, else false
+   * @since 0.1.0
+   */
+  readonly stamp?: boolean;
 }
 
 /** Which delivered messages `messages()` returns. */
@@ -252,6 +262,12 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     host: options.host ?? "127.0.0.1",
     now,
   };
+
+  if (options.stamp ?? Boolean(options.web)) {
+    const stamp = createExchangeStamp(() => tenant, now);
+    const deliver = context.store.deliver.bind(context.store);
+    context.store.deliver = async (input) => deliver(await stamp(input));
+  }
 
   const closers: (() => Promise<void>)[] = [() => persisting];
   let caFile: string;

@@ -38,6 +38,7 @@ export {
   type SmtpReply,
   SUBMISSION_HOSTNAME,
 } from "./smtp/index.js";
+export { EXCHANGE_OUTBOUND_IP, type SenderDomainDns } from "./stamp/exchange-stamp.js";
 export { createMailStore, parseDelivery } from "./store.js";
 export {
   type AppPermission,

@@ -1,5 +1,6 @@
 // The tenant the emulator plays: accepted domains, mailboxes, app registrations, connectors,
 // org switches and limits. Everything has a default so that `startEmulator()` alone works.
+import type { SenderDomainDns } from "./stamp/exchange-stamp.js";
 
 /** Microsoft Graph / Exchange application permissions the emulator understands. */
 export type AppPermission = "Mail.Send" | "Mail.ReadWrite" | "SMTP.SendAsApp";
@@ -158,6 +159,13 @@ export interface TenantPolicy {
    * @default "delay"
    */
   readonly messageRateExcess?: "delay" | "refuse";
+  /**
+   * DNS each sender domain publishes, for the sandbox's Exchange stamps (SPF, DKIM, DMARC);
+   * a domain not listed is aligned and passing.
+   * @default {}
+   * @since 0.1.0
+   */
+  readonly senderDns?: Readonly<Record<string, SenderDomainDns>>;
   readonly limits: TenantLimits;
 }
 
