@@ -1,4 +1,4 @@
-// Hosts per Microsoft cloud. Sources: shared/reference/exchange-online.md §1. Values Microsoft
+// Hosts per Microsoft cloud. Sources: docs/reference/exchange-online.md §1. Values Microsoft
 // does not confirm in its docs (US Gov SMTP host, SMTP scopes outside worldwide) are the ones in
 // common use; `authorityHost`, `baseUrl` and `host` options override any of them.
 import { MailError } from "./errors/mail-error.js";

@@ -204,8 +204,8 @@ export const DEFAULT_SENDER = "notifications@contoso.com";
 export const DEFAULT_PASSWORD = "emulator-password";
 
 /**
- * Exchange Online's limits as the default tenant applies them (exchange-online.md §5); the
- * relay's message rate is unlimited unless configured.
+ * Exchange Online's limits as the default tenant applies them
+ * (docs/reference/exchange-online.md §5); the relay's message rate is unlimited unless configured.
  * @since 0.1.0
  */
 export const DEFAULT_LIMITS: TenantLimits = {

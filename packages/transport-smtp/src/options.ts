@@ -118,7 +118,10 @@ export interface SmtpTransportOptions {
   readonly logger?: SmtpLogger;
 }
 
-/** Exchange Online's limits for SMTP AUTH submission, per mailbox (exchange-online.md §5). */
+/**
+ * Exchange Online's limits for SMTP AUTH submission, per mailbox
+ * (docs/reference/exchange-online.md §5).
+ */
 export const SMTP_DEFAULT_LIMITS: Required<TransportLimits> = {
   maxMessagesPerInterval: 30,
   intervalMs: 60_000,

@@ -5,7 +5,7 @@ const ROTATE_SECRET =
 
 /**
  * The Graph `sendMail` and Entra token-endpoint errors the classifier knows, most specific
- * first. Sources: `shared/reference/exchange-online.md` §6 and §6.1.
+ * first. Sources: `docs/reference/exchange-online.md` §6 and §6.1.
  * @since 0.1.0
  */
 export const HTTP_RULES: readonly HttpRule[] = [

@@ -9,7 +9,7 @@ const AUTH_FAILED_HINT =
 
 /**
  * The Exchange Online SMTP replies the classifier knows, most specific first. Sources and
- * remediation: `shared/reference/exchange-online.md` §5 and §7.
+ * remediation: `docs/reference/exchange-online.md` §5 and §7.
  * @since 0.1.0
  */
 export const SMTP_RULES: readonly SmtpRule[] = [

@@ -1,7 +1,7 @@
 // Exchange's SMTP dialogue, spoken raw over node:net/node:tls: what EHLO offers (CHUNKING,
 // BINARYMIME, no DSN), BDAT, what is refused because it was not offered, the words for
 // protocol mistakes, Send As at MAIL FROM and after DATA, and the message rate's delay.
-// Each case names the section of shared/reference/exchange-online.md it follows.
+// Each case names the section of docs/reference/exchange-online.md it follows.
 import nodemailer from "nodemailer";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type Emulator, startEmulator } from "../emulator.js";

@@ -1,5 +1,5 @@
 // Exchange Online's SMTP replies, word for word where Microsoft's text is known
-// (shared/reference/exchange-online.md §3, §5, §7). Each function returns the reply line
+// (docs/reference/exchange-online.md §3, §5, §7). Each function returns the reply line
 // without the trailing CRLF; `[host]` is the answering server's name, as Exchange appends it.
 
 /** A reply an SMTP handler answers with: code plus text (enhanced status code first). */
