@@ -80,12 +80,6 @@ export class TransportBreaker {
     this.breaker.on("close", () => onState("close"));
   }
 
-  /** The current state. */
-  get state(): BreakerState {
-    if (this.breaker.opened) return "open";
-    return this.breaker.halfOpen ? "halfOpen" : "close";
-  }
-
   /** Runs `task` unless the breaker is open; then rejects with `CIRCUIT_OPEN`. */
   async run<T>(task: () => Promise<T>): Promise<T> {
     try {

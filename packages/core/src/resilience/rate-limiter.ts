@@ -246,16 +246,6 @@ export class KeyedRateLimiter {
     });
   }
 
-  /** Attempts waiting or running, per key. */
-  stats(): Record<string, { readonly waiting: number; readonly running: number }> {
-    return Object.fromEntries(
-      [...this.keys].map(([key, { queue }]) => [
-        key,
-        { waiting: queue.size, running: queue.pending },
-      ]),
-    );
-  }
-
   /** Drops every queue (pending tasks are left to their callers). */
   clear(): void {
     for (const { queue, window } of this.keys.values()) {
