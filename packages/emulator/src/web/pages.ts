@@ -73,7 +73,7 @@ export function renderRows(messages: readonly DeliveredMessage[]): string {
 <td>${escapeHtml(address(message.from) || message.envelope.from)}</td>
 <td>${escapeHtml(message.envelope.to.join(", "))}</td>
 <td><a class="open" href="/message/${encodeURIComponent(message.id)}">${escapeHtml(message.subject || "(no subject)")}</a><div class="snippet">${escapeHtml(snippet(message))}</div></td>
-<td>${badges(message)}${message.attachments.length ? ` <span class="badge" title="attachments">📎 ${message.attachments.length}</span>` : ""}</td>
+<td>${badges(message)}${message.attachments.length ? ` <span class="badge">${message.attachments.length} attachment${message.attachments.length === 1 ? "" : "s"}</span>` : ""}</td>
 </tr>`,
     )
     .join("\n");
