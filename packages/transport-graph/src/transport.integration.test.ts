@@ -475,6 +475,8 @@ describe("errors", () => {
       transport: "graph",
       http: { status: 403, code: "ErrorSendAsDenied" },
     });
+    expect(emulator.stats().requests.graph).toBeGreaterThan(0); // it was refused, not skipped
+    expect(emulator.messages()).toEqual([]);
     await transport.close();
   });
 

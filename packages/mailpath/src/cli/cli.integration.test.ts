@@ -188,6 +188,8 @@ describe("mailpath doctor", { timeout: 60_000 }, () => {
       /✗ (MAIL FROM .*\n {6}reply: 550 5\.7\.60 |DATA .*\n {6}reply: 554 5\.2\.0 STOREDRV\.Submission\.Exception:SendAsDeniedException)/,
     );
     expect(result.stdout).toMatch(/fix: {3}.*Send As/);
+    // Refused after DATA too: the server took the bytes but must not have stored a message.
+    expect(emulator.messages()).toEqual([]);
   });
 
   it("fails TLS without the emulator's CA and never reaches AUTH", async () => {
