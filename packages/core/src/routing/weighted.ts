@@ -10,7 +10,7 @@ import {
   routeError,
   routingLimits,
   shouldMoveOn,
-} from "./failover.js";
+} from "./paths.js";
 
 /**
  * One path of a weighted split.
