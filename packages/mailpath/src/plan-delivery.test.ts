@@ -100,13 +100,22 @@ describe("planDelivery", () => {
     );
   });
 
-  it("refuses a message over 150 MB and warns over the default MaxSendSize of 35 MB", async () => {
+  it("refuses over SMTP and relay what is over their transports' 35 MB default, which Graph takes with a MaxSendSize warning", async () => {
     const big = await planDelivery(
-      { ...base, attachments: [{ filename: "x.bin", content: new Uint8Array(40 * 1024 * 1024) }] },
-      { paths: ["smtp"] },
+      { ...base, attachments: [{ filename: "x.bin", content: new Uint8Array(30 * 1024 * 1024) }] },
+      { paths: ["smtp", "relay", "graph"] },
     );
-    expect(codes(big, "smtp")).toContain("OVER_MAX_SEND_SIZE");
-    expect(big.paths[0]?.ok).toBe(true);
+    // 30 MB raw is about 41 MB base64-encoded: over SMTP_DEFAULT_LIMITS and RELAY_DEFAULT_LIMITS.
+    expect(codes(big, "smtp")).toContain("TOO_LARGE");
+    expect(codes(big, "relay")).toContain("TOO_LARGE");
+    expect(big.paths.find((entry) => entry.path === "smtp")?.ok).toBe(false);
+    expect(big.paths.find((entry) => entry.path === "relay")?.ok).toBe(false);
+    expect(codes(big, "graph")).toContain("OVER_MAX_SEND_SIZE");
+    expect(codes(big, "graph")).not.toContain("TOO_LARGE");
+    expect(big.paths.find((entry) => entry.path === "graph")?.ok).toBe(true);
+  });
+
+  it("refuses on Graph a message over its 150 MB limit", async () => {
     const huge = await planDelivery(
       { ...base, attachments: [{ filename: "x.bin", content: new Uint8Array(120 * 1024 * 1024) }] },
       { paths: ["graph"] },

@@ -9,6 +9,7 @@ import {
   type NormalizedAttachment,
   type NormalizedMessage,
   normalizeMessage,
+  type TransportLimits,
 } from "@mailpath/core";
 import type { MailpathConfig } from "./config.js";
 import { configFromEnv, type Env, mergeConfig } from "./env.js";
@@ -105,12 +106,10 @@ export interface PlanDeliveryOptions {
 }
 
 const X_HEADER = /^x-/i;
-/** Exchange's default per-message recipient limit (RecipientLimits). */
+/** Exchange's default per-message recipient limit (RecipientLimits), for a path without one. */
 const MAX_RECIPIENTS = 500;
 /** Default MaxSendSize of a mailbox. */
 const MAX_SEND_BYTES = 35 * 1024 * 1024;
-/** The largest MaxSendSize Exchange allows (and Graph's upload-session ceiling). */
-const MAX_MESSAGE_BYTES = 150 * 1024 * 1024;
 
 const base64Bytes = (bytes: number) => Math.ceil(bytes / 3) * 4;
 /** Base64 in MIME: 76-character lines plus CRLF. */
@@ -141,6 +140,223 @@ function inDomains(address: string, domains: readonly string[]): boolean {
     return accepted.startsWith("*.") ? domain.endsWith(accepted.slice(1)) : domain === accepted;
   });
 }
+
+/** What every path's planner reads: the message, its estimated sizes and the settings. */
+interface PlanContext {
+  readonly config: Partial<MailpathConfig>;
+  readonly normalized: NormalizedMessage;
+  /** Attachment sizes, 0 for an unknown one. */
+  readonly knownSizes: readonly number[];
+  readonly unknownSize: boolean;
+  readonly headerBytes: number;
+  readonly mimeBytes: number;
+  readonly headerNames: readonly string[];
+  readonly replyHeaders: boolean;
+}
+
+type Delivers = { -readonly [K in keyof PathPlan["delivers"]]: PathPlan["delivers"][K] };
+
+function deliversAll(context: PlanContext): Delivers {
+  return {
+    text: context.normalized.text !== undefined,
+    html: context.normalized.html !== undefined,
+    headers: context.headerNames,
+    droppedHeaders: [],
+    replyHeaders: context.replyHeaders,
+  };
+}
+
+/** Findings every path shares: recipients and size against the path's transport limits. */
+function limitFindings(
+  context: PlanContext,
+  limits: TransportLimits,
+  pathName: string,
+): PlanFinding[] {
+  const findings: PlanFinding[] = [];
+  const recipients = context.normalized.recipients.length;
+  const maxRecipients = limits.maxRecipientsPerMessage ?? MAX_RECIPIENTS;
+  const { mimeBytes } = context;
+  if (recipients > maxRecipients) {
+    findings.push({
+      level: "error",
+      code: "TOO_MANY_RECIPIENTS",
+      message: `${recipients} recipients: ${pathName} allows ${maxRecipients} per message by default (RecipientLimits, up to 1000). Split the message.`,
+    });
+  }
+  if (limits.maxMessageBytes !== undefined && mimeBytes > limits.maxMessageBytes) {
+    findings.push({
+      level: "error",
+      code: "TOO_LARGE",
+      message: `about ${megabytes(mimeBytes)} encoded: over the ${megabytes(limits.maxMessageBytes)} ${pathName} accepts.`,
+    });
+  } else if (mimeBytes > MAX_SEND_BYTES) {
+    findings.push({
+      level: "warning",
+      code: "OVER_MAX_SEND_SIZE",
+      message: `about ${megabytes(mimeBytes)} encoded: over the default MaxSendSize (35 MB); the mailbox's MaxSendSize must be raised.`,
+    });
+  }
+  if (context.unknownSize) {
+    findings.push({
+      level: "info",
+      code: "STREAM_ATTACHMENT",
+      message: "an attachment is a stream or an unreadable path: its size is not counted here.",
+    });
+  }
+  return findings;
+}
+
+async function planSmtp(context: PlanContext): Promise<PathPlan> {
+  const { SMTP_DEFAULT_LIMITS } = await import("@mailpath/transport-smtp");
+  const findings = limitFindings(context, SMTP_DEFAULT_LIMITS, "SMTP AUTH");
+  findings.push({
+    level: "info",
+    code: "SENT_ITEMS_COPY",
+    message: "Exchange saves a copy in the authenticating mailbox's Sent Items.",
+  });
+  const user = context.config.smtp?.user;
+  const from = context.normalized.from.address;
+  if (user && user.toLowerCase() !== from.toLowerCase()) {
+    findings.push({
+      level: "warning",
+      code: "SEND_AS",
+      message: `From ${from} is not the authenticating mailbox ${user}: it needs Send As on that address (else 550 5.7.60).`,
+    });
+  }
+  return plan("smtp", "smtp-submission", context.mimeBytes, true, deliversAll(context), findings);
+}
+
+async function planRelay(context: PlanContext): Promise<PathPlan> {
+  const { RELAY_DEFAULT_LIMITS } = await import("@mailpath/transport-relay");
+  const { normalized } = context;
+  const findings = limitFindings(context, RELAY_DEFAULT_LIMITS, "the relay");
+  findings.push({
+    level: "warning",
+    code: "NO_SENT_ITEMS_COPY",
+    message: "relayed mail is not saved to any Sent Items folder (SMTP AUTH and Graph save one).",
+  });
+  const domains = context.config.relay?.directSendDomains;
+  const external = normalized.recipients.filter((address) =>
+    domains
+      ? !inDomains(address, domains)
+      : domainOf(address) !== domainOf(normalized.from.address),
+  );
+  if (domains && external.length > 0) {
+    findings.push({
+      level: "error",
+      code: "EXTERNAL_RECIPIENTS_DIRECT_SEND",
+      message: `direct send only reaches the tenant's own domains; refused: ${external.join(", ")}. Use a connector (static IP or certificate), SMTP AUTH or Graph.`,
+    });
+  } else if (external.length > 0) {
+    findings.push({
+      level: "info",
+      code: "EXTERNAL_RECIPIENTS",
+      message: `${external.join(", ")} may be external: they are only reached through a connector (by static IP or certificate), never by direct send.`,
+    });
+  }
+  return plan("relay", "relay", context.mimeBytes, false, deliversAll(context), findings);
+}
+
+/** Graph: the transport's own mode decision, size thresholds and limits. */
+async function planGraph(context: PlanContext): Promise<PathPlan> {
+  const graphModule = await import("@mailpath/transport-graph");
+  const { config, normalized, headerNames, knownSizes, headerBytes, mimeBytes } = context;
+  const findings: PlanFinding[] = [];
+  const requested = config.graph?.mode ?? "auto";
+  const mode = graphModule.chooseMode(normalized, requested);
+  const reasons = graphModule.mimeOnlyFeatures(normalized);
+  const delivers = deliversAll(context);
+  if (mode === "json") {
+    const dropped = headerNames.filter((name) => !X_HEADER.test(name));
+    if (dropped.length > 0) {
+      delivers.headers = headerNames.filter((name) => X_HEADER.test(name));
+      delivers.droppedHeaders = dropped;
+      findings.push({
+        level: "warning",
+        code: "HEADER_DROPPED",
+        message: `Graph JSON takes only X- headers (else 400 InvalidInternetMessageHeader): ${dropped.join(", ")} would be dropped. Mode auto or mime keeps them.`,
+      });
+    }
+    if (normalized.text !== undefined && normalized.html !== undefined) {
+      delivers.text = false;
+      findings.push({
+        level: "warning",
+        code: "TEXT_DROPPED",
+        message:
+          "Graph JSON carries one body: the HTML is sent and the text alternative is dropped. Mode auto or mime keeps both.",
+      });
+    }
+    if (context.replyHeaders) {
+      delivers.replyHeaders = false;
+      findings.push({
+        level: "warning",
+        code: "REPLY_HEADERS_DROPPED",
+        message:
+          "Graph JSON has no In-Reply-To / References: the message would not thread. Mode auto or mime keeps them.",
+      });
+    }
+  } else if (requested === "auto" && reasons.length > 0) {
+    findings.push({
+      level: "info",
+      code: "MIME_MODE",
+      message: `sent as MIME (mode auto) because of ${reasons.join(", ")}: every header and both bodies are kept.`,
+    });
+  }
+  const largeAttachment = knownSizes.some((size) => size >= graphModule.LARGE_ATTACHMENT_BYTES);
+  const requestBytes =
+    mode === "json"
+      ? headerBytes +
+        base64Bytes(Buffer.byteLength(normalized.html ?? normalized.text ?? "")) / 1.3 +
+        knownSizes.reduce((sum, size) => sum + base64Bytes(size) + 200, 0)
+      : base64Bytes(mimeBytes);
+  const draft = largeAttachment || requestBytes > graphModule.MAX_REQUEST_BYTES;
+  const saveToSentItems = config.graph?.saveToSentItems ?? true;
+  let sentItemsCopy = saveToSentItems;
+  if (draft) {
+    sentItemsCopy = true;
+    findings.push({
+      level: "info",
+      code: "UPLOAD_SESSION",
+      message: `${largeAttachment ? "an attachment of 3 MB or more" : "the request would exceed 4 MB"}: sent as a draft plus upload session(s), then /send. Needs the Mail.ReadWrite application permission${saveToSentItems ? "" : "; the copy in Sent Items is kept whatever saveToSentItems says"}.`,
+    });
+  }
+  findings.push(
+    sentItemsCopy
+      ? {
+          level: "info",
+          code: "SENT_ITEMS_COPY",
+          message: "a copy is saved in the sender's Sent Items.",
+        }
+      : {
+          level: "info",
+          code: "NO_SENT_ITEMS_COPY",
+          message: "saveToSentItems is false: no copy in Sent Items.",
+        },
+  );
+  const mailbox = config.graph?.mailbox;
+  if (mailbox && mailbox.toLowerCase() !== normalized.from.address.toLowerCase()) {
+    findings.push({
+      level: "warning",
+      code: "SEND_AS",
+      message: `sent through ${mailbox} as ${normalized.from.address}: needs Send As on that address (else 403 ErrorSendAsDenied).`,
+    });
+  }
+  findings.push(...limitFindings(context, graphModule.GRAPH_DEFAULT_LIMITS, "Graph"));
+  return plan(
+    "graph",
+    draft ? "graph-draft-upload" : mode === "json" ? "graph-json" : "graph-mime",
+    Math.round(draft ? mimeBytes : requestBytes),
+    sentItemsCopy,
+    delivers,
+    findings,
+  );
+}
+
+const PLANNERS: Record<PathName, (context: PlanContext) => Promise<PathPlan>> = {
+  smtp: planSmtp,
+  relay: planRelay,
+  graph: planGraph,
+};
 
 /**
  * Plans a message's delivery through each path without sending it: what each would deliver
@@ -178,7 +394,6 @@ export async function planDelivery(
   );
 
   const sizes = await Promise.all(normalized.attachments.map(attachmentSize));
-  const unknownSize = sizes.some((size) => size === undefined);
   const knownSizes = sizes.map((size) => size ?? 0);
   const headerBytes =
     1_024 +
@@ -190,194 +405,23 @@ export async function planDelivery(
   const mimeBytes =
     headerBytes + bodyBytes(normalized.text) + bodyBytes(normalized.html) + attachmentMime;
   const headerNames = Object.keys(normalized.headers);
-  const recipients = normalized.recipients.length;
-  const replyHeaders = normalized.inReplyTo !== undefined || normalized.references.length > 0;
-
-  const common = (findings: PlanFinding[], limitBytes: number, pathName: string) => {
-    if (recipients > MAX_RECIPIENTS) {
-      findings.push({
-        level: "error",
-        code: "TOO_MANY_RECIPIENTS",
-        message: `${recipients} recipients: ${pathName} allows ${MAX_RECIPIENTS} per message by default (RecipientLimits, up to 1000). Split the message.`,
-      });
-    }
-    if (mimeBytes > limitBytes) {
-      findings.push({
-        level: "error",
-        code: "TOO_LARGE",
-        message: `about ${megabytes(mimeBytes)} encoded: over the ${megabytes(limitBytes)} ${pathName} accepts.`,
-      });
-    } else if (mimeBytes > MAX_SEND_BYTES) {
-      findings.push({
-        level: "warning",
-        code: "OVER_MAX_SEND_SIZE",
-        message: `about ${megabytes(mimeBytes)} encoded: over the default MaxSendSize (35 MB); the mailbox's MaxSendSize must be raised.`,
-      });
-    }
-    if (unknownSize) {
-      findings.push({
-        level: "info",
-        code: "STREAM_ATTACHMENT",
-        message: "an attachment is a stream or an unreadable path: its size is not counted here.",
-      });
-    }
+  const context: PlanContext = {
+    config,
+    normalized,
+    knownSizes,
+    unknownSize: sizes.some((size) => size === undefined),
+    headerBytes,
+    mimeBytes,
+    headerNames,
+    replyHeaders: normalized.inReplyTo !== undefined || normalized.references.length > 0,
   };
 
   const plans: PathPlan[] = [];
-  for (const path of paths) {
-    const findings: PlanFinding[] = [];
-    const delivers = {
-      text: normalized.text !== undefined,
-      html: normalized.html !== undefined,
-      headers: headerNames,
-      droppedHeaders: [] as string[],
-      replyHeaders,
-    };
-    if (path === "smtp") {
-      common(findings, MAX_MESSAGE_BYTES, "SMTP AUTH");
-      findings.push({
-        level: "info",
-        code: "SENT_ITEMS_COPY",
-        message: "Exchange saves a copy in the authenticating mailbox's Sent Items.",
-      });
-      const user = config.smtp?.user;
-      if (user && user.toLowerCase() !== normalized.from.address.toLowerCase()) {
-        findings.push({
-          level: "warning",
-          code: "SEND_AS",
-          message: `From ${normalized.from.address} is not the authenticating mailbox ${user}: it needs Send As on that address (else 550 5.7.60).`,
-        });
-      }
-      plans.push(plan(path, "smtp-submission", mimeBytes, true, delivers, findings));
-      continue;
-    }
-    if (path === "relay") {
-      common(findings, MAX_MESSAGE_BYTES, "the relay");
-      findings.push({
-        level: "warning",
-        code: "NO_SENT_ITEMS_COPY",
-        message:
-          "relayed mail is not saved to any Sent Items folder (SMTP AUTH and Graph save one).",
-      });
-      const domains = config.relay?.directSendDomains;
-      const external = normalized.recipients.filter((address) =>
-        domains
-          ? !inDomains(address, domains)
-          : domainOf(address) !== domainOf(normalized.from.address),
-      );
-      if (domains && external.length > 0) {
-        findings.push({
-          level: "error",
-          code: "EXTERNAL_RECIPIENTS_DIRECT_SEND",
-          message: `direct send only reaches the tenant's own domains; refused: ${external.join(", ")}. Use a connector (static IP or certificate), SMTP AUTH or Graph.`,
-        });
-      } else if (external.length > 0) {
-        findings.push({
-          level: "info",
-          code: "EXTERNAL_RECIPIENTS",
-          message: `${external.join(", ")} may be external: they are only reached through a connector (by static IP or certificate), never by direct send.`,
-        });
-      }
-      plans.push(plan(path, "relay", mimeBytes, false, delivers, findings));
-      continue;
-    }
-    // Graph: use the transport's own mode decision and size thresholds.
-    const graphModule = await import("@mailpath/transport-graph");
-    const requested = config.graph?.mode ?? "auto";
-    const mode = graphModule.chooseMode(normalized, requested);
-    const reasons = graphModule.mimeOnlyFeatures(normalized);
-    const graphDelivers = { ...delivers, droppedHeaders: [] as string[] };
-    if (mode === "json") {
-      const dropped = headerNames.filter((name) => !X_HEADER.test(name));
-      if (dropped.length > 0) {
-        graphDelivers.headers = headerNames.filter((name) => X_HEADER.test(name));
-        graphDelivers.droppedHeaders = dropped;
-        findings.push({
-          level: "warning",
-          code: "HEADER_DROPPED",
-          message: `Graph JSON takes only X- headers (else 400 InvalidInternetMessageHeader): ${dropped.join(", ")} would be dropped. Mode auto or mime keeps them.`,
-        });
-      }
-      if (normalized.text !== undefined && normalized.html !== undefined) {
-        graphDelivers.text = false;
-        findings.push({
-          level: "warning",
-          code: "TEXT_DROPPED",
-          message:
-            "Graph JSON carries one body: the HTML is sent and the text alternative is dropped. Mode auto or mime keeps both.",
-        });
-      }
-      if (replyHeaders) {
-        graphDelivers.replyHeaders = false;
-        findings.push({
-          level: "warning",
-          code: "REPLY_HEADERS_DROPPED",
-          message:
-            "Graph JSON has no In-Reply-To / References: the message would not thread. Mode auto or mime keeps them.",
-        });
-      }
-    } else if (requested === "auto" && reasons.length > 0) {
-      findings.push({
-        level: "info",
-        code: "MIME_MODE",
-        message: `sent as MIME (mode auto) because of ${reasons.join(", ")}: every header and both bodies are kept.`,
-      });
-    }
-    const largeAttachment = knownSizes.some((size) => size >= graphModule.LARGE_ATTACHMENT_BYTES);
-    const requestBytes =
-      mode === "json"
-        ? headerBytes +
-          base64Bytes(Buffer.byteLength(normalized.html ?? normalized.text ?? "")) / 1.3 +
-          knownSizes.reduce((sum, size) => sum + base64Bytes(size) + 200, 0)
-        : base64Bytes(mimeBytes);
-    const draft = largeAttachment || requestBytes > graphModule.MAX_REQUEST_BYTES;
-    const saveToSentItems = config.graph?.saveToSentItems ?? true;
-    let sentItemsCopy = saveToSentItems;
-    if (draft) {
-      sentItemsCopy = true;
-      findings.push({
-        level: "info",
-        code: "UPLOAD_SESSION",
-        message: `${largeAttachment ? "an attachment of 3 MB or more" : "the request would exceed 4 MB"}: sent as a draft plus upload session(s), then /send. Needs the Mail.ReadWrite application permission${saveToSentItems ? "" : "; the copy in Sent Items is kept whatever saveToSentItems says"}.`,
-      });
-    }
-    findings.push(
-      sentItemsCopy
-        ? {
-            level: "info",
-            code: "SENT_ITEMS_COPY",
-            message: "a copy is saved in the sender's Sent Items.",
-          }
-        : {
-            level: "info",
-            code: "NO_SENT_ITEMS_COPY",
-            message: "saveToSentItems is false: no copy in Sent Items.",
-          },
-    );
-    const mailbox = config.graph?.mailbox;
-    if (mailbox && mailbox.toLowerCase() !== normalized.from.address.toLowerCase()) {
-      findings.push({
-        level: "warning",
-        code: "SEND_AS",
-        message: `sent through ${mailbox} as ${normalized.from.address}: needs Send As on that address (else 403 ErrorSendAsDenied).`,
-      });
-    }
-    common(findings, MAX_MESSAGE_BYTES, "Graph");
-    plans.push(
-      plan(
-        path,
-        draft ? "graph-draft-upload" : mode === "json" ? "graph-json" : "graph-mime",
-        Math.round(draft ? mimeBytes : requestBytes),
-        sentItemsCopy,
-        graphDelivers,
-        findings,
-      ),
-    );
-  }
+  for (const path of paths) plans.push(await PLANNERS[path](context));
 
   return {
     messageId: normalized.messageId,
-    recipients,
+    recipients: normalized.recipients.length,
     estimatedBytes: mimeBytes,
     paths: plans,
     differences: differencesOf(plans, headerNames),
