@@ -1,0 +1,524 @@
+// peers: mailpath against the libraries users weigh it against, in one run, side by side.
+// A script that prints figures, not a test. Bounded: fixed message counts per round and a time
+// cap over the whole run. The emulator runs in a child process (../emulator-process.mjs), so
+// this process's CPU time is the clients' only.
+//
+//   SMTP (STARTTLS + AUTH into the emulator, the same 3 connections for everyone, the same
+//   IN_FLIGHT sends outstanding): mailpath (createMailer + createSmtpTransport), plain
+//   nodemailer (pool: true), @upyo/smtp (pool of 3) and emailjs (3 clients, one connection
+//   each, taken in turn). Three messages: text, html+text, text with a 100 kB attachment.
+//   Rounds alternate the clients' order; per round and client: msgs/s and client CPU per
+//   message (process.cpuUsage / messages). Figures: medians and per-round ratios to mailpath.
+//   Targets: mailpath CPU/msg <= 1.10 x nodemailer's and <= every other peer's; throughput
+//   ratio mailpath/nodemailer >= 0.95.
+//
+//   Graph (LATENCY_MS on each emulator request, its 4-concurrent-requests limit on): mailpath
+//   (createMailer + createGraphTransport), the Graph client's default middleware chain and
+//   plain undici fetch, the two peers behind a 4-slot limiter (4 workers). Targets: mailpath
+//   CPU/request <= 1.2 x undici's; mailpath's rate >= 0.99 of the reachable rate
+//   (4 slots / mean time a request holds a slot, measured around transport.send), 0 x 429.
+//
+//   pnpm --filter @mailpath/bench peers                     (after `pnpm build`)
+//   MESSAGES=600 ATTACHMENT_MESSAGES=120 ROUNDS=5 GRAPH_MESSAGES=240 GRAPH_ROUNDS=3 node bench/peers/index.mjs
+//   PART=smtp | PART=graph   only one part;   CLIENTS=mailpath,nodemailer   a subset of SMTP clients
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { createMailer } from "@mailpath/core";
+import {
+  DEFAULT_CLIENT_ID,
+  DEFAULT_CLIENT_SECRET,
+  DEFAULT_PASSWORD,
+  DEFAULT_SENDER,
+} from "@mailpath/emulator";
+import { createClientCredentialsProvider } from "@mailpath/entra";
+import { createGraphTransport } from "@mailpath/transport-graph";
+import { createSmtpTransport } from "@mailpath/transport-smtp";
+import {
+  AuthenticationHandler,
+  Client,
+  HTTPMessageHandler,
+  RedirectHandler,
+  RetryHandler,
+  TelemetryHandler,
+} from "@microsoft/microsoft-graph-client";
+import { createMessage } from "@upyo/core";
+import { SmtpTransport as UpyoSmtpTransport } from "@upyo/smtp";
+import { Message as EmailjsMessage, SMTPClient } from "emailjs";
+import nodemailer from "nodemailer";
+import { Agent, setGlobalDispatcher, fetch as undiciFetch } from "undici";
+import { forkEmulator } from "../emulator-process.mjs";
+
+const MESSAGES = Number(process.env.MESSAGES ?? 600);
+const ATTACHMENT_MESSAGES = Number(process.env.ATTACHMENT_MESSAGES ?? 120);
+const ROUNDS = Number(process.env.ROUNDS ?? 5);
+const WARM_UP = Number(process.env.WARM_UP ?? 300);
+const IN_FLIGHT = Number(process.env.IN_FLIGHT ?? 32);
+const CONNECTIONS = 3;
+const GRAPH_MESSAGES = Number(process.env.GRAPH_MESSAGES ?? 240);
+const GRAPH_ROUNDS = Number(process.env.GRAPH_ROUNDS ?? 3);
+const LATENCY_MS = Number(process.env.LATENCY_MS ?? 50);
+const SLOTS = 4;
+/** Hard stop of the whole run, whatever happens. */
+const LIMIT_MS = Number(process.env.LIMIT_MS ?? 900_000);
+const PART = process.env.PART ?? "all";
+const ONLY = process.env.CLIENTS?.split(",");
+const ATTACHMENT = randomBytes(100 * 1024);
+const RECIPIENT = "ada@contoso.com";
+
+const cap = setTimeout(() => {
+  console.error(`peers: time cap of ${LIMIT_MS} ms reached`);
+  process.exit(2);
+}, LIMIT_MS);
+cap.unref();
+
+const loadavg = () => readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+};
+const fixed = (value, digits = 1) =>
+  Number.isFinite(value) ? value.toFixed(digits) : String(value);
+const verdict = (ok) => (ok ? "MET" : "NOT MET");
+
+/** Sends `count` messages with at most `inFlight` outstanding: msgs/s, client CPU per message. */
+async function drive(count, inFlight, sendOne) {
+  let next = 0;
+  let failed = 0;
+  const errors = new Map();
+  const started = performance.now();
+  const cpu = process.cpuUsage();
+  const worker = async () => {
+    while (next < count) {
+      const index = next++;
+      try {
+        await sendOne(index);
+      } catch (error) {
+        failed++;
+        const key = String(error?.code ?? error?.message ?? error).slice(0, 120);
+        errors.set(key, (errors.get(key) ?? 0) + 1);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(inFlight, count) }, worker));
+  const seconds = (performance.now() - started) / 1_000;
+  const used = process.cpuUsage(cpu);
+  return {
+    perSecond: (count - failed) / seconds,
+    seconds,
+    cpuMsPerMessage: (used.user + used.system) / 1_000 / count,
+    failed,
+    errors: Object.fromEntries(errors),
+  };
+}
+
+// ---- the three messages, as each library spells them ---------------------------------------
+const KINDS = {
+  text: { count: MESSAGES },
+  "html+text": { count: MESSAGES },
+  "attachment 100kB": { count: ATTACHMENT_MESSAGES },
+};
+const subject = (kind, index) => `Peers ${kind} ${index}`;
+const text = (index) =>
+  `Message ${index}: the quick brown fox jumps over the lazy dog.\n`.repeat(4);
+const html = (index) =>
+  `<!doctype html><html><body><h1>Message ${index}</h1><p>The <b>quick</b> brown fox jumps over the <i>lazy</i> dog.</p></body></html>`;
+
+/** mailpath's and nodemailer's message objects have the same shape for these three. */
+function plainMessage(kind, index) {
+  const base = {
+    from: DEFAULT_SENDER,
+    to: RECIPIENT,
+    subject: subject(kind, index),
+    text: text(index),
+  };
+  if (kind === "html+text") return { ...base, html: html(index) };
+  if (kind === "attachment 100kB") {
+    return {
+      ...base,
+      attachments: [
+        { filename: "report.bin", content: ATTACHMENT, contentType: "application/octet-stream" },
+      ],
+    };
+  }
+  return base;
+}
+
+function upyoMessage(kind, index) {
+  const content =
+    kind === "html+text" ? { html: html(index), text: text(index) } : { text: text(index) };
+  return createMessage({
+    from: DEFAULT_SENDER,
+    to: RECIPIENT,
+    subject: subject(kind, index),
+    content,
+    ...(kind === "attachment 100kB"
+      ? {
+          attachments: [
+            {
+              inline: false,
+              filename: "report.bin",
+              content: ATTACHMENT,
+              contentType: "application/octet-stream",
+              contentId: "",
+            },
+          ],
+        }
+      : {}),
+  });
+}
+
+function emailjsMessage(kind, index) {
+  const attachment = [];
+  if (kind === "html+text") attachment.push({ data: html(index), alternative: true });
+  if (kind === "attachment 100kB") {
+    // Encoded here, per message, as the others do inside their send.
+    attachment.push({
+      data: ATTACHMENT.toString("base64"),
+      encoded: true,
+      type: "application/octet-stream",
+      name: "report.bin",
+    });
+  }
+  return new EmailjsMessage({
+    from: DEFAULT_SENDER,
+    to: RECIPIENT,
+    subject: subject(kind, index),
+    text: text(index),
+    ...(attachment.length ? { attachment } : {}),
+  });
+}
+
+// ---- SMTP ------------------------------------------------------------------------------------
+async function smtpPart(emulator) {
+  const connection = {
+    host: emulator.smtp.host,
+    port: emulator.smtp.port,
+    auth: { user: DEFAULT_SENDER, pass: DEFAULT_PASSWORD },
+  };
+  const mailer = createMailer({
+    transport: createSmtpTransport({
+      ...connection,
+      tls: { ca: emulator.ca },
+      pool: { maxConnections: CONNECTIONS },
+      // Lifted like the peers (none of them paces): the pool still opens CONNECTIONS.
+      limits: {
+        maxConcurrency: IN_FLIGHT,
+        maxMessagesPerInterval: 1_000_000_000,
+        intervalMs: 1_000,
+      },
+    }),
+    from: DEFAULT_SENDER,
+  });
+  const plain = nodemailer.createTransport({
+    ...connection,
+    pool: true,
+    maxConnections: CONNECTIONS,
+    secure: false,
+    requireTLS: true,
+    tls: { ca: emulator.ca, minVersion: "TLSv1.2", rejectUnauthorized: true },
+  });
+  const upyo = new UpyoSmtpTransport({
+    host: emulator.smtp.host,
+    port: emulator.smtp.port,
+    secure: false,
+    // Exchange Online (and the emulator) offers AUTH LOGIN and XOAUTH2, not PLAIN (upyo's default).
+    auth: { user: DEFAULT_SENDER, pass: DEFAULT_PASSWORD, method: "login" },
+    tls: { ca: emulator.ca, minVersion: "TLSv1.2", rejectUnauthorized: true },
+    pool: true,
+    poolSize: CONNECTIONS,
+  });
+  // emailjs has no pool: one connection per client, sends queued on it. Three, in turn.
+  const emailjsClients = Array.from(
+    { length: CONNECTIONS },
+    () =>
+      new SMTPClient({
+        host: emulator.smtp.host,
+        port: emulator.smtp.port,
+        user: DEFAULT_SENDER,
+        password: DEFAULT_PASSWORD,
+        tls: { ca: emulator.ca, minVersion: "TLSv1.2", rejectUnauthorized: true },
+        timeout: 30_000,
+      }),
+  );
+  let turn = 0;
+  const clients = {
+    mailpath: (kind) => (index) => mailer.send(plainMessage(kind, index)),
+    nodemailer: (kind) => (index) => plain.sendMail(plainMessage(kind, index)),
+    "@upyo/smtp": (kind) => async (index) => {
+      const receipt = await upyo.send(upyoMessage(kind, index));
+      if (!receipt.successful) throw new Error(receipt.errorMessages.join("; "));
+    },
+    emailjs: (kind) => (index) =>
+      emailjsClients[turn++ % CONNECTIONS].sendAsync(emailjsMessage(kind, index)),
+  };
+  for (const name of Object.keys(clients)) if (ONLY && !ONLY.includes(name)) delete clients[name];
+  const names = Object.keys(clients);
+
+  console.log(
+    `peers smtp: ${names.join(", ")}; ${CONNECTIONS} connections each, ${IN_FLIGHT} sends outstanding, ` +
+      `${ROUNDS} rounds; load ${loadavg()}`,
+  );
+  for (const name of names) {
+    const result = await drive(WARM_UP, IN_FLIGHT, clients[name]("text"));
+    await emulator.reset();
+    console.log(
+      `  warm-up ${name}: ${WARM_UP} sent, failed ${result.failed} ${result.failed ? JSON.stringify(result.errors) : ""}`,
+    );
+  }
+  const figures = {};
+  let allMet = true;
+  for (const [kind, { count }] of Object.entries(KINDS)) {
+    const rates = Object.fromEntries(names.map((name) => [name, []]));
+    const cpu = Object.fromEntries(names.map((name) => [name, []]));
+    const loads = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      // Rotate who goes first, so each sees the same drift of a shared machine.
+      const order = names.map((_, i) => names[(i + round) % names.length]);
+      for (const name of order) {
+        const result = await drive(count, IN_FLIGHT, clients[name](kind));
+        const delivered = await emulator.count();
+        await emulator.reset();
+        rates[name].push(result.perSecond);
+        cpu[name].push(result.cpuMsPerMessage);
+        if (result.failed || delivered !== count) {
+          console.log(
+            `  ${kind} round ${round + 1} ${name}: delivered ${delivered}/${count}, failed ${result.failed} ${JSON.stringify(result.errors)}`,
+          );
+        }
+      }
+      loads.push(loadavg());
+    }
+    const row = {};
+    console.log(`  ${kind} (${count} msgs per round; load per round: ${loads.join(" | ")})`);
+    for (const name of names) {
+      // Per-round ratios: the two runs of a round are close in time, so drift mostly cancels.
+      const rateRatio = median(rates[name].map((rate, r) => rate / rates.mailpath[r]));
+      const cpuRatio = median(cpu[name].map((value, r) => value / cpu.mailpath[r]));
+      row[name] = {
+        msgsPerSecond: Number(fixed(median(rates[name]))),
+        cpuMsPerMessage: Number(fixed(median(cpu[name]), 3)),
+        rateRatioToMailpath: Number(fixed(rateRatio, 3)),
+        cpuRatioToMailpath: Number(fixed(cpuRatio, 3)),
+      };
+      console.log(
+        `    ${name.padEnd(11)} ${fixed(median(rates[name])).padStart(7)} msg/s  CPU ${fixed(median(cpu[name]), 3)} ms/msg` +
+          `   ratio to mailpath: rate ${fixed(rateRatio, 3)}, CPU ${fixed(cpuRatio, 3)}` +
+          `   (CPU per round ${cpu[name].map((v) => fixed(v, 3)).join(" ")})`,
+      );
+    }
+    const targets = [];
+    if (row.nodemailer) {
+      // mailpath CPU / nodemailer CPU = 1 / (nodemailer's ratio to mailpath), per round.
+      const cpuVsNodemailer = median(cpu.mailpath.map((value, r) => value / cpu.nodemailer[r]));
+      const rateVsNodemailer = median(
+        rates.mailpath.map((value, r) => value / rates.nodemailer[r]),
+      );
+      targets.push({
+        target: "mailpath CPU/msg <= 1.10 x nodemailer",
+        value: Number(fixed(cpuVsNodemailer, 3)),
+        met: cpuVsNodemailer <= 1.1,
+      });
+      targets.push({
+        target: "mailpath msgs/s >= 0.95 x nodemailer",
+        value: Number(fixed(rateVsNodemailer, 3)),
+        met: rateVsNodemailer >= 0.95,
+      });
+    }
+    for (const name of names.filter((n) => n !== "mailpath" && n !== "nodemailer")) {
+      const value = median(cpu.mailpath.map((v, r) => v / cpu[name][r]));
+      targets.push({
+        target: `mailpath CPU/msg <= ${name}`,
+        value: Number(fixed(value, 3)),
+        met: value <= 1,
+      });
+    }
+    for (const t of targets) {
+      allMet &&= t.met;
+      console.log(`    target ${t.target}: ${fixed(t.value, 3)} -> ${verdict(t.met)}`);
+    }
+    figures[kind] = { clients: row, targets, load: loads };
+  }
+  await mailer.close();
+  plain.close();
+  await upyo.closeAllConnections();
+  for (const client of emailjsClients) client.smtp.close(true);
+  return { figures, met: allMet };
+}
+
+// ---- Graph -----------------------------------------------------------------------------------
+async function graphPart(emulator) {
+  await emulator.reset({ tenant: true });
+  await emulator.inject({ endpoint: "graph", kind: "latency", ms: LATENCY_MS, rate: 1 });
+  const graphMessage = (name, index) => ({
+    message: {
+      subject: `${name} ${index}`,
+      body: { contentType: "Text", content: `Message ${index}` },
+      toRecipients: [{ emailAddress: { address: RECIPIENT } }],
+    },
+  });
+  // mailpath: the mailer's per-mailbox limiter takes 4 from the transport's limits. The time
+  // each send holds a slot is measured around transport.send (client and server time).
+  const transport = createGraphTransport(emulator.graphApp);
+  let busyMs = 0;
+  const measured = {
+    specificationVersion: "v1",
+    name: transport.name,
+    limits: transport.limits,
+    async send(message, options) {
+      const started = performance.now();
+      try {
+        return await transport.send(message, options);
+      } finally {
+        busyMs += performance.now() - started;
+      }
+    },
+    verify: () => transport.verify(),
+    close: () => transport.close(),
+  };
+  const mailer = createMailer({ transport: measured, from: DEFAULT_SENDER });
+  await mailer.verify();
+
+  // The peers: the token once, from the same provider; the emulator's CA in undici's Agent.
+  const dispatcher = new Agent({ connect: { ca: emulator.ca } });
+  setGlobalDispatcher(dispatcher); // the Graph client's HTTPMessageHandler calls global fetch
+  const tokens = createClientCredentialsProvider({
+    tenantId: emulator.tenantId,
+    clientId: DEFAULT_CLIENT_ID,
+    clientSecret: DEFAULT_CLIENT_SECRET,
+    authorityHost: emulator.authorityHost,
+    tls: { ca: emulator.ca },
+  });
+  await tokens.getToken();
+  const graphClient = Client.initWithMiddleware({
+    baseUrl: emulator.baseUrl,
+    customHosts: new Set([new URL(emulator.baseUrl).hostname]),
+    middleware: [
+      new AuthenticationHandler({ getAccessToken: () => tokens.getToken() }),
+      new RetryHandler(),
+      new RedirectHandler(),
+      new TelemetryHandler(),
+      new HTTPMessageHandler(),
+    ],
+  });
+  const sendMailUrl = `${emulator.baseUrl}/v1.0/users/${encodeURIComponent(DEFAULT_SENDER)}/sendMail`;
+  const clients = {
+    mailpath: {
+      inFlight: IN_FLIGHT,
+      send: (index) =>
+        mailer.send({ to: RECIPIENT, subject: `mailpath ${index}`, text: `Message ${index}` }),
+    },
+    "graph-client": {
+      inFlight: SLOTS,
+      send: (index) =>
+        graphClient
+          .api(`/users/${DEFAULT_SENDER}/sendMail`)
+          .post(graphMessage("graph-client", index)),
+    },
+    "undici fetch": {
+      inFlight: SLOTS,
+      send: async (index) => {
+        const token = await tokens.getToken();
+        const response = await undiciFetch(sendMailUrl, {
+          method: "POST",
+          dispatcher,
+          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+          body: JSON.stringify(graphMessage("undici", index)),
+        });
+        await response.arrayBuffer();
+        if (response.status !== 202) throw new Error(`HTTP ${response.status}`);
+      },
+    },
+  };
+  const names = Object.keys(clients);
+  console.log(
+    `peers graph: ${names.join(", ")}; ${LATENCY_MS} ms latency per request, ${SLOTS} concurrent ` +
+      `(peers: ${SLOTS} workers), ${GRAPH_MESSAGES} msgs x ${GRAPH_ROUNDS} rounds; load ${loadavg()}`,
+  );
+  for (const name of names) await drive(20, clients[name].inFlight, clients[name].send);
+  const rates = Object.fromEntries(names.map((name) => [name, []]));
+  const cpu = Object.fromEntries(names.map((name) => [name, []]));
+  const reachable = [];
+  let throttled = 0;
+  const loads = [];
+  for (let round = 0; round < GRAPH_ROUNDS; round++) {
+    const order = names.map((_, i) => names[(i + round) % names.length]);
+    for (const name of order) {
+      const before = (await emulator.stats()).throttled.graph;
+      busyMs = 0;
+      const result = await drive(GRAPH_MESSAGES, clients[name].inFlight, clients[name].send);
+      const after = (await emulator.stats()).throttled.graph;
+      rates[name].push(result.perSecond);
+      cpu[name].push(result.cpuMsPerMessage);
+      if (name === "mailpath") {
+        throttled += after - before;
+        const meanSlotSeconds = busyMs / 1_000 / GRAPH_MESSAGES;
+        reachable.push(result.perSecond / (SLOTS / meanSlotSeconds));
+      }
+      if (result.failed)
+        console.log(
+          `  graph round ${round + 1} ${name}: failed ${result.failed} ${JSON.stringify(result.errors)}`,
+        );
+    }
+    loads.push(loadavg());
+  }
+  await mailer.close();
+  const row = {};
+  console.log(`  load per round: ${loads.join(" | ")}`);
+  for (const name of names) {
+    const cpuRatio = median(cpu[name].map((value, r) => value / cpu.mailpath[r]));
+    row[name] = {
+      msgsPerSecond: Number(fixed(median(rates[name]))),
+      cpuMsPerRequest: Number(fixed(median(cpu[name]), 3)),
+      cpuRatioToMailpath: Number(fixed(cpuRatio, 3)),
+    };
+    console.log(
+      `    ${name.padEnd(13)} ${fixed(median(rates[name])).padStart(6)} msg/s  CPU ${fixed(median(cpu[name]), 3)} ms/request` +
+        `   CPU ratio to mailpath ${fixed(cpuRatio, 3)}   (CPU per round ${cpu[name].map((v) => fixed(v, 3)).join(" ")})`,
+    );
+  }
+  const cpuVsUndici = median(cpu.mailpath.map((value, r) => value / cpu["undici fetch"][r]));
+  const fraction = median(reachable);
+  const ceilingFraction = median(rates.mailpath) / (SLOTS / (LATENCY_MS / 1_000));
+  const targets = [
+    {
+      target: "mailpath CPU/request <= 1.2 x undici+limiter",
+      value: Number(fixed(cpuVsUndici, 3)),
+      met: cpuVsUndici <= 1.2,
+    },
+    {
+      target: "mailpath rate >= 0.99 x reachable (slots / mean slot time)",
+      value: Number(fixed(fraction, 3)),
+      met: fraction >= 0.99,
+    },
+    { target: "mailpath 429s = 0", value: throttled, met: throttled === 0 },
+  ];
+  console.log(
+    `    mailpath: ${fixed(ceilingFraction, 3)} of the latency-only ceiling ${SLOTS / (LATENCY_MS / 1_000)}/s (information)`,
+  );
+  for (const t of targets)
+    console.log(`    target ${t.target}: ${fixed(t.value, 3)} -> ${verdict(t.met)}`);
+  await dispatcher.close();
+  return { clients: row, targets, ceilingFraction, load: loads, met: targets.every((t) => t.met) };
+}
+
+const emulator = await forkEmulator({
+  tenant: {
+    limits: {
+      smtpConnectionsPerMailbox: 1_000,
+      smtpMessagesPerWindow: 1_000_000_000,
+      recipientsPerWindow: 1_000_000_000,
+    },
+  },
+});
+const report = { bench: "peers", node: process.version, loadStart: loadavg() };
+try {
+  if (PART === "all" || PART === "smtp") report.smtp = await smtpPart(emulator);
+  if (PART === "all" || PART === "graph") report.graph = await graphPart(emulator);
+} finally {
+  await emulator.stop().catch(() => {});
+}
+report.loadEnd = loadavg();
+report.met = [report.smtp, report.graph].every((part) => !part || part.met);
+console.log(`peers: all targets ${verdict(report.met)}`);
+console.log(JSON.stringify(report));
