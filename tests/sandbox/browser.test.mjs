@@ -181,6 +181,33 @@ describe("the sandbox in Chromium", () => {
     expect(emulator.messages()).toHaveLength(0);
   });
 
+  it("compares the same message sent over two paths side by side", async () => {
+    const message = {
+      subject: "Same message, two paths",
+      cc: "grace@contoso.com",
+      text: "Parity",
+      html: "<p>Parity</p>",
+      attachments: [{ filename: "a.txt", content: "same bytes" }],
+    };
+    await sendOver(emulator, "relay", message);
+    await sendOver(emulator, "graph", message);
+    await page.goto(emulator.web.url);
+    for (const path of ["Relay / direct send", "Graph sendMail"]) {
+      await page.getByLabel(`Compare Same message, two paths (${path})`).check();
+    }
+    await page.getByRole("button", { name: "Compare two selected" }).click();
+    await page.locator("#parity-summary").waitFor();
+    const row = (name) => page.locator("table.parity tr", { hasText: name }).first();
+    expect(await row("Path").getAttribute("class")).toBe("differs expected");
+    expect(await row("Sent Items copy").getAttribute("class")).toBe("differs");
+    expect(await row("Subject").getAttribute("class")).toBe("same");
+    expect(await row("Attachments").getAttribute("class")).toBe("same");
+    expect(await row("Text body").getAttribute("class")).toBe("same");
+    await page.getByLabel("Show only the fields that differ").check();
+    expect(await row("Subject").isVisible()).toBe(false);
+    await page.screenshot({ path: join(ARTIFACTS, "sandbox-parity.png") });
+  });
+
   it("moves through the list with the keyboard", async () => {
     await sendOver(emulator, "smtp", { subject: "Keyboard one", text: "1" });
     await sendOver(emulator, "smtp", { subject: "Keyboard two", text: "2" });

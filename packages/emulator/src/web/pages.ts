@@ -28,7 +28,8 @@ export function formatBytes(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
 
-function layout(title: string, body: string): string {
+/** The page around every view. */
+export function layout(title: string, body: string): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -64,11 +65,12 @@ function badges(message: DeliveredMessage): string {
 /** The rows of the inbox table (also sent alone to refresh the list live). */
 export function renderRows(messages: readonly DeliveredMessage[]): string {
   if (messages.length === 0) {
-    return `<tr><td colspan="5" class="empty">No messages yet. Send one with the variables <code>mailpath-emulator</code> printed.</td></tr>`;
+    return `<tr><td colspan="6" class="empty">No messages yet. Send one with the variables <code>mailpath-emulator</code> printed.</td></tr>`;
   }
   return newestFirst(messages)
     .map(
       (message) => `<tr data-id="${escapeHtml(message.id)}">
+<td><input type="checkbox" name="id" value="${escapeHtml(message.id)}" form="compare" aria-label="Compare ${escapeHtml(message.subject || "(no subject)")} (${escapeHtml(PATH_LABELS[message.path] ?? message.path)})"></td>
 <td>${escapeHtml(message.receivedAt.toISOString().replace("T", " ").slice(0, 19))}</td>
 <td>${escapeHtml(address(message.from) || message.envelope.from)}</td>
 <td>${escapeHtml(message.envelope.to.join(", "))}</td>
@@ -90,6 +92,9 @@ export function renderInbox(messages: readonly DeliveredMessage[], query: string
 <input id="q" name="q" type="search" value="${escapeHtml(query)}" placeholder="from:ada@contoso.com to:… subject:…" accesskey="s">
 <button type="submit">Search</button>
 </form>
+<form method="get" action="/parity" id="compare">
+<button type="submit">Compare two selected</button>
+</form>
 <form method="post" action="/delete-all" class="danger" data-confirm="Delete every message?">
 <button type="submit">Delete all</button>
 </form>
@@ -97,7 +102,7 @@ export function renderInbox(messages: readonly DeliveredMessage[], query: string
 <p id="live" class="live" role="status" aria-live="polite">${messages.length} message(s)${query ? ` matching “${escapeHtml(query)}”` : ""}; the list updates as mail arrives.</p>
 <table class="inbox">
 <caption class="visually-hidden">Delivered messages, newest first</caption>
-<thead><tr><th scope="col">Received (UTC)</th><th scope="col">From</th><th scope="col">To</th><th scope="col">Subject</th><th scope="col">Path</th></tr></thead>
+<thead><tr><th scope="col"><span class="visually-hidden">Compare</span></th><th scope="col">Received (UTC)</th><th scope="col">From</th><th scope="col">To</th><th scope="col">Subject</th><th scope="col">Path</th></tr></thead>
 <tbody id="messages" data-query="${escapeHtml(query)}">
 ${renderRows(messages)}
 </tbody>
@@ -268,6 +273,11 @@ pre.text { white-space: pre-wrap; background: #8881; padding: .8rem; }
 .headers th { white-space: nowrap; font-family: ui-monospace, monospace; font-size: .85rem; }
 .headers td { font-family: ui-monospace, monospace; font-size: .85rem; word-break: break-all; }
 .f-fail { color: #8a0010; } .f-warn { color: #5c4400; }
+.parity-title { font-size: 1.4rem; }
+.parity pre { margin: 0; white-space: pre-wrap; word-break: break-all; font-size: .85rem; max-height: 12rem; overflow: auto; }
+.parity tr.differs { background: #fde7e955; } .parity tr.expected { background: #fff4ce55; }
+.badge.diff { background: #fde7e9; color: #8a0010; }
+.only-differences .parity tr.same { display: none; }
 `;
 
 /** The page's script: live list over server-sent events, keyboard navigation, remote content. */
@@ -281,12 +291,16 @@ if (rows) {
     const response = await fetch("/fragment/rows?q=" + encodeURIComponent(query));
     if (!response.ok) return;
     const count = response.headers.get("x-message-count");
+    const checked = new Set([...rows.querySelectorAll("input[name=id]:checked")].map((box) => box.value));
     rows.innerHTML = await response.text();
+    for (const box of rows.querySelectorAll("input[name=id]")) box.checked = checked.has(box.value);
     if (live && count !== null) live.textContent = count + " message(s)" + (query ? " matching “" + query + "”" : "") + "; updated " + new Date().toLocaleTimeString() + ".";
   };
   const events = new EventSource("/events");
   events.addEventListener("change", () => { refresh(); });
 }
+const only = document.getElementById("only-differences");
+if (only) only.addEventListener("change", () => document.body.classList.toggle("only-differences", only.checked));
 const button = document.getElementById("load-remote");
 const frame = document.getElementById("html-body");
 if (button && frame) {

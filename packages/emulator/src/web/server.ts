@@ -20,6 +20,7 @@ import {
   SCRIPT,
   STYLESHEET,
 } from "./pages.js";
+import { renderParity } from "./parity.js";
 
 /** What the web inbox reads and changes. */
 export interface WebInboxSource {
@@ -202,6 +203,20 @@ export async function startWebInbox(
     }
     if (method === "GET" && url.pathname === "/assets/sandbox.js") {
       send(response, 200, SCRIPT, { "content-type": "text/javascript; charset=utf-8" });
+      return;
+    }
+    if (method === "GET" && url.pathname === "/parity") {
+      const ids = url.searchParams.getAll("id");
+      const [left, right] = ids.map((id) => find(id));
+      if (ids.length !== 2 || !left || !right) {
+        send(
+          response,
+          400,
+          renderNotFound("Select exactly two messages in the inbox to compare them."),
+        );
+        return;
+      }
+      send(response, 200, renderParity(left, right));
       return;
     }
     if (method === "POST" && url.pathname === "/delete-all") {
