@@ -1,13 +1,10 @@
-// The Microsoft Graph endpoint: sendMail (JSON and MIME), drafts, attachments, upload sessions
-// and send, behind bearer validation, mailbox scope and Outlook's per app + mailbox limits.
-import { randomBytes, randomUUID } from "node:crypto";
+// The Microsoft Graph endpoint: sendMail (JSON and MIME), drafts, attachments and send, behind
+// bearer validation, mailbox scope and Outlook's per app + mailbox limits. Routing and
+// authorization are in graph-routes.ts, upload sessions in graph-upload.ts.
+import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { errors as joseErrors } from "jose";
-import { detectMimeType } from "nodemailer/lib/mime-funcs";
-import type { AccessTokenClaims, EmulatorContext } from "../context.js";
+import type { EmulatorContext } from "../context.js";
 import {
-  type AppPermission,
-  appMayUseMailbox,
   type MailboxPolicy,
   maxSendBytesOf,
   maySendAs,
@@ -15,15 +12,7 @@ import {
   type TenantPolicy,
 } from "../tenant.js";
 import { guidFrom, type TokenAuthority } from "../tokens.js";
-import {
-  delay,
-  dropConnection,
-  header,
-  pathSegments,
-  readBody,
-  sendEmpty,
-  sendJson,
-} from "./common.js";
+import { delay, dropConnection, header, readBody, sendEmpty, sendJson } from "./common.js";
 import {
   defaultErrorFor,
   GraphError,
@@ -48,12 +37,18 @@ import {
   type StoredAttachment,
   summarizeMime,
 } from "./graph-message.js";
+import {
+  createGraphAuth,
+  matchRoute,
+  permissionFor,
+  type Reply,
+  type Route,
+} from "./graph-routes.js";
 import { GraphThrottle } from "./graph-throttle.js";
+import { answerAfter, createUploadSessions } from "./graph-upload.js";
 
-/** The audience Graph accepts in access tokens. */
-export const GRAPH_AUDIENCE = "https://graph.microsoft.com";
-/** How long an upload session stays open. */
-const UPLOAD_SESSION_MS = 6 * 60 * 60 * 1000;
+export { GRAPH_AUDIENCE, mailboxObjectId } from "./graph-routes.js";
+
 /** Largest JSON body of a createUploadSession / send request (no content in them). */
 const SMALL_BODY_BYTES = 64 * 1024;
 
@@ -67,15 +62,6 @@ const AGS_DIAGNOSTIC = JSON.stringify({
     RoleInstance: "EMULATOR",
   },
 });
-
-/**
- * The stable object id Graph accepts in place of a mailbox's UPN in `/users/{id}`.
- * @param address the mailbox's address (any case)
- * @returns a GUID-shaped id derived from the lower-cased address
- */
-export function mailboxObjectId(address: string): string {
-  return guidFrom(`mailbox:${address.toLowerCase()}`);
-}
 
 interface Draft {
   readonly id: string;
@@ -94,41 +80,6 @@ interface Draft {
   readonly mimeHasAttachments?: boolean;
 }
 
-interface UploadSession {
-  readonly id: string;
-  readonly token: string;
-  readonly draftId: string;
-  readonly mailbox: string;
-  readonly appId: string;
-  readonly name: string;
-  readonly size: number;
-  readonly contentType: string;
-  readonly isInline: boolean;
-  readonly contentId?: string;
-  readonly expiresMs: number;
-  readonly chunks: Buffer[];
-  received: number;
-}
-
-interface Reply {
-  readonly status: number;
-  readonly body?: unknown;
-  readonly headers?: Record<string, string>;
-}
-
-type Route =
-  | { kind: "sendMail" }
-  | { kind: "createDraft" }
-  | { kind: "draft"; messageId: string }
-  | { kind: "attachments"; messageId: string }
-  | { kind: "createUploadSession"; messageId: string }
-  | { kind: "send"; messageId: string };
-
-/** What the permission check of each route needs (Mail.ReadWrite for drafts, as Graph). */
-function permissionFor(route: Route): AppPermission {
-  return route.kind === "sendMail" || route.kind === "send" ? "Mail.Send" : "Mail.ReadWrite";
-}
-
 /** The Graph endpoint's request handler and its state (drafts, sessions, budgets). */
 export interface GraphHandler {
   handle(request: IncomingMessage, response: ServerResponse): Promise<void>;
@@ -143,84 +94,8 @@ export function createGraphHandler(
 ): GraphHandler {
   const throttle = new GraphThrottle(context.stats, () => context.now());
   const drafts = new Map<string, Draft>();
-  const sessions = new Map<string, UploadSession>();
-
-  function matchRoute(path: string, method: string): { user: string; route: Route } {
-    const segments = pathSegments(path);
-    const [version, collection, user, ...rest] = segments;
-    if (version !== "v1.0") throw graphErrors.segmentNotFound(version ?? "");
-    if (collection?.toLowerCase() !== "users" || !user)
-      throw graphErrors.segmentNotFound(collection ?? "");
-    const lower = rest.map((segment) => segment.toLowerCase());
-    const allow = (route: Route, ...methods: string[]) => {
-      if (!methods.includes(method)) throw graphErrors.methodNotAllowed();
-      return { user, route };
-    };
-    const [first, messageId, third, fourth] = lower;
-    const id = rest[1] ?? "";
-    if (rest.length === 1 && first === "sendmail") return allow({ kind: "sendMail" }, "POST");
-    if (rest.length === 1 && first === "messages") return allow({ kind: "createDraft" }, "POST");
-    if (first === "messages" && messageId !== undefined) {
-      if (rest.length === 2) return allow({ kind: "draft", messageId: id }, "GET", "DELETE");
-      if (rest.length === 3 && third === "send")
-        return allow({ kind: "send", messageId: id }, "POST");
-      if (rest.length === 3 && third === "attachments")
-        return allow({ kind: "attachments", messageId: id }, "POST");
-      if (rest.length === 4 && third === "attachments" && fourth === "createuploadsession") {
-        return allow({ kind: "createUploadSession", messageId: id }, "POST");
-      }
-    }
-    throw graphErrors.segmentNotFound(rest.at(-1) ?? user);
-  }
-
-  async function authorize(
-    request: IncomingMessage,
-    permission: AppPermission,
-  ): Promise<AccessTokenClaims> {
-    const token = header(request, "authorization")?.match(/^Bearer\s+(\S+)\s*$/i)?.[1];
-    if (!token) throw graphErrors.tokenMissing();
-    if (token.split(".").length !== 3) throw graphErrors.tokenMalformed();
-    let claims: AccessTokenClaims;
-    try {
-      claims = await context.tokens.verify(token, GRAPH_AUDIENCE);
-    } catch (error) {
-      if (error instanceof joseErrors.JWTExpired) throw graphErrors.tokenExpired();
-      if (error instanceof joseErrors.JWTClaimValidationFailed && error.claim === "aud") {
-        throw graphErrors.tokenInvalid("Invalid audience.");
-      }
-      if (error instanceof joseErrors.JWSSignatureVerificationFailed) {
-        throw graphErrors.tokenInvalid("Invalid signature.");
-      }
-      if (error instanceof joseErrors.JWSInvalid || error instanceof joseErrors.JWTInvalid) {
-        throw graphErrors.tokenMalformed();
-      }
-      throw graphErrors.tokenInvalid("Invalid token.");
-    }
-    if (claims.tid.toLowerCase() !== context.tenant().tenantId.toLowerCase()) {
-      throw graphErrors.tokenInvalid("Invalid issuer.");
-    }
-    if (!claims.roles.includes(permission)) throw graphErrors.accessDenied();
-    return claims;
-  }
-
-  function resolveMailbox(policy: TenantPolicy, user: string): MailboxPolicy {
-    const wanted = user.replace(/^'(.*)'$/, "$1").toLowerCase();
-    // By address first: an address (it has an @) never equals an object id, and this way the
-    // common case hashes nothing.
-    const mailbox =
-      policy.mailboxes.find((candidate) => candidate.address.toLowerCase() === wanted) ??
-      policy.mailboxes.find((candidate) => mailboxObjectId(candidate.address) === wanted);
-    if (!mailbox) throw graphErrors.invalidUser(user);
-    if (mailbox.licensed === false) throw graphErrors.mailboxNotEnabled();
-    return mailbox;
-  }
-
-  function checkScope(policy: TenantPolicy, appId: string, mailbox: MailboxPolicy): void {
-    const app = policy.apps.find(
-      (candidate) => candidate.clientId.toLowerCase() === appId.toLowerCase(),
-    );
-    if (!app || !appMayUseMailbox(app, mailbox)) throw graphErrors.accessDenied();
-  }
+  const auth = createGraphAuth(context);
+  const uploads = createUploadSessions(context, throttle, baseUrl, (id) => drafts.get(id));
 
   /** Exchange's submission checks: recipients, Send As, size. */
   function checkSubmission(
@@ -482,7 +357,7 @@ export function createGraphHandler(
         const draft = draftFor(mailbox, route.messageId);
         if (request.method === "GET") return { status: 200, body: messageResource(draft) };
         drafts.delete(draft.id);
-        for (const [id, session] of sessions) if (session.draftId === draft.id) sessions.delete(id);
+        uploads.forgetDraft(draft.id);
         return { status: 204 };
       }
       case "attachments": {
@@ -492,57 +367,8 @@ export function createGraphHandler(
         draft.attachments.push(attachment);
         return { status: 201, body: attachmentResource(draft, attachment) };
       }
-      case "createUploadSession": {
-        const draft = draftFor(mailbox, route.messageId);
-        const item = actionParameters(parseJson(body)).get("attachmentitem") as
-          | Record<string, unknown>
-          | null
-          | undefined;
-        if (!item || typeof item !== "object") {
-          throw graphErrors.invalidRequest("The value of the parameter 'AttachmentItem' is empty.");
-        }
-        if (
-          item.attachmentType !== undefined &&
-          String(item.attachmentType).toLowerCase() !== "file"
-        ) {
-          throw graphErrors.invalidRequest(
-            "Only attachmentType 'file' can be uploaded in a session.",
-          );
-        }
-        const name = typeof item.name === "string" ? item.name : "";
-        const size = typeof item.size === "number" ? item.size : Number.NaN;
-        if (!name || !Number.isInteger(size) || size < 0) {
-          throw graphErrors.invalidRequest("AttachmentItem needs a name and an integer size.");
-        }
-        if (size < policy.limits.graphMaxInlineAttachmentBytes)
-          throw graphErrors.attachmentTooSmallForSession();
-        const session: UploadSession = {
-          id: randomBytes(24).toString("base64url"),
-          token: randomBytes(32).toString("base64url"),
-          draftId: draft.id,
-          mailbox: draft.mailbox,
-          appId,
-          name,
-          size,
-          contentType:
-            typeof item.contentType === "string" ? item.contentType : detectMimeType(name),
-          isInline: item.isInline === true,
-          ...(typeof item.contentId === "string" ? { contentId: item.contentId } : {}),
-          expiresMs: context.now() + UPLOAD_SESSION_MS,
-          chunks: [],
-          received: 0,
-        };
-        sessions.set(session.id, session);
-        return {
-          status: 201,
-          body: {
-            "@odata.context": `${baseUrl()}/v1.0/$metadata#microsoft.graph.uploadSession`,
-            uploadUrl: `${uploadBaseUrl(baseUrl())}/api/v2.0/Users('${encodeURIComponent(draft.mailbox)}')/Messages('${draft.id}')/AttachmentSessions('${session.id}')?authtoken=${session.token}`,
-            expirationDateTime: new Date(session.expiresMs).toISOString(),
-            nextExpectedRanges: ["0-"],
-          },
-        };
-      }
+      case "createUploadSession":
+        return uploads.create(draftFor(mailbox, route.messageId), appId, parseJson(body), policy);
       case "send": {
         const draft = draftFor(mailbox, route.messageId);
         if (draft.mime) {
@@ -565,132 +391,6 @@ export function createGraphHandler(
         return { status: 202 };
       }
     }
-  }
-
-  /** `PUT <uploadUrl>`: pre-authenticated by the URL's token, sequential byte ranges. */
-  async function upload(
-    request: IncomingMessage,
-    url: URL,
-    ids: RequestIds,
-    floor: Promise<void>,
-  ): Promise<Reply> {
-    const sessionId = url.pathname.match(/AttachmentSessions\('([^']+)'\)/i)?.[1] ?? "";
-    const session = sessions.get(sessionId);
-    if (
-      !session ||
-      url.searchParams.get("authtoken") !== session.token ||
-      session.expiresMs <= context.now()
-    ) {
-      throw graphErrors.itemNotFound();
-    }
-    if (header(request, "authorization")) {
-      // The upload URL carries its own credential; a bearer token sent to it would leak the
-      // Graph token to the Outlook upload host, and Outlook refuses it.
-      throw new GraphError(
-        401,
-        "InvalidAuthenticationToken",
-        "The upload URL is pre-authenticated: send PUT requests to it without an Authorization header.",
-      );
-    }
-    const policy = context.tenant();
-    const release = throttle.acquire(session.appId, session.mailbox, policy.limits);
-    try {
-      return await answerAfter(floor, () => uploadChunk(request, session, ids, policy));
-    } finally {
-      release();
-    }
-  }
-
-  async function uploadChunk(
-    request: IncomingMessage,
-    session: UploadSession,
-    ids: RequestIds,
-    policy: TenantPolicy,
-  ): Promise<Reply> {
-    const range = header(request, "content-range")?.match(/^bytes (\d+)-(\d+)\/(\d+)$/);
-    const declared = Number(header(request, "content-length") ?? Number.NaN);
-    if (!range) {
-      throw graphErrors.invalidRequest(
-        "The Content-Range header is missing or malformed; expected 'bytes start-end/total'.",
-      );
-    }
-    const start = Number(range[1]);
-    const end = Number(range[2]);
-    const total = Number(range[3]);
-    const length = end - start + 1;
-    context.stats.maxUploadChunkBytes = Math.max(
-      context.stats.maxUploadChunkBytes,
-      length,
-      Number.isFinite(declared) ? declared : 0,
-    );
-    const maxChunk = policy.limits.graphMaxChunkBytes;
-    const { body, bytes, tooLarge } = await readBody(request, maxChunk);
-    context.stats.maxUploadChunkBytes = Math.max(context.stats.maxUploadChunkBytes, bytes);
-    if (tooLarge || length > maxChunk) {
-      throw new GraphError(
-        413,
-        "RequestEntityTooLarge",
-        `The chunk is larger than the ${maxChunk} bytes an upload session accepts per request.`,
-      );
-    }
-    if (total !== session.size || end < start || end >= total) {
-      throw graphErrors.invalidRequest(
-        `The Content-Range '${range[0]}' does not fit the attachment of ${session.size} bytes.`,
-      );
-    }
-    if (start !== session.received) {
-      return {
-        status: 416,
-        body: {
-          ...graphErrorBody(
-            new GraphError(
-              416,
-              "ErrorInvalidRange",
-              `The uploaded range starts at ${start}; the next expected byte is ${session.received}.`,
-            ),
-            ids,
-            context.now(),
-          ),
-          nextExpectedRanges: [String(session.received)],
-        },
-      };
-    }
-    if (body.length !== length) {
-      throw graphErrors.invalidRequest(
-        `The request body has ${body.length} bytes but its Content-Range announces ${length}.`,
-      );
-    }
-    session.chunks.push(body);
-    session.received += body.length;
-    if (session.received < session.size) {
-      return {
-        status: 200,
-        body: {
-          "@odata.context": `${baseUrl()}/v1.0/$metadata#microsoft.graph.uploadSession`,
-          expirationDateTime: new Date(session.expiresMs).toISOString(),
-          nextExpectedRanges: [String(session.received)],
-        },
-      };
-    }
-    sessions.delete(session.id);
-    const draft = drafts.get(session.draftId);
-    if (!draft) throw graphErrors.itemNotFound();
-    const attachment: StoredAttachment = {
-      id: graphItemId(),
-      name: session.name,
-      contentType: session.contentType,
-      isInline: session.isInline,
-      ...(session.contentId ? { contentId: session.contentId } : {}),
-      content: Buffer.concat(session.chunks),
-    };
-    session.chunks.length = 0;
-    draft.attachments.push(attachment);
-    return {
-      status: 201,
-      headers: {
-        Location: `${uploadBaseUrl(baseUrl())}/api/v2.0/Users('${encodeURIComponent(draft.mailbox)}')/Messages('${draft.id}')/Attachments('${attachment.id}')`,
-      },
-    };
   }
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -758,14 +458,14 @@ export function createGraphHandler(
       if (fault?.kind === "latency") floor = delay(fault.ms);
 
       if (method === "PUT" && /\/AttachmentSessions\(/i.test(path)) {
-        reply(await upload(request, url, ids, floor));
+        reply(await uploads.upload(request, url, ids, floor));
         return;
       }
       const { user, route } = matchRoute(path, method);
-      const claims = await authorize(request, permissionFor(route));
+      const claims = await auth.authorize(request, permissionFor(route));
       const policy = context.tenant();
-      const mailbox = resolveMailbox(policy, user);
-      checkScope(policy, claims.appid, mailbox);
+      const mailbox = auth.resolveMailbox(policy, user);
+      auth.checkScope(policy, claims.appid, mailbox);
       release = throttle.acquire(claims.appid, mailbox.address, policy.limits);
       const result = await answerAfter(floor, async () => {
         const limit = route.kind === "send" ? SMALL_BODY_BYTES : policy.limits.graphMaxRequestBytes;
@@ -803,31 +503,10 @@ export function createGraphHandler(
     handle,
     clear() {
       drafts.clear();
-      sessions.clear();
+      uploads.clear();
       throttle.clear();
     },
   };
-}
-
-/**
- * The base of upload URLs. Outlook's upload host (outlook.office.com) is not the Graph host, so
- * a Graph client never sends its bearer token there; on loopback the emulator keeps that
- * property by naming the same server differently (127.0.0.1 <-> localhost).
- */
-function uploadBaseUrl(graphBaseUrl: string): string {
-  const url = new URL(graphBaseUrl);
-  if (url.hostname === "127.0.0.1") url.hostname = "localhost";
-  else if (url.hostname === "localhost") url.hostname = "127.0.0.1";
-  return url.origin;
-}
-
-/** Runs `work`, then waits for `floor` (the injected latency) whether it succeeded or not. */
-async function answerAfter<T>(floor: Promise<void>, work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } finally {
-    await floor;
-  }
 }
 
 /** Graph takes a MIME message as base64 with `Content-Type: text/plain`. */
