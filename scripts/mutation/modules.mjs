@@ -1,0 +1,50 @@
+// The modules that carry mailpath's guarantees, each mutated on its own (one package's tests
+// per run). `files` are the sources Stryker mutates; the package's own tests judge them.
+export const MODULES = {
+  "core-classifier": {
+    package: "core",
+    files: [
+      "src/classifier/classify.ts",
+      "src/classifier/parse.ts",
+      "src/classifier/to-mail-error.ts",
+      "src/classifier/network-rules.ts",
+      "src/classifier/http-rules.ts",
+      "src/classifier/smtp-rules.ts",
+      "src/classifier/generic-smtp-rules.ts",
+    ],
+    // A hint's wording is not a guarantee; a row's code, retryable, delay and matchers are.
+    excludedMutations: ["StringLiteral"],
+  },
+  "core-resilience": {
+    package: "core",
+    files: [
+      "src/resilience/retry.ts",
+      "src/resilience/rate-limiter.ts",
+      "src/resilience/circuit-breaker.ts",
+      "src/resilience/delays.ts",
+      "src/resilience/timeout.ts",
+    ],
+  },
+  "core-routing": {
+    package: "core",
+    files: ["src/routing/failover.ts", "src/routing/paths.ts", "src/routing/weighted.ts"],
+  },
+  "core-mailer": { package: "core", files: ["src/mailer.ts"] },
+  "core-message": {
+    package: "core",
+    files: ["src/message/normalize.ts", "src/message/address.ts", "src/message/content-type.ts"],
+  },
+  "core-redaction": {
+    package: "core",
+    files: ["src/errors/redact.ts", "src/errors/safe-cause.ts"],
+  },
+  "smtp-engine": {
+    package: "transport-smtp",
+    files: ["src/engine/smtp-engine.ts", "src/engine/options.ts"],
+  },
+  "graph-transport": {
+    package: "transport-graph",
+    files: ["src/transport.ts", "src/errors.ts", "src/attachments.ts"],
+  },
+  "mailpath-config": { package: "mailpath", files: ["src/config.ts"] },
+};
