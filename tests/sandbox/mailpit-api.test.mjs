@@ -1,6 +1,6 @@
 // The sandbox's /api/v1 through the `mailpit-api` client, unchanged: what works against
 // Mailpit works against the emulator. Also: --data-dir keeps the inbox across a restart.
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MailpitClient } from "mailpit-api";
@@ -104,7 +104,7 @@ describe("the sandbox with a data directory", () => {
   });
   afterAll(() => rm(directory, { recursive: true, force: true }));
 
-  it("shows the same messages after a restart, and forgets the deleted ones", async () => {
+  it("keeps one .eml per message plus an index, shows them after a restart, and forgets the deleted ones", async () => {
     const first = await startSandbox({ dataDir: directory });
     try {
       await sendOver(first, "smtp", { subject: "Kept", text: "kept" });
@@ -124,6 +124,15 @@ describe("the sandbox with a data directory", () => {
       expect(page).toContain("Kept");
       expect(page).not.toContain("Deleted");
       expect(await client.getMessageSource(list.messages[0].ID)).toContain("Subject: Kept");
+      // One .eml per message plus the index (mailbox.jsonl, sources left out).
+      const id = list.messages[0].ID;
+      expect(await readdir(join(directory, "messages"))).toEqual([`${id}.eml`]);
+      expect(await readFile(join(directory, "messages", `${id}.eml`), "utf8")).toBe(
+        second.messages()[0].raw,
+      );
+      const index = (await readFile(join(directory, "mailbox.jsonl"), "utf8")).trim().split("\n");
+      expect(index.map((line) => JSON.parse(line).id)).toEqual([id]);
+      expect(JSON.parse(index[0]).raw).toBeUndefined();
     } finally {
       await second.stop();
     }

@@ -2,7 +2,7 @@
 // the CA and server certificate (same CA file, same trust), the token signing key, the ports
 // it bound, and every delivered message.
 import { X509Certificate } from "node:crypto";
-import { appendFile, mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { DeliveredMessage } from "@mailpath/core/testing";
 import type { JWK } from "jose";
@@ -85,13 +85,29 @@ export async function openDataDir(directory: string, now = Date.now()): Promise<
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
   }
-  const messages = text
-    .split("\n")
-    .filter(Boolean)
-    .map((line) => {
-      const parsed = JSON.parse(line) as DeliveredMessage & { receivedAt: string };
-      return { ...parsed, receivedAt: new Date(parsed.receivedAt) };
-    });
+  // mailbox.jsonl is the index (one message a line, without its source); each source is
+  // messages/<id>.eml. Lines written before the split still carry `raw` and are read as is.
+  const emlDir = join(directory, "messages");
+  const emlFile = (id: string) => join(emlDir, `${id.replace(/[^\w.-]/g, "_")}.eml`);
+  const messages = await Promise.all(
+    text
+      .split("\n")
+      .filter(Boolean)
+      .map(async (line) => {
+        const parsed = JSON.parse(line) as DeliveredMessage & { receivedAt: string };
+        const raw = parsed.raw ?? (await readFile(emlFile(parsed.id), "utf8").catch(() => ""));
+        return { ...parsed, raw, receivedAt: new Date(parsed.receivedAt) };
+      }),
+  );
+  const indexLine = (message: DeliveredMessage) => {
+    const { raw: _raw, ...entry } = message;
+    return `${JSON.stringify(entry)}\n`;
+  };
+  let known = new Set(messages.map((message) => message.id));
+  const writeEml = async (message: DeliveredMessage) => {
+    await mkdir(emlDir, { recursive: true, mode: 0o700 });
+    await writeAtomic(emlFile(message.id), message.raw ?? "", 0o600);
+  };
   return {
     caFile,
     ...(tls ? { tls } : {}),
@@ -104,13 +120,23 @@ export async function openDataDir(directory: string, now = Date.now()): Promise<
     },
     saveSigningKey: (key) => writeAtomic(keyFile, JSON.stringify(key), 0o600),
     savePorts: (value) => writeAtomic(portsFile, JSON.stringify(value), 0o644),
-    append: (message) => appendFile(messagesFile, `${JSON.stringify(message)}\n`, { mode: 0o600 }),
-    clearMessages: () => writeAtomic(messagesFile, "", 0o600),
-    replaceMessages: (kept) =>
-      writeAtomic(
-        messagesFile,
-        kept.map((message) => `${JSON.stringify(message)}\n`).join(""),
-        0o600,
-      ),
+    async append(message) {
+      await writeEml(message);
+      known.add(message.id);
+      await appendFile(messagesFile, indexLine(message), { mode: 0o600 });
+    },
+    async clearMessages() {
+      await writeAtomic(messagesFile, "", 0o600);
+      await rm(emlDir, { recursive: true, force: true });
+      known = new Set();
+    },
+    async replaceMessages(kept) {
+      const keptIds = new Set(kept.map((message) => message.id));
+      const gone = [...known].filter((id) => !keptIds.has(id));
+      await Promise.all(kept.map(writeEml));
+      await writeAtomic(messagesFile, kept.map(indexLine).join(""), 0o600);
+      await Promise.all(gone.map((id) => rm(emlFile(id), { force: true })));
+      known = keptIds;
+    },
   };
 }
