@@ -165,6 +165,12 @@ export interface MailpathConfig {
   readonly timeoutMs?: number;
   /** The durable outbox (`createOutboxFromEnv`); ignored by the mailer. */
   readonly outbox?: OutboxConfig;
+  /** HTTPS proxy for Graph and Entra; `"off"` or `false`: direct. @default HTTPS_PROXY / NO_PROXY */
+  readonly proxy?: string | false;
+  /** JSON lines on stdout from `level`. @default { level: "silent" } */
+  readonly log?: { readonly level?: "debug" | "info" | "warn" | "error" | "silent" };
+  /** OpenTelemetry through the global providers (needs `@opentelemetry/api`). @default false */
+  readonly telemetry?: boolean;
 }
 
 /**
@@ -207,6 +213,9 @@ export interface ResolvedConfig {
   readonly rateLimit?: RateLimitOptions | false;
   readonly circuitBreaker?: CircuitBreakerOptions | false;
   readonly timeoutMs?: number;
+  readonly proxy?: string | false;
+  readonly logLevel?: "debug" | "info" | "warn" | "error" | "silent";
+  readonly telemetry?: boolean;
 }
 
 /** Where a config came from: issue paths are variable names for `env`, keys for `config`. */
@@ -344,6 +353,17 @@ const schema = z.strictObject({
     })
     .optional(),
   timeoutMs: delay(1).optional(),
+  proxy: z.union([text("a proxy URL such as http://proxy:3128"), z.literal(false)]).optional(),
+  log: z
+    .strictObject({
+      level: z
+        .enum(["debug", "info", "warn", "error", "silent"], {
+          error: 'must be "debug", "info", "warn", "error" or "silent"',
+        })
+        .optional(),
+    })
+    .optional(),
+  telemetry: flag.optional(),
   outbox: z
     .strictObject({
       redisUrl: text("a redis:// or rediss:// URL").optional(),
@@ -806,5 +826,8 @@ export async function resolveConfig(
       ? { circuitBreaker: false as const }
       : data.circuitBreaker && { circuitBreaker: data.circuitBreaker }),
     ...(data.timeoutMs !== undefined && { timeoutMs: data.timeoutMs }),
+    ...(data.proxy !== undefined && { proxy: data.proxy === "off" ? false : data.proxy }),
+    ...(data.log?.level !== undefined && { logLevel: data.log.level }),
+    ...(data.telemetry !== undefined && { telemetry: data.telemetry }),
   };
 }

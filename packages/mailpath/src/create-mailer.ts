@@ -18,6 +18,7 @@ import {
   resolveConfig,
 } from "./config.js";
 import { configFromEnv, type Env, leafKeys, mergeConfig } from "./env.js";
+import { createJsonLogger } from "./json-logger.js";
 import { formatRouting, type PathName, routingPaths } from "./routing-spec.js";
 import { VARIABLE_BY_KEY } from "./variables.js";
 
@@ -133,6 +134,22 @@ const load = {
   entra: () => import("@mailpath/entra"),
 };
 
+// One JSON-lines logger per resolved config (MAILPATH_LOG_LEVEL), shared by its paths and mailer.
+const loggers = new WeakMap<ResolvedConfig, ReturnType<typeof createJsonLogger>>();
+function loggerFor(config: ResolvedConfig): ReturnType<typeof createJsonLogger> {
+  if (!loggers.has(config)) loggers.set(config, createJsonLogger(config.logLevel ?? "silent"));
+  return loggers.get(config);
+}
+
+/** `logger` and `proxy` options, when the config sets them (MAILPATH_LOG_LEVEL, MAILPATH_PROXY). */
+function observability(config: ResolvedConfig, proxy: boolean) {
+  const logger = loggerFor(config);
+  return {
+    ...(logger !== undefined && { logger }),
+    ...(proxy && config.proxy !== undefined && { proxy: config.proxy }),
+  };
+}
+
 async function buildPath(path: PathName, config: ResolvedConfig): Promise<Transport> {
   const ca = config.ca !== undefined ? { ca: config.ca } : {};
   const { entra } = config;
@@ -155,6 +172,7 @@ async function buildPath(path: PathName, config: ResolvedConfig): Promise<Transp
           cloud: config.cloud,
           ...(entra.authorityHost !== undefined && { authorityHost: entra.authorityHost }),
           tls: ca,
+          ...observability(config, true),
         });
       } catch (error) {
         throw MailError.isInstance(error) ? Object.assign(error, { factory: "entra" }) : error;
@@ -169,6 +187,7 @@ async function buildPath(path: PathName, config: ResolvedConfig): Promise<Transp
       cloud: config.cloud,
       auth,
       tls: ca,
+      ...observability(config, false),
       ...(smtp.maxConnections !== undefined && { pool: { maxConnections: smtp.maxConnections } }),
     });
   }
@@ -189,6 +208,7 @@ async function buildPath(path: PathName, config: ResolvedConfig): Promise<Transp
       ...(relay.directSendDomains !== undefined && {
         directSend: { acceptedDomains: relay.directSendDomains },
       }),
+      ...observability(config, false),
     });
   }
   const { createGraphTransport } = await load.graph();
@@ -205,6 +225,7 @@ async function buildPath(path: PathName, config: ResolvedConfig): Promise<Transp
     ...(graph.mailbox !== undefined && { mailbox: graph.mailbox }),
     ...(graph.requestTimeoutMs !== undefined && { requestTimeoutMs: graph.requestTimeoutMs }),
     tls: ca,
+    ...observability(config, true),
   });
 }
 
@@ -316,6 +337,8 @@ function buildMailer(
       config.circuitBreaker !== undefined && { circuitBreaker: config.circuitBreaker }),
     ...(config.timeoutMs !== undefined && { timeoutMs: config.timeoutMs }),
     ...(options.now && { now: options.now }),
+    ...(loggerFor(config) !== undefined && { logger: loggerFor(config) }),
+    ...(config.telemetry === true && { telemetry: {} }),
   });
   return Object.assign(mailer, { routing: transport.routing, paths: transport.paths });
 }

@@ -329,6 +329,36 @@ export const ENV_VARIABLES: readonly VariableSpec[] = [
     defaultValue: "mailpath",
     example: "billing-mail",
   },
+  {
+    name: "MAILPATH_PROXY",
+    key: "proxy",
+    kind: "secret",
+    paths: ["graph", "smtp"],
+    description:
+      "HTTPS proxy (HTTP CONNECT) for Graph and Entra, `user:password@` for Basic authentication; `off` connects directly. Without it `HTTPS_PROXY` and `NO_PROXY` apply.",
+    defaultValue: "`HTTPS_PROXY` / `https_proxy`, bypassed for `NO_PROXY`",
+    example: "http://proxy.contoso.com:3128",
+  },
+  {
+    name: "MAILPATH_LOG_LEVEL",
+    key: "log.level",
+    kind: "string",
+    paths: ["*"],
+    description:
+      "Log to stdout as JSON lines from this level: `debug` (with the SMTP dialogue and Graph requests), `info`, `warn`, `error`, or `silent`.",
+    defaultValue: "silent: no logging",
+    example: "info",
+  },
+  {
+    name: "MAILPATH_OTEL",
+    key: "telemetry",
+    kind: "boolean",
+    paths: ["*"],
+    description:
+      "OpenTelemetry spans and metrics through the global providers (`on`/`off`); needs `@opentelemetry/api` installed.",
+    defaultValue: "off",
+    example: "on",
+  },
 ];
 
 /** The variable that sets a config key, if any. */

@@ -161,10 +161,10 @@ describe("secrets", () => {
     const { cert, key } = await emulator.issueClientCertificate("printer.fabrikam.com");
     const seen: string[] = [];
     const logger: RelayLogger = {
-      debug: (line) => seen.push(line),
-      info: (line) => seen.push(line),
-      warn: (line) => seen.push(line),
-      error: (line) => seen.push(line),
+      debug: (_fields, line) => seen.push(line),
+      info: (_fields, line) => seen.push(line),
+      warn: (_fields, line) => seen.push(line),
+      error: (_fields, line) => seen.push(line),
     };
     const failures = [
       () => send(anonymous({ tls: { cert, key }, logger }), message()),

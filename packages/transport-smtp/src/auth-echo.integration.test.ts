@@ -23,10 +23,10 @@ afterAll(async () => {
 async function sendWithEcho(auth: SmtpTransportOptions["auth"], echo: string) {
   const seen: string[] = [];
   const logger: SmtpLogger = {
-    debug: (line) => seen.push(line),
-    info: (line) => seen.push(line),
-    warn: (line) => seen.push(line),
-    error: (line) => seen.push(line),
+    debug: (_fields, line) => seen.push(line),
+    info: (_fields, line) => seen.push(line),
+    warn: (_fields, line) => seen.push(line),
+    error: (_fields, line) => seen.push(line),
   };
   emulator.failNext({
     endpoint: "smtp",

@@ -35,10 +35,10 @@ afterAll(async () => {
 function collector() {
   const seen: string[] = [];
   const logger: SmtpLogger = {
-    debug: (line, fields) => seen.push(line, JSON.stringify(fields)),
-    info: (line, fields) => seen.push(line, JSON.stringify(fields)),
-    warn: (line, fields) => seen.push(line, JSON.stringify(fields)),
-    error: (line, fields) => seen.push(line, JSON.stringify(fields)),
+    debug: (fields, line) => seen.push(line, JSON.stringify(fields)),
+    info: (fields, line) => seen.push(line, JSON.stringify(fields)),
+    warn: (fields, line) => seen.push(line, JSON.stringify(fields)),
+    error: (fields, line) => seen.push(line, JSON.stringify(fields)),
   };
   const record = (value: unknown, depth = 0): void => {
     if (depth > 4 || value === undefined || value === null) return;

@@ -1,22 +1,19 @@
 import { format } from "node:util";
-import { redactSecrets } from "@mailpath/core";
+import { type Logger, redactSecrets } from "@mailpath/core";
 
 /**
- * Where the transport's log lines go. `console` fits; so does a pino or winston logger.
- * Lines never contain a password or token.
+ * Where the transport's log lines go: core's `Logger` (pino, bunyan or `console`, each method
+ * taking a fields object, then the message). At `debug` it gets nodemailer's protocol trace,
+ * the SMTP dialogue with AUTH payloads and the message data left out. Lines never contain a
+ * password or token.
  * @since 0.1.0
  */
-export interface SmtpLogger {
-  debug?(message: string, fields?: Record<string, unknown>): void;
-  info?(message: string, fields?: Record<string, unknown>): void;
-  warn?(message: string, fields?: Record<string, unknown>): void;
-  error?(message: string, fields?: Record<string, unknown>): void;
-}
+export type SmtpLogger = Logger;
 
 type Level = "trace" | "debug" | "info" | "warn" | "error" | "fatal";
 type BunyanMethod = (entry?: unknown, message?: unknown, ...args: unknown[]) => void;
 
-const TARGET: Record<Level, keyof SmtpLogger> = {
+const TARGET: Record<Level, keyof Logger> = {
   trace: "debug",
   debug: "debug",
   info: "info",
@@ -37,8 +34,17 @@ export function toNodemailerLogger(
   const method =
     (level: Level): BunyanMethod =>
     (entry, message, ...args) => {
-      const write = logger[TARGET[level]];
+      const write = logger[TARGET[level]] as
+        | ((fields: Record<string, unknown>, message: string) => void)
+        | undefined;
       if (typeof write !== "function") return;
+      // The message itself (nodemailer's debug trace of DATA) is never logged.
+      if (
+        entry !== null &&
+        typeof entry === "object" &&
+        (entry as { tnx?: unknown }).tnx === "message"
+      )
+        return;
       let text: string;
       let fields: Record<string, unknown> = {};
       if (typeof entry === "string") {
@@ -52,7 +58,13 @@ export function toNodemailerLogger(
           );
         }
       }
-      write.call(logger, redactSecrets(text, secrets()), fields);
+      if (fields.tnx === "client") {
+        // AUTH and its continuation lines carry credentials in base64 (nodemailer masks the
+        // password but not the rest): only the mechanism is shown.
+        text = text.replace(/^(AUTH\s+\S+)\s.*$/is, "$1 [redacted]");
+        if (/^[A-Za-z0-9+/]{8,}={0,2}$/.test(text.trim())) text = "[redacted]";
+      }
+      write.call(logger, { component: "smtp", ...fields }, redactSecrets(text, secrets()));
     };
   return {
     trace: method("trace"),

@@ -255,7 +255,9 @@ export function toSmtpPoolOptions(
     ...(endpoint.auth !== undefined && { auth: endpoint.auth }),
     disableUrlAccess: true,
     logger: endpoint.logger ? toNodemailerLogger(endpoint.logger, secrets) : false,
-    debug: false,
+    // The SMTP dialogue at debug level (AUTH payloads masked by nodemailer and redacted by the
+    // logger adapter; the message data is dropped there).
+    debug: typeof endpoint.logger?.debug === "function",
   } as SMTPPoolOptions & { pool: true };
 }
 

@@ -1,0 +1,55 @@
+// The SMTP dialogue at debug level, through core's Logger shape (fields, message): the commands
+// and replies are there, the password and the message are not.
+import { createMailer } from "@mailpath/core";
+import { DEFAULT_SENDER, type Emulator, startEmulator } from "@mailpath/emulator";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { createSmtpTransport, type SmtpLogger } from "./index.js";
+import { emulatorSmtpOptions } from "./test-support/emulator-harness.js";
+
+const PASSWORD = "Logger-Password-3b9e1f";
+const BODY = "Body-Line-That-Stays-Out-Of-Logs-71c2";
+
+let emulator: Emulator;
+beforeAll(async () => {
+  emulator = await startEmulator();
+  emulator.configure({
+    mailboxes: emulator.tenant.mailboxes.map((mailbox) =>
+      mailbox.address === DEFAULT_SENDER ? { ...mailbox, password: PASSWORD } : mailbox,
+    ),
+  });
+});
+afterAll(async () => {
+  await emulator?.stop();
+});
+
+it("logs the SMTP dialogue at debug without the password or the message", async () => {
+  const lines: { level: string; fields: Record<string, unknown>; message: string }[] = [];
+  const logger: SmtpLogger = {
+    debug: (fields, message) => lines.push({ level: "debug", fields, message }),
+    info: (fields, message) => lines.push({ level: "info", fields, message }),
+    warn: (fields, message) => lines.push({ level: "warn", fields, message }),
+    error: (fields, message) => lines.push({ level: "error", fields, message }),
+  };
+  const mailer = createMailer({
+    transport: createSmtpTransport(
+      emulatorSmtpOptions(emulator, {
+        auth: { user: DEFAULT_SENDER, pass: PASSWORD },
+        logger,
+      }),
+    ),
+    from: DEFAULT_SENDER,
+  });
+  try {
+    await mailer.send({ to: "ada@contoso.com", subject: "Logged", text: BODY });
+  } finally {
+    await mailer.close();
+  }
+  const debug = lines.filter((line) => line.level === "debug").map((line) => line.message);
+  expect(debug.some((line) => /MAIL FROM/i.test(line))).toBe(true);
+  expect(debug.some((line) => /AUTH/i.test(line))).toBe(true);
+  expect(lines.every((line) => line.fields.component === "smtp")).toBe(true);
+  const everything = JSON.stringify(lines);
+  expect(everything).not.toContain(PASSWORD);
+  expect(everything).not.toContain(Buffer.from(PASSWORD).toString("base64"));
+  expect(everything).not.toContain(BODY);
+});
