@@ -13,6 +13,10 @@ export function sharedTestConfig(_packageUrl: string): ViteUserConfig {
     resolve: {
       alias: [
         { find: /^@mailpath\/core\/testing$/, replacement: src("core/src/testing/index.ts") },
+        {
+          find: /^@mailpath\/core\/classifier$/,
+          replacement: src("core/src/classifier/index.ts"),
+        },
         { find: /^@mailpath\/core$/, replacement: src("core/src/index.ts") },
         { find: /^@mailpath\/entra$/, replacement: src("entra/src/index.ts") },
         {

@@ -1,41 +1,20 @@
 // Public API of @mailpath/core. Explicit named re-exports only.
 
 export {
-  BASIC_SMTP_RULES,
-  type Classification,
-  CODE_DOCS,
-  type CodeDoc,
   classifyHttpError,
   classifyNetworkError,
   classifySmtpReply,
-  type EnhancedRange,
-  findHttpRule,
-  findNetworkRule,
-  findSmtpRule,
-  GENERIC_SMTP_RULES,
-  HTTP_FALLBACK_4XX,
-  HTTP_FALLBACK_OTHER,
-  HTTP_RULES,
-  type HttpErrorContext,
-  type HttpErrorInput,
-  type HttpRule,
-  httpErrorToMailError,
-  NETWORK_FALLBACK,
-  NETWORK_RULES,
   type NetworkErrorInput,
-  type NetworkRule,
-  type ParsedSmtpReply,
-  parseRetryAfter,
-  parseSmtpReply,
-  SMTP_FALLBACK_4XX,
-  SMTP_FALLBACK_5XX,
-  SMTP_FALLBACK_OTHER,
-  SMTP_RULES,
-  type SmtpErrorContext,
   type SmtpReplyInput,
-  type SmtpRule,
+} from "./classifier/classify.js";
+export { type ParsedSmtpReply, parseRetryAfter, parseSmtpReply } from "./classifier/parse.js";
+export {
+  type HttpErrorContext,
+  httpErrorToMailError,
+  type SmtpErrorContext,
   smtpErrorToMailError,
-} from "./classifier/index.js";
+} from "./classifier/to-mail-error.js";
+export type { Classification, HttpErrorInput } from "./classifier/types.js";
 export { CLOUDS, type Cloud, type CloudEndpoints, mxHostForDomain, resolveCloud } from "./cloud.js";
 export type {
   Address,

@@ -3,7 +3,8 @@
 // fails here until the page is regenerated: UPDATE_DOCS=1 npx vitest run src/docs.test.ts
 import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { HTTP_RULES, MAIL_ERROR_CODES, SMTP_RULES } from "@mailpath/core";
+import { MAIL_ERROR_CODES } from "@mailpath/core";
+import { HTTP_RULES, SMTP_RULES } from "@mailpath/core/classifier";
 import { describe, expect, it } from "vitest";
 import {
   renderReplyIndex,

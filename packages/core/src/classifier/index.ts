@@ -1,37 +1,10 @@
-// Public API of the Exchange classifier. Re-exported from the package index.
+// `@mailpath/core/classifier`: the rule tables behind the Exchange classifier, for tools that
+// document or test the mapping (mailpath's docs check reads them). The classify functions
+// themselves are exported from `@mailpath/core`; fallbacks, rule finders and the code
+// documentation table stay internal.
 
-export {
-  classifyHttpError,
-  classifyNetworkError,
-  classifySmtpReply,
-  findHttpRule,
-  findNetworkRule,
-  findSmtpRule,
-  type NetworkErrorInput,
-  type SmtpReplyInput,
-} from "./classify.js";
-export { CODE_DOCS, type CodeDoc } from "./code-docs.js";
 export { BASIC_SMTP_RULES, GENERIC_SMTP_RULES } from "./generic-smtp-rules.js";
-export { HTTP_FALLBACK_4XX, HTTP_FALLBACK_OTHER, HTTP_RULES } from "./http-rules.js";
-export { NETWORK_FALLBACK, NETWORK_RULES } from "./network-rules.js";
-export { type ParsedSmtpReply, parseRetryAfter, parseSmtpReply } from "./parse.js";
-export {
-  SMTP_FALLBACK_4XX,
-  SMTP_FALLBACK_5XX,
-  SMTP_FALLBACK_OTHER,
-  SMTP_RULES,
-} from "./smtp-rules.js";
-export {
-  type HttpErrorContext,
-  httpErrorToMailError,
-  type SmtpErrorContext,
-  smtpErrorToMailError,
-} from "./to-mail-error.js";
-export type {
-  Classification,
-  EnhancedRange,
-  HttpErrorInput,
-  HttpRule,
-  NetworkRule,
-  SmtpRule,
-} from "./types.js";
+export { HTTP_RULES } from "./http-rules.js";
+export { NETWORK_RULES } from "./network-rules.js";
+export { SMTP_RULES } from "./smtp-rules.js";
+export type { EnhancedRange, HttpRule, NetworkRule, SmtpRule } from "./types.js";

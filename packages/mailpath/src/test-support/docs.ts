@@ -1,6 +1,7 @@
 // Generated sections of the user docs, kept in step with the code by docs.test.ts:
 // the variables table of docs/configuration.md and the reply index of docs/troubleshooting.md.
-import { HTTP_RULES, type MailErrorCode, SMTP_RULES } from "@mailpath/core";
+import type { MailErrorCode } from "@mailpath/core";
+import { HTTP_RULES, SMTP_RULES } from "@mailpath/core/classifier";
 import { ENV_VARIABLES } from "../variables.js";
 
 /** Replaces the text between `<!-- name:start -->` and `<!-- name:end -->`. */
