@@ -19,7 +19,7 @@
 //   (4 slots / mean time a request holds a slot, measured around transport.send), 0 x 429.
 //
 //   pnpm --filter @mailpath/bench peers                     (after `pnpm build`)
-//   MESSAGES=600 ATTACHMENT_MESSAGES=120 ROUNDS=5 GRAPH_MESSAGES=240 GRAPH_ROUNDS=3 node bench/peers/index.mjs
+//   MESSAGES=500 ATTACHMENT_MESSAGES=100 ROUNDS=3 GRAPH_MESSAGES=240 GRAPH_ROUNDS=3 node bench/peers/index.mjs
 //   PART=smtp | PART=graph   only one part;   CLIENTS=mailpath,nodemailer   a subset of SMTP clients
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -48,9 +48,9 @@ import nodemailer from "nodemailer";
 import { Agent, setGlobalDispatcher, fetch as undiciFetch } from "undici";
 import { forkEmulator } from "../emulator-process.mjs";
 
-const MESSAGES = Number(process.env.MESSAGES ?? 600);
-const ATTACHMENT_MESSAGES = Number(process.env.ATTACHMENT_MESSAGES ?? 120);
-const ROUNDS = Number(process.env.ROUNDS ?? 5);
+const MESSAGES = Number(process.env.MESSAGES ?? 500);
+const ATTACHMENT_MESSAGES = Number(process.env.ATTACHMENT_MESSAGES ?? 100);
+const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const WARM_UP = Number(process.env.WARM_UP ?? 300);
 const IN_FLIGHT = Number(process.env.IN_FLIGHT ?? 32);
 const CONNECTIONS = 3;
