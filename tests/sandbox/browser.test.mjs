@@ -99,7 +99,7 @@ describe("the sandbox in Chromium", () => {
     const html = `<h1 id="greeting">Hello from the sandbox</h1>
 <p>An image from far away: <img id="remote" alt="remote pixel" src="${remote.origin}/remote.png"></p>
 <script>document.body.dataset.ran = "yes"; new Image().src = "${remote.origin}/script-ran";</script>`;
-    await sendOver(emulator, "smtp", {
+    const sent = await sendOver(emulator, "smtp", {
       subject: "Rich message",
       text: "Hello from the sandbox (text part)",
       html,
@@ -111,6 +111,8 @@ describe("the sandbox in Chromium", () => {
     await page.locator("#messages a.open", { hasText: "Rich message" }).click();
     await expect.poll(() => page.locator("h1").textContent(), POLL).toMatch("Rich message");
     await page.screenshot({ path: join(ARTIFACTS, "sandbox-message.png"), fullPage: true });
+    // The reply shown is the one the client got.
+    expect(await page.locator("#exchange-reply").textContent()).toBe(sent.response);
 
     const frame = page.frameLocator("#html-body");
     await expect

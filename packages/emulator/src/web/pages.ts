@@ -2,6 +2,7 @@
 // message carries is escaped here; its HTML body is only ever served to a sandboxed iframe.
 import type { DeliveredMessage } from "@mailpath/core/testing";
 import type { Attachment } from "mailparser";
+import { RELAY_HOSTNAME, SUBMISSION_HOSTNAME } from "../smtp/index.js";
 import {
   headerLines,
   newestFirst,
@@ -52,6 +53,20 @@ ${body}
 function address(entry: { address: string; name?: string } | undefined): string {
   if (!entry) return "";
   return entry.name ? `${entry.name} <${entry.address}>` : entry.address;
+}
+
+/**
+ * What Exchange answered the client that delivered this message: the SMTP submission reply
+ * and Graph's status are fixed for a stored message; the relay's InternalId is not kept.
+ */
+export function exchangeReply(message: DeliveredMessage): string {
+  const id = message.messageId ?? "<…>";
+  if (message.path === "smtp") return `250 2.0.0 OK ${id} [Hostname=${SUBMISSION_HOSTNAME}]`;
+  if (message.path === "relay") {
+    return `250 2.6.0 ${id} [InternalId=…, Hostname=${RELAY_HOSTNAME}] Queued mail for delivery`;
+  }
+  if (message.path === "graph") return "202 Accepted";
+  return "";
 }
 
 function badges(message: DeliveredMessage): string {
@@ -206,6 +221,7 @@ ${message.cc.length ? `<dt>Cc</dt><dd>${addresses(message.cc)}</dd>` : ""}
 ${message.bcc.length ? `<dt>Bcc (envelope)</dt><dd>${addresses(message.bcc)}</dd>` : ""}
 <dt>Envelope</dt><dd>MAIL FROM ${escapeHtml(message.envelope.from || "<>")} · RCPT TO ${escapeHtml(message.envelope.to.join(", "))}</dd>
 <dt>Path</dt><dd>${badges(message)}${message.submittedBy ? ` submitted by ${escapeHtml(message.submittedBy)}` : ""}</dd>
+<dt>Exchange's reply</dt><dd><code id="exchange-reply">${escapeHtml(exchangeReply(message))}</code></dd>
 <dt>Received</dt><dd>${escapeHtml(message.receivedAt.toISOString())} · ${formatBytes(rawSize(message))}</dd>
 <dt>Message-ID</dt><dd>${escapeHtml(message.messageId ?? "—")}</dd>
 </dl>

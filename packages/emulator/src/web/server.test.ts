@@ -60,6 +60,9 @@ describe("the sandbox web server", () => {
     expect(remotePolicy).not.toContain("script-src");
     const page = await (await fetch(`${inbox.url}message/${started.message.id}`)).text();
     expect(page).toMatch(/<iframe id="html-body"[^>]* sandbox=""/);
+    expect(page).toContain(
+      '<code id="exchange-reply">250 2.0.0 OK &lt;r1@contoso.com&gt; [Hostname=',
+    );
   });
 
   it("refuses a delete posted from another site and accepts one from its own pages", async () => {
