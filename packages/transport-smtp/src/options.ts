@@ -116,6 +116,12 @@ export interface SmtpTransportOptions {
   readonly localAddress?: string;
   /** Receives the SMTP client's log lines (secrets removed). @default no logging */
   readonly logger?: SmtpLogger;
+  /**
+   * HTTP CONNECT proxy the connections go through (`http://[user:password@]proxy:3128`); TLS
+   * (STARTTLS or implicit) runs inside the tunnel with the same rules. `HTTPS_PROXY` is not used
+   * for SMTP. @default direct connections
+   */
+  readonly proxy?: string;
 }
 
 /**

@@ -91,6 +91,7 @@ export interface SmtpConnectionInput {
   readonly greetingTimeoutMs?: number;
   readonly socketTimeoutMs?: number;
   readonly logger?: SmtpLogger;
+  readonly proxy?: string;
 }
 
 /**
@@ -131,6 +132,8 @@ export interface ResolvedSmtpConnection {
   readonly greetingTimeoutMs: number;
   readonly socketTimeoutMs: number;
   readonly logger?: SmtpLogger;
+  /** HTTP CONNECT proxy URL. */
+  readonly proxy?: string;
 }
 
 /**
@@ -220,6 +223,22 @@ export function resolveSmtpConnection(
     }
   }
 
+  let proxy: string | undefined;
+  if (input.proxy !== undefined) {
+    let protocol = "";
+    try {
+      protocol = new URL(String(input.proxy)).protocol;
+    } catch {
+      // reported below
+    }
+    if (protocol === "http:" || protocol === "https:") proxy = String(input.proxy);
+    else
+      problem(
+        "proxy",
+        "must be an http:// proxy URL (HTTP CONNECT)",
+        "Set proxy to http://[user:password@]proxy.contoso.com:3128, or remove it to connect directly.",
+      );
+  }
   return {
     tls: {
       ...(tls.ca !== undefined && {
@@ -235,6 +254,7 @@ export function resolveSmtpConnection(
     ...(input.localAddress !== undefined && { localAddress: input.localAddress }),
     ...timeouts,
     ...(input.logger !== undefined && { logger: input.logger }),
+    ...(proxy !== undefined && { proxy }),
   };
 }
 

@@ -254,6 +254,8 @@ export function toSmtpPoolOptions(
     },
     ...(endpoint.auth !== undefined && { auth: endpoint.auth }),
     disableUrlAccess: true,
+    // HTTP CONNECT through a proxy: nodemailer opens the tunnel, TLS runs inside it unchanged.
+    ...(endpoint.proxy !== undefined && { proxy: endpoint.proxy }),
     logger: endpoint.logger ? toNodemailerLogger(endpoint.logger, secrets) : false,
     // The SMTP dialogue at debug level (AUTH payloads masked by nodemailer and redacted by the
     // logger adapter; the message data is dropped there).
