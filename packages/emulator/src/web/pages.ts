@@ -314,6 +314,9 @@ if (rows) {
   };
   const events = new EventSource("/events");
   events.addEventListener("change", () => { refresh(); });
+  // A reconnect may have missed changes: redraw once the stream is back.
+  let opened = false;
+  events.addEventListener("open", () => { if (opened) refresh(); opened = true; });
 }
 const only = document.getElementById("only-differences");
 if (only) only.addEventListener("change", () => document.body.classList.toggle("only-differences", only.checked));
