@@ -8,7 +8,7 @@
 import { existsSync } from "node:fs";
 import { createServer } from "node:http";
 import { startEmulator } from "@mailpath/emulator";
-import { createMailerFromEnv, MailError } from "mailpath";
+import { createMailerFromEnv, MAILER_EVENTS, MailError } from "mailpath";
 import { createOutboxFromEnv } from "mailpath/outbox";
 
 if (existsSync(".env")) process.loadEnvFile(".env");
@@ -117,15 +117,8 @@ async function main() {
     if (process.env.OUTBOX_WORKER !== "separate") await outbox.startWorker();
   }
   const mailer = await createMailerFromEnv(env);
-  for (const event of [
-    "retry",
-    "throttled",
-    "sent",
-    "failed",
-    "breaker:open",
-    "breaker:halfOpen",
-    "breaker:close",
-  ]) {
+  // Every event but "attempt" (one per try: too chatty for this log).
+  for (const event of MAILER_EVENTS.filter((name) => name !== "attempt")) {
     mailer.on(event, (payload) => {
       const { error, ...rest } = payload;
       log(`mail.${event}`, error ? { ...rest, error: error.toJSON() } : rest);

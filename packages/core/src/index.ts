@@ -63,6 +63,7 @@ export {
   type SendOptions,
   type SendResult,
 } from "./mailer.js";
+export { MAILER_EVENTS } from "./mailer-events.js";
 export {
   formatAddress,
   isValidAddress,

@@ -27,6 +27,7 @@ export {
   isPathFailure,
   isValidAddress,
   MAIL_ERROR_CODES,
+  MAILER_EVENTS,
   MailError,
   type MailErrorCode,
   type MailErrorOptions,

@@ -6,7 +6,7 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { inspect } from "node:util";
-import { MailError, type MailerEvent } from "@mailpath/core";
+import { MAILER_EVENTS, MailError, type MailerEvent } from "@mailpath/core";
 import { DEFAULT_SENDER, type Emulator, startEmulator } from "@mailpath/emulator";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createMailerFromEnv } from "./index.js";
@@ -19,16 +19,7 @@ const WRONG_CLIENT_SECRET = "Sweep-Wrong-Secret-a91c3b";
 const PASSPHRASE_FREE_KEY = "PRIVATE KEY";
 // A JWT as Entra (and the emulator) issues them: header.payload.signature, base64url.
 const JWT = /eyJ[A-Za-z0-9_-]{8,}/;
-const EVENTS: readonly MailerEvent[] = [
-  "attempt",
-  "retry",
-  "throttled",
-  "sent",
-  "failed",
-  "breaker:open",
-  "breaker:halfOpen",
-  "breaker:close",
-];
+const EVENTS: readonly MailerEvent[] = MAILER_EVENTS;
 
 let emulator: Emulator;
 let directory: string;

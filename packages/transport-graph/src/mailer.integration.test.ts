@@ -1,4 +1,4 @@
-import { createMailer, MailError, type MailerEvent } from "@mailpath/core";
+import { createMailer, MAILER_EVENTS, MailError, type MailerEvent } from "@mailpath/core";
 import type { Emulator } from "@mailpath/emulator";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
@@ -93,16 +93,7 @@ describe("secrets", () => {
   it("never puts the client secret or an access token into an error or an event", async () => {
     const recorder = recordingFetch();
     const seen: unknown[] = [];
-    const events: MailerEvent[] = [
-      "attempt",
-      "retry",
-      "throttled",
-      "sent",
-      "failed",
-      "breaker:open",
-      "breaker:halfOpen",
-      "breaker:close",
-    ];
+    const events: readonly MailerEvent[] = MAILER_EVENTS;
     const run = async (
       setup: () => void,
       options: Parameters<typeof emulatorTransport>[1] = {},

@@ -1,4 +1,10 @@
-import { createMailer, MailError, type MailerEvent, type TokenProvider } from "@mailpath/core";
+import {
+  createMailer,
+  MAILER_EVENTS,
+  MailError,
+  type MailerEvent,
+  type TokenProvider,
+} from "@mailpath/core";
 import { DEFAULT_SENDER, type Emulator, startEmulator } from "@mailpath/emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSmtpTransport, type SmtpLogger, type SmtpTransportOptions } from "./index.js";
@@ -7,16 +13,7 @@ import { emulatorSmtpOptions } from "./test-support/emulator-harness.js";
 const PASSWORD = "Correct-Horse-Battery-5taple";
 const WRONG_PASSWORD = "Wrong-Horse-Battery-5taple";
 const PROVIDER_SECRET = "Provider-Secret-Value-9f8e7d";
-const EVENTS: readonly MailerEvent[] = [
-  "attempt",
-  "retry",
-  "throttled",
-  "sent",
-  "failed",
-  "breaker:open",
-  "breaker:halfOpen",
-  "breaker:close",
-];
+const EVENTS: readonly MailerEvent[] = MAILER_EVENTS;
 
 let emulator: Emulator;
 beforeAll(async () => {
