@@ -602,7 +602,9 @@ function zodProblems(error: z.ZodError): Problem[] {
   return problems;
 }
 
-const CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+const CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/;
+/** Every certificate of a PEM bundle, in order (String#match with a global pattern keeps no state). */
+const certificatesIn = (pem: string) => pem.match(new RegExp(CERTIFICATE.source, "g"));
 const PRIVATE_KEY =
   /-----BEGIN (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----[\s\S]+?-----END (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----/;
 
@@ -695,7 +697,6 @@ export async function resolveConfig(
           message: `holds no PEM certificate (${tls.caFile}): set it to a CA certificate file`,
         });
       } else ca = ca ? `${ca}\n${content}` : content;
-      CERTIFICATE.lastIndex = 0;
     }
   }
 
@@ -712,7 +713,7 @@ export async function resolveConfig(
     if (typeof certificate.path === "string" && present(certificate.path)) {
       const content = await readPem(certificate.path, "entra.clientCertificate.path", problems);
       if (content !== undefined) {
-        const certificates = content.match(CERTIFICATE);
+        const certificates = certificatesIn(content);
         if (!certificates) {
           problems.push({
             key: "entra.clientCertificate.path",
@@ -766,7 +767,7 @@ export async function resolveConfig(
     // Checked here so that a wrong file fails at start, not at the first TLS handshake.
     if (typeof relay.clientCertPath === "string" && present(relay.clientCertPath)) {
       relayCert = await readPem(relay.clientCertPath, "relay.clientCertPath", problems);
-      if (relayCert !== undefined && !relayCert.match(CERTIFICATE)) {
+      if (relayCert !== undefined && !CERTIFICATE.test(relayCert)) {
         problems.push({
           key: "relay.clientCertPath",
           message: `holds no PEM certificate (${relay.clientCertPath}): set it to the certificate whose name the connector expects`,
