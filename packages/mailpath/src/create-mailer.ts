@@ -101,6 +101,17 @@ const OPTION_KEYS: Record<PathName | "entra", Record<string, string>> = {
   },
 };
 
+/**
+ * A factory other than the path's own refused its options (the Entra token provider of SMTP
+ * OAuth): its issues are labelled with that factory's option keys.
+ */
+class FactoryRefusal {
+  constructor(
+    readonly factory: "entra",
+    readonly error: MailError,
+  ) {}
+}
+
 /** Re-labels a factory's INVALID_CONFIG issues with the config keys / variables the user set. */
 function relabel(
   error: MailError,
@@ -175,7 +186,10 @@ async function buildPath(path: PathName, config: ResolvedConfig): Promise<Transp
           ...observability(config, true),
         });
       } catch (error) {
-        throw MailError.isInstance(error) ? Object.assign(error, { factory: "entra" }) : error;
+        if (MailError.isInstance(error) && error.code === "INVALID_CONFIG") {
+          throw new FactoryRefusal("entra", error);
+        }
+        throw error;
       }
       auth = { user: smtp.user as string, tokenProvider };
     } else {
@@ -270,12 +284,13 @@ async function buildTransport(
     }
     try {
       transports.set(path, await buildPath(path, config));
-    } catch (error) {
+    } catch (caught) {
+      const { factory, error } =
+        caught instanceof FactoryRefusal ? caught : { factory: path, error: caught };
       if (!MailError.isInstance(error) || error.code !== "INVALID_CONFIG") {
         await closeAll(transports);
         throw error;
       }
-      const factory = (error as MailError & { factory?: "entra" }).factory ?? path;
       issues.push(...relabel(error, factory, label));
     }
   }
