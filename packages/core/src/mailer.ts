@@ -605,9 +605,7 @@ export function createMailer(options: MailerOptions): Mailer {
         };
       }
       const promise = instrumentation
-        ? instrumentation.trackSend(normalized, () =>
-            sendNormalized(normalized, signal, startedAt),
-          )
+        ? instrumentation.trackSend(normalized, () => sendNormalized(normalized, signal, startedAt))
         : sendNormalized(normalized, signal, startedAt);
       inFlight.add(promise);
       try {
