@@ -2,6 +2,7 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { resolveConfig } from "./config.js";
 import { createMailerFromConfig, createMailerFromEnv, type MailError } from "./index.js";
 
 const failure = (promise: Promise<unknown>) =>
@@ -318,5 +319,20 @@ describe("createMailerFromConfig validation", () => {
     const c = await createMailerFromConfig({ transport: ["smtp"], smtp });
     expect([a.routing, b.routing, c.routing]).toEqual(["graph,smtp", "graph:1,smtp:3", "smtp"]);
     await Promise.all([a.close(), b.close(), c.close()]);
+  });
+
+  it("picks OAuth for SMTP when the password is blank and an Entra app is set, as the requirements check decided", async () => {
+    // The requirements check treats a blank password as absent and asks for the Entra app; the
+    // resolution used to pick password auth with "   " as the password.
+    const resolved = await resolveConfig({
+      transport: "smtp",
+      entra: {
+        tenantId: ENTRA.MAILPATH_TENANT_ID,
+        clientId: ENTRA.MAILPATH_CLIENT_ID,
+        clientSecret: "x",
+      },
+      smtp: { user: "notifications@contoso.com", password: "   " },
+    });
+    expect(resolved.smtp.auth).toBe("oauth");
   });
 });

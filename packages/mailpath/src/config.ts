@@ -424,6 +424,23 @@ const section = (value: unknown): Loose =>
 const present = (value: unknown) =>
   value !== undefined && value !== null && !(typeof value === "string" && value.trim() === "");
 
+/**
+ * The SMTP AUTH mechanism, decided once on the raw input: `smtp.auth`, else password when one
+ * is given, else OAuth when an Entra app is configured, else password. (An invalid `smtp.auth`
+ * is returned as is: the schema reports it.)
+ */
+function smtpAuthOf(input: Loose): unknown {
+  const smtp = section(input.smtp);
+  return (
+    smtp.auth ??
+    (present(smtp.password)
+      ? "password"
+      : present(section(input.entra).clientId)
+        ? "oauth"
+        : "password")
+  );
+}
+
 /** Per-path requirements, checked on the raw input so every one is reported at once. */
 function requirementProblems(
   input: Loose,
@@ -448,9 +465,7 @@ function requirementProblems(
           "is required for the smtp path: set it to the mailbox that authenticates (for app-only OAuth, a mailbox the app has FullAccess on)",
       });
     }
-    const auth =
-      smtp.auth ??
-      (present(smtp.password) ? "password" : present(entra.clientId) ? "oauth" : "password");
+    const auth = smtpAuthOf(input);
     if (auth === "password" && !present(smtp.password)) {
       problems.push({
         key: "smtp.password",
@@ -682,10 +697,7 @@ export async function resolveConfig(
   const paths = routing ? routingPaths(routing) : [];
   const built = paths.filter((path) => !options.injected?.has(path));
   const usesEntra =
-    built.includes("graph") ||
-    (built.includes("smtp") &&
-      (section(input.smtp).auth === "oauth" ||
-        (!present(section(input.smtp).password) && present(entra.clientId))));
+    built.includes("graph") || (built.includes("smtp") && smtpAuthOf(input) === "oauth");
 
   let ca: string | undefined = typeof tls.ca === "string" ? tls.ca : undefined;
   if (typeof tls.caFile === "string" && present(tls.caFile)) {
@@ -790,13 +802,8 @@ export async function resolveConfig(
   }
   if (options.issues && options.issues.length > 0) throw invalidConfig(options.issues, source);
   const data = parsed.data;
-  const smtpAuth =
-    data.smtp?.auth ??
-    (data.smtp?.password !== undefined
-      ? "password"
-      : data.entra?.clientId !== undefined
-        ? "oauth"
-        : "password");
+  // Valid here: the schema accepted smtp.auth.
+  const smtpAuth = smtpAuthOf(input) as "password" | "oauth";
   const { clientCertPath: _cert, clientKeyPath: _key, ...relayRest } = data.relay ?? {};
   return {
     routing,
