@@ -221,10 +221,28 @@ export function createInstrumentation(input: {
     : undefined;
   const instruments = meter ? createInstruments(meter) : undefined;
   const server = serverAttributes(transport);
+  // Label sets of the common cases, built once per path: a send allocates none of its own.
+  const labelCache = new Map<string, Attributes>();
+  const labelsOf = (path: string, outcome: string): Attributes => {
+    const key = `${outcome}\u0000${path}`;
+    let labels = labelCache.get(key);
+    if (!labels) {
+      labels = { "mailpath.path": path, ...(outcome !== "" && { "mailpath.outcome": outcome }) };
+      if (labelCache.size < 256) labelCache.set(key, labels);
+    }
+    return labels;
+  };
   const sends = new Map<string, SendState>();
   const breakers = new Map<string, number>();
   if (!transport.router) breakers.set(transport.name, BREAKER_VALUE.close);
 
+  // Which levels the logger has: fields and texts are built only for those.
+  const logs = {
+    debug: typeof logger?.debug === "function",
+    info: typeof logger?.info === "function",
+    warn: typeof logger?.warn === "function",
+    error: typeof logger?.error === "function",
+  };
   const log = (level: keyof Logger, fields: Record<string, unknown>, message: string) => {
     const write = logger?.[level];
     if (typeof write !== "function") return;
@@ -238,19 +256,21 @@ export function createInstrumentation(input: {
   const endAttempt = (
     state: SendState,
     outcome: "sent" | "retry" | "failed",
-    attributes: Attributes,
+    attributes: () => Attributes,
     error?: MailError,
   ) => {
     const attempt = state.attempt;
     if (!attempt) return;
     state.attempt = undefined;
-    const labels = { "mailpath.path": attempt.path, "mailpath.outcome": outcome };
-    instruments?.attemptDuration.record?.(
-      (performance.now() - attempt.startedAt) / 1000,
-      error ? { ...labels, "error.type": error.code } : labels,
-    );
+    if (instruments) {
+      const labels = labelsOf(attempt.path, outcome);
+      instruments.attemptDuration.record?.(
+        (performance.now() - attempt.startedAt) / 1000,
+        error ? { ...labels, "error.type": error.code } : labels,
+      );
+    }
     if (attempt.span) {
-      attempt.span.setAttributes({ ...attributes, "mailpath.outcome": outcome });
+      attempt.span.setAttributes({ ...attributes(), "mailpath.outcome": outcome });
       if (error) attempt.span.setStatus({ code: STATUS_ERROR, message: error.code });
       attempt.span.end();
     }
@@ -268,23 +288,26 @@ export function createInstrumentation(input: {
         transport: string;
         attempt: number;
       }) => {
-        log("debug", { messageId, transport: path, attempt }, `attempt ${attempt} via ${path}`);
+        if (logs.debug) {
+          log("debug", { messageId, transport: path, attempt }, `attempt ${attempt} via ${path}`);
+        }
         const state = sends.get(messageId);
         if (!state) return;
         state.attempt = {
           startedAt: performance.now(),
           path,
           number: attempt,
-          ...(tracer && {
-            span: tracer.startSpan(
-              "mailpath.attempt",
-              {
-                kind: SPAN_KIND_CLIENT,
-                attributes: { "mailpath.attempt": attempt, "mailpath.path": path, ...server },
-              },
-              state.context,
-            ),
-          }),
+          ...(tracer &&
+            state.context !== undefined && {
+              span: tracer.startSpan(
+                "mailpath.attempt",
+                {
+                  kind: SPAN_KIND_CLIENT,
+                  attributes: { "mailpath.attempt": attempt, "mailpath.path": path, ...server },
+                },
+                state.context,
+              ),
+            }),
         };
       },
     ],
@@ -308,21 +331,22 @@ export function createInstrumentation(input: {
           error,
           nextTransport,
         } = payload;
-        log(
-          "warn",
-          {
-            messageId,
-            transport: path,
-            attempt,
-            code,
-            delayMs,
-            ...(nextTransport !== undefined && { nextTransport }),
-            ...errorAttributes(error),
-          },
-          nextTransport !== undefined
-            ? `${path} failed with ${code}: moving on to ${nextTransport}`
-            : `attempt ${attempt} via ${path} failed with ${code}: retrying in ${delayMs} ms`,
-        );
+        if (logs.warn)
+          log(
+            "warn",
+            {
+              messageId,
+              transport: path,
+              attempt,
+              code,
+              delayMs,
+              ...(nextTransport !== undefined && { nextTransport }),
+              ...errorAttributes(error),
+            },
+            nextTransport !== undefined
+              ? `${path} failed with ${code}: moving on to ${nextTransport}`
+              : `attempt ${attempt} via ${path} failed with ${code}: retrying in ${delayMs} ms`,
+          );
         instruments?.retries.add?.(1, { "mailpath.path": path, "error.type": code });
         const state = sends.get(messageId);
         if (!state) return;
@@ -338,7 +362,7 @@ export function createInstrumentation(input: {
         endAttempt(
           state,
           "retry",
-          { ...errorAttributes(error), "mailpath.retry.delay_ms": delayMs },
+          () => ({ ...errorAttributes(error), "mailpath.retry.delay_ms": delayMs }),
           error,
         );
       },
@@ -364,6 +388,7 @@ export function createInstrumentation(input: {
         accepted: readonly string[];
         rejected: readonly string[];
       }) =>
+        logs.info &&
         log(
           "info",
           {
@@ -388,6 +413,7 @@ export function createInstrumentation(input: {
         code: string;
         error: MailError;
       }) =>
+        logs.error &&
         log(
           "error",
           {
@@ -407,6 +433,7 @@ export function createInstrumentation(input: {
           `breaker:${state}`,
           (payload: { transport: string; retryAfterMs?: number }) => {
             breakers.set(payload.transport, BREAKER_VALUE[state]);
+            if (!logger) return;
             log(
               state === "open" ? "warn" : "info",
               { ...payload, breaker: state },
@@ -445,24 +472,23 @@ export function createInstrumentation(input: {
       let context: unknown;
       if (tracer && otel) {
         const parent = otel.context.active();
-        span = tracer.startSpan(
-          "mailpath.send",
-          {
-            kind: SPAN_KIND_INTERNAL,
-            attributes: {
-              "mailpath.transport": transport.name,
-              "mailpath.message.id": message.messageId,
-              "mailpath.sender.domain": domainOf(address),
-              "mailpath.recipients.count": message.recipients.length,
-              ...(recordAddresses && {
-                "mailpath.sender.address": address,
-                "mailpath.recipients": [...message.recipients],
-              }),
-            },
-          },
-          parent,
-        );
-        context = otel.trace.setSpan(parent, span);
+        span = tracer.startSpan("mailpath.send", { kind: SPAN_KIND_INTERNAL }, parent);
+        // A sampler that drops the send (or no SDK at all: the API's no-op tracer) leaves
+        // nothing to record: no attempt spans, no attributes, no context switch.
+        if (span.isRecording?.() === false) span = undefined;
+        else {
+          span.setAttributes({
+            "mailpath.transport": transport.name,
+            "mailpath.message.id": message.messageId,
+            "mailpath.sender.domain": domainOf(address),
+            "mailpath.recipients.count": message.recipients.length,
+            ...(recordAddresses && {
+              "mailpath.sender.address": address,
+              "mailpath.recipients": [...message.recipients],
+            }),
+          });
+          context = otel.trace.setSpan(parent, span);
+        }
       }
       const state: SendState = { sender, ...(context !== undefined && { context }) };
       const previous = sends.get(message.messageId);
@@ -473,11 +499,13 @@ export function createInstrumentation(input: {
         const result = await (otel && context !== undefined
           ? otel.context.with(context, run)
           : run());
-        endAttempt(state, "sent", responseAttributes(result.response));
-        const labels = { "mailpath.outcome": "sent", "mailpath.path": result.transport };
-        instruments?.sends.add?.(1, labels);
-        instruments?.sendDuration.record?.((performance.now() - startedAt) / 1000, labels);
-        instruments?.bytes.add?.(messageBytes(message), { "mailpath.path": result.transport });
+        endAttempt(state, "sent", () => responseAttributes(result.response));
+        if (instruments) {
+          const labels = labelsOf(result.transport, "sent");
+          instruments.sends.add?.(1, labels);
+          instruments.sendDuration.record?.((performance.now() - startedAt) / 1000, labels);
+          instruments.bytes.add?.(messageBytes(message), labelsOf(result.transport, ""));
+        }
         span?.setAttributes({
           "mailpath.outcome": "sent",
           "mailpath.path": result.transport,
@@ -488,7 +516,7 @@ export function createInstrumentation(input: {
       } catch (caught) {
         const error = MailError.isInstance(caught) ? caught : undefined;
         const attributes = error ? errorAttributes(error) : { "error.type": "UNKNOWN" };
-        endAttempt(state, "failed", attributes, error);
+        endAttempt(state, "failed", () => attributes, error);
         const path = error?.transport ?? transport.name;
         const labels = {
           "mailpath.outcome": "failed",

@@ -14,6 +14,7 @@ export interface Span {
   addEvent(name: string, attributes?: Attributes): unknown;
   setStatus(status: { code: number; message?: string }): unknown;
   end(endTime?: number): void;
+  isRecording?(): boolean;
 }
 
 /** An OpenTelemetry `Tracer`. */
