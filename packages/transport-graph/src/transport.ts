@@ -8,6 +8,7 @@ import {
   type TransportReceipt,
   type TransportSendOptions,
 } from "@mailpath/core";
+import { type AccessTokenClaims, decodeTokenClaims } from "@mailpath/entra";
 import {
   LARGE_ATTACHMENT_BYTES,
   MAX_REQUEST_BYTES,
@@ -59,17 +60,15 @@ function succeeded(result: HttpResult): boolean {
   return result.status >= 200 && result.status < 300;
 }
 
-function decodeJwtRoles(token: string): string[] | undefined {
-  const payload = token.split(".")[1];
-  if (!payload) return undefined;
+/** The application permissions a token carries; undefined when it is no JWT (nothing to check). */
+function tokenRoles(token: string): string[] | undefined {
+  let claims: AccessTokenClaims;
   try {
-    const claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as {
-      roles?: unknown;
-    };
-    return Array.isArray(claims.roles) ? claims.roles.map(String) : [];
+    claims = decodeTokenClaims(token);
   } catch {
     return undefined;
   }
+  return Array.isArray(claims.roles) ? claims.roles.map(String) : [];
 }
 
 /**
@@ -457,7 +456,7 @@ export function createGraphTransport(options: GraphTransportOptions): GraphTrans
       } catch (error) {
         throw failureToMailError(error, { transport: name, secrets: secretList(), step: "verify" });
       }
-      const roles = decodeJwtRoles(token);
+      const roles = tokenRoles(token);
       if (roles && !roles.includes("Mail.Send")) {
         throw new MailError({
           code: "PERMISSION_DENIED",
