@@ -152,12 +152,17 @@ function loggerFor(config: ResolvedConfig): ReturnType<typeof createJsonLogger> 
   return loggers.get(config);
 }
 
-/** `logger` and `proxy` options, when the config sets them (MAILPATH_LOG_LEVEL, MAILPATH_PROXY). */
-function observability(config: ResolvedConfig, proxy: boolean) {
+/** The `logger` option, when the config sets MAILPATH_LOG_LEVEL. */
+function loggerOption(config: ResolvedConfig) {
   const logger = loggerFor(config);
+  return logger !== undefined ? { logger } : {};
+}
+
+/** `logger` and `proxy` options for the HTTPS paths (Graph, Entra), when the config sets them. */
+function httpsOptions(config: ResolvedConfig) {
   return {
-    ...(logger !== undefined && { logger }),
-    ...(proxy && config.proxy !== undefined && { proxy: config.proxy }),
+    ...loggerOption(config),
+    ...(config.proxy !== undefined && { proxy: config.proxy }),
   };
 }
 
@@ -183,7 +188,7 @@ async function buildPath(path: PathName, config: ResolvedConfig): Promise<Transp
           cloud: config.cloud,
           ...(entra.authorityHost !== undefined && { authorityHost: entra.authorityHost }),
           tls: ca,
-          ...observability(config, true),
+          ...httpsOptions(config),
         });
       } catch (error) {
         if (MailError.isInstance(error) && error.code === "INVALID_CONFIG") {
@@ -201,7 +206,7 @@ async function buildPath(path: PathName, config: ResolvedConfig): Promise<Transp
       cloud: config.cloud,
       auth,
       tls: ca,
-      ...observability(config, false),
+      ...loggerOption(config),
       ...(smtp.maxConnections !== undefined && { pool: { maxConnections: smtp.maxConnections } }),
     });
   }
@@ -222,7 +227,7 @@ async function buildPath(path: PathName, config: ResolvedConfig): Promise<Transp
       ...(relay.directSendDomains !== undefined && {
         directSend: { acceptedDomains: relay.directSendDomains },
       }),
-      ...observability(config, false),
+      ...loggerOption(config),
     });
   }
   const { createGraphTransport } = await load.graph();
@@ -239,7 +244,7 @@ async function buildPath(path: PathName, config: ResolvedConfig): Promise<Transp
     ...(graph.mailbox !== undefined && { mailbox: graph.mailbox }),
     ...(graph.requestTimeoutMs !== undefined && { requestTimeoutMs: graph.requestTimeoutMs }),
     tls: ca,
-    ...observability(config, true),
+    ...httpsOptions(config),
   });
 }
 
