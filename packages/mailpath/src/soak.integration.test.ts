@@ -28,7 +28,7 @@ const HANDLE_TYPES = new Set(["Timeout", "TCPWRAP", "PIPEWRAP", "Immediate"]);
  * Records the sockets and timers created while `run` goes on, and returns those that still
  * keep the process alive (open and not `unref`ed: library-wide caches such as undici's timer
  * wheel and the HTTP Date header cache are unref'd) once it is done and the event loop had a
- * bounded number of turns (at most 2,000) to finish closing: the emulator's side of a
+ * bounded number of turns (at most 2,000, then at most 2 s for short one-shot timers) to finish closing: the emulator's side of a
  * connection closes once the client closed its own. `SOAK_STACKS=1` tells where each was made.
  */
 async function leftOpen(run: () => Promise<unknown>): Promise<string[]> {
@@ -57,6 +57,13 @@ async function leftOpen(run: () => Promise<unknown>): Promise<string[]> {
     recording = false;
     for (let turn = 0; turn < 2_000 && alive().length > 0; turn++) {
       await new Promise((resolve) => setImmediate(resolve));
+    }
+    // nodemailer's pool, after a dropped connection, schedules its next look at the queue
+    // 100 ms out (smtp-pool _continueProcessing); that timer fires once, sees the pool closed and
+    // ends. Give such short one-shot timers up to 2 s of real time to end by themselves: a timer
+    // or socket still alive after that is a leak.
+    for (let wait = 0; wait < 200 && alive().length > 0; wait++) {
+      await new Promise((resolve) => setTimeout(resolve, 10).unref());
     }
   } finally {
     hook.disable();
