@@ -1,6 +1,7 @@
 // Public API of @mailpath/emulator. Explicit named re-exports only.
 export { certificateNameMatches, certificateNames, type EmulatorTlsInput } from "./certs.js";
 export { closedPort } from "./closed-port.js";
+export { type ConnectProxy, type ConnectRecord, startConnectProxy } from "./connect-proxy.js";
 export type {
   AccessTokenClaims,
   DeliveryInput,

@@ -3,9 +3,9 @@
 // only the proxy maps to the emulator, so a delivery proves the requests went through it.
 import { MailError, normalizeMessage } from "@mailpath/core";
 import type { Emulator } from "@mailpath/emulator";
+import { type ConnectProxy, startConnectProxy } from "@mailpath/emulator";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { GraphTransportOptions } from "./options.js";
-import { type ConnectProxy, startConnectProxy } from "./test-support/connect-proxy.js";
 import {
   closedPort,
   DEFAULT_SENDER,

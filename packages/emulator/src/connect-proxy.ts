@@ -1,18 +1,24 @@
-// Test support: a real HTTP CONNECT proxy on loopback (node:http), recording every CONNECT.
+// A real HTTP CONNECT proxy on loopback (node:http), recording every CONNECT.
 // `routes` maps a requested `host:port` to the loopback port it really leads to, so a client
 // pointed at a closed port can reach a server only through the proxy.
 import { once } from "node:events";
 import { createServer, type IncomingMessage } from "node:http";
 import { type AddressInfo, connect, type Socket } from "node:net";
 
-/** One CONNECT the proxy received. */
+/**
+ * One CONNECT the proxy received.
+ * @since 0.1.0
+ */
 export interface ConnectRecord {
   readonly target: string;
   readonly proxyAuthorization?: string;
   readonly status: number;
 }
 
-/** A running proxy. */
+/**
+ * A running proxy.
+ * @since 0.1.0
+ */
 export interface ConnectProxy {
   /** `http://127.0.0.1:<port>` */
   readonly url: string;
@@ -20,6 +26,14 @@ export interface ConnectProxy {
   close(): Promise<void>;
 }
 
+/**
+ * Starts an HTTP CONNECT proxy on 127.0.0.1, for testing a transport's `proxy` option (or
+ * HTTPS_PROXY) against the emulator: a client pointed at a closed port reaches the emulator only
+ * through the tunnel that `routes` maps.
+ * @param options `routes` (requested `host:port` → loopback port) and optional Basic `credentials`
+ * @returns the running proxy, its URL and the CONNECTs it received
+ * @since 0.1.0
+ */
 export async function startConnectProxy(
   options: {
     readonly routes?: ReadonlyMap<string, number>;
