@@ -26,10 +26,23 @@ export function toNodemailerMessage(message: NormalizedMessage): SendMailOptions
     ...(message.importance !== "normal" && { priority: message.importance }),
     ...(message.inReplyTo !== undefined && { inReplyTo: message.inReplyTo }),
     ...(message.references.length > 0 && { references: [...message.references] }),
-    envelope: { from: message.from.address, to: [...message.recipients] },
+    envelope: {
+      from: message.from.address,
+      to: [...message.recipients],
+      // nodemailer asks for SMTPUTF8 only when an envelope address needs it; a non-ASCII
+      // local part that only Reply-To carries is written into the header as raw UTF-8, which
+      // Exchange refuses in a 7BIT transaction (554 5.6.0). Declare 8-bit content for it.
+      ...(message.replyTo.some(({ address }) => hasNonAsciiLocalPart(address)) && {
+        use8BitMime: true,
+      }),
+    },
     // Attachments come from the application: never let a string be fetched as a URL.
     disableUrlAccess: true,
   };
+}
+
+function hasNonAsciiLocalPart(address: string): boolean {
+  return /[^\p{ASCII}]/u.test(address.slice(0, address.lastIndexOf("@")));
 }
 
 function toAddress(address: Address): { name: string; address: string } {
