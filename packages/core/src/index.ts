@@ -83,3 +83,10 @@ export type { RetryOptions } from "./resilience/retry.js";
 export { failover, type RoutingOptions } from "./routing/failover.js";
 export { type WeightedOptions, type WeightedPath, weighted } from "./routing/weighted.js";
 export type { TelemetryOptions } from "./telemetry/options.js";
+export {
+  captureTraceContext,
+  type RequestSpan,
+  type RequestSpanOutcome,
+  startRequestSpan,
+  withTraceContext,
+} from "./telemetry/request-span.js";

@@ -16,6 +16,7 @@ import type {
   ObservableInstrument,
   ObservableResult,
   OtelApi,
+  OtelContext,
   Span,
   Tracer,
 } from "./otel-types.js";
@@ -45,6 +46,28 @@ const STATUS_ERROR = 2;
 const BREAKER_VALUE = { close: 0, halfOpen: 1, open: 2 } as const;
 
 let api: OtelApi | null | undefined;
+let scopeKey: symbol | undefined;
+
+/**
+ * What a transport's own spans (a token fetch, an upload chunk) hang under: the tracer of the
+ * mailer whose send is running, and the context of its current attempt (of the send between
+ * attempts). Stored on the send's context, so only code running inside a traced send sees it.
+ */
+export interface RequestScope {
+  readonly tracer: Tracer;
+  parent: OtelContext;
+}
+
+/** The context key of the RequestScope. */
+export function requestScopeKey(otel: OtelApi): symbol {
+  scopeKey ??= otel.createContextKey("mailpath request scope");
+  return scopeKey;
+}
+
+/** `@opentelemetry/api` if a mailer with telemetry has loaded it already; never loads it. */
+export function loadedOtelApi(): OtelApi | undefined {
+  return api ?? undefined;
+}
 
 /** `@opentelemetry/api`, or undefined when it is not installed. Loaded once. */
 export function loadOtelApi(): OtelApi | undefined {
@@ -58,7 +81,7 @@ export function loadOtelApi(): OtelApi | undefined {
   return api ?? undefined;
 }
 
-function compact(attributes: Attributes): Attributes {
+export function compact(attributes: Attributes): Attributes {
   const out: Attributes = {};
   for (const [key, value] of Object.entries(attributes)) if (value !== undefined) out[key] = value;
   return out;
@@ -142,7 +165,8 @@ interface AttemptState {
 }
 
 interface SendState {
-  readonly context?: unknown;
+  readonly context?: OtelContext;
+  readonly scope?: RequestScope;
   readonly sender: string;
   attempt?: AttemptState;
 }
@@ -262,6 +286,7 @@ export function createInstrumentation(input: {
     const attempt = state.attempt;
     if (!attempt) return;
     state.attempt = undefined;
+    if (state.scope && state.context) state.scope.parent = state.context;
     if (instruments) {
       const labels = labelsOf(attempt.path, outcome);
       instruments.attemptDuration.record?.(
@@ -293,22 +318,26 @@ export function createInstrumentation(input: {
         }
         const state = sends.get(messageId);
         if (!state) return;
-        state.attempt = {
-          startedAt: performance.now(),
-          path,
-          number: attempt,
-          ...(tracer &&
-            state.context !== undefined && {
-              span: tracer.startSpan(
+        const span =
+          tracer && state.context !== undefined
+            ? tracer.startSpan(
                 "mailpath.attempt",
                 {
                   kind: SPAN_KIND_CLIENT,
                   attributes: { "mailpath.attempt": attempt, "mailpath.path": path, ...server },
                 },
                 state.context,
-              ),
-            }),
+              )
+            : undefined;
+        state.attempt = {
+          startedAt: performance.now(),
+          path,
+          number: attempt,
+          ...(span && { span }),
         };
+        // Requests the transport traces during this attempt (token, upload chunks) are its children.
+        if (span && state.scope && otel && state.context)
+          state.scope.parent = otel.trace.setSpan(state.context, span);
       },
     ],
     [
@@ -469,7 +498,8 @@ export function createInstrumentation(input: {
       const address = message.from.address;
       const sender = recordAddresses ? address.toLowerCase() : domainOf(address);
       let span: Span | undefined;
-      let context: unknown;
+      let context: OtelContext | undefined;
+      let scope: RequestScope | undefined;
       if (tracer && otel) {
         const parent = otel.context.active();
         span = tracer.startSpan("mailpath.send", { kind: SPAN_KIND_INTERNAL }, parent);
@@ -487,10 +517,16 @@ export function createInstrumentation(input: {
               "mailpath.recipients": [...message.recipients],
             }),
           });
-          context = otel.trace.setSpan(parent, span);
+          scope = { tracer, parent };
+          context = otel.trace.setSpan(parent.setValue(requestScopeKey(otel), scope), span);
+          scope.parent = context;
         }
       }
-      const state: SendState = { sender, ...(context !== undefined && { context }) };
+      const state: SendState = {
+        sender,
+        ...(context !== undefined && { context }),
+        ...(scope !== undefined && { scope }),
+      };
       const previous = sends.get(message.messageId);
       sends.set(message.messageId, state);
       try {

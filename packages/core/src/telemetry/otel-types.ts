@@ -60,12 +60,24 @@ export interface Meter {
   ): ObservableInstrument;
 }
 
+/** An OpenTelemetry `Context`, as far as the mailer uses it. */
+export interface OtelContext {
+  getValue(key: symbol): unknown;
+  setValue(key: symbol, value: unknown): OtelContext;
+}
+
 /** The module `@opentelemetry/api`, as far as the mailer uses it. */
 export interface OtelApi {
   trace: {
     getTracer(name: string, version?: string): Tracer;
-    setSpan(context: unknown, span: Span): unknown;
+    setSpan(context: OtelContext, span: Span): OtelContext;
   };
   metrics: { getMeter(name: string, version?: string): Meter };
-  context: { active(): unknown; with<R>(context: unknown, fn: () => R): R };
+  context: { active(): OtelContext; with<R>(context: OtelContext, fn: () => R): R };
+  propagation: {
+    inject(context: OtelContext, carrier: Record<string, string>): void;
+    extract(context: OtelContext, carrier: Record<string, string>): OtelContext;
+  };
+  ROOT_CONTEXT: OtelContext;
+  createContextKey(description: string): symbol;
 }
