@@ -42,6 +42,12 @@ export {
 export { EXCHANGE_OUTBOUND_IP, type SenderDomainDns } from "./stamp/exchange-stamp.js";
 export { createMailStore, parseDelivery } from "./store.js";
 export {
+  type EmulatorCredentials,
+  emulatorCredentials,
+  type SuiteHooks,
+  useEmulator,
+} from "./suite.js";
+export {
   type AppPermission,
   type AppRegistration,
   type ConnectorPolicy,
