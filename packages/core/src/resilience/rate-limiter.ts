@@ -51,11 +51,22 @@ export function resolveRateLimit(
  * it, so counting starts (p-queue's interval) lets a burst of slow sends land inside one window.
  * Holding each token for a full interval after completion also means no window of `intervalMs`
  * ever sees more than `maxPerInterval` starts.
+ *
+ * The tokens on their way back are due times in one array, oldest first (every one is a finish
+ * time plus the same interval, so pushing keeps the order), under one timer armed for the oldest:
+ * a timer and a closure per send, held for a whole interval, were tens of thousands of live
+ * objects at a high send rate, and most of the mailer's garbage-collection time.
  */
 class CompletionWindow {
   private available: number;
   private readonly waiters: (() => void)[] = [];
-  private readonly timers = new Set<ReturnType<typeof setTimeout>>();
+  /** Due times (monotonic ms) of the tokens on their way back; `dues[head]` is the oldest. */
+  private dues: number[] = [];
+  private head = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  /** The due time the timer was armed for. */
+  private armedFor = 0;
+  private onIdle: (() => void) | undefined;
 
   constructor(
     private readonly capacity: number,
@@ -101,26 +112,53 @@ class CompletionWindow {
     else this.available++;
   }
 
-  /** Gives the token back one interval from now. */
+  /** Gives the token back one interval from now; `onIdle` is called when every token is back. */
   releaseLater(onIdle: () => void): void {
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
+    this.onIdle = onIdle;
+    this.dues.push(performance.now() + this.intervalMs);
+    if (this.timer === undefined) this.arm();
+  }
+
+  /** Arms the one timer for the oldest due time. */
+  private arm(): void {
+    const due = this.dues[this.head]!;
+    this.armedFor = due;
+    // Never longer than one interval: every due time is at most that far ahead.
+    const delay = Math.min(this.intervalMs, Math.max(0, Math.ceil(due - performance.now())));
+    this.timer = setTimeout(this.expire, delay);
+    // A pending token must not keep a process alive that has nothing else to do.
+    this.timer.unref?.();
+  }
+
+  /** The timer fired: every token due by now (the one it was armed for at least) comes back. */
+  private readonly expire = (): void => {
+    this.timer = undefined;
+    // The timer firing is proof that its due time came, whatever a faked clock says.
+    const now = Math.max(performance.now(), this.armedFor);
+    const { dues } = this;
+    while (this.head < dues.length && dues[this.head]! <= now) {
+      this.head++;
       const next = this.waiters.shift();
       if (next) next();
-      else {
-        this.available++;
-        if (this.idle) onIdle();
-      }
-    }, this.intervalMs);
-    // A pending token must not keep a process alive that has nothing else to do.
-    timer.unref?.();
-    this.timers.add(timer);
-  }
+      else this.available++;
+    }
+    if (this.head === dues.length) {
+      this.dues = [];
+      this.head = 0;
+    } else if (this.head >= 1024 && this.head * 2 >= dues.length) {
+      this.dues = dues.slice(this.head);
+      this.head = 0;
+    }
+    if (this.head < this.dues.length) this.arm();
+    else if (this.idle) this.onIdle?.();
+  };
 
   /** Cancels the pending returns: nothing of the window outlives the mailer's `close()`. */
   dispose(): void {
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.dues = [];
+    this.head = 0;
   }
 }
 
