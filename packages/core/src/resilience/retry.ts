@@ -1,4 +1,4 @@
-import type { MailError } from "../errors/mail-error.js";
+import { MailError } from "../errors/mail-error.js";
 import { checkDelays } from "./delays.js";
 
 /**
@@ -32,7 +32,8 @@ export type ResolvedRetryOptions = Required<RetryOptions>;
 
 /**
  * Applies the defaults of `RetryOptions`; `false` means one attempt.
- * @throws MailError `INVALID_CONFIG` for a delay a timer cannot wait (see `MAX_DELAY_MS`).
+ * @throws MailError `INVALID_CONFIG` for a delay a timer cannot wait (see `MAX_DELAY_MS`), or a
+ * `maxAttempts` that is not a number. An option given as `undefined` takes its default.
  */
 export function resolveRetryOptions(
   options: RetryOptions | false | undefined,
@@ -43,7 +44,26 @@ export function resolveRetryOptions(
       { path: "retry.maxDelayMs", value: options.maxDelayMs, min: 0 },
       { path: "retry.maxRetryAfterMs", value: options.maxRetryAfterMs, min: 0 },
     ]);
+    const { maxAttempts } = options;
+    // NaN would never count as exhausted: a retryable failure would be retried forever.
+    if (
+      maxAttempts !== undefined &&
+      (typeof maxAttempts !== "number" || Number.isNaN(maxAttempts))
+    ) {
+      throw new MailError({
+        code: "INVALID_CONFIG",
+        message: `retry: retry.maxAttempts must be a number of attempts, got ${String(maxAttempts)}.`,
+        hint: "Give the attempts in all, the first included (1 turns retries off).",
+        issues: [{ path: "retry.maxAttempts", message: "must be a number of attempts" }],
+      });
+    }
   }
+  // An option given as `undefined` keeps its default (spread, it would erase it).
+  const given = Object.fromEntries(
+    Object.entries(options === false ? { maxAttempts: 1 } : (options ?? {})).filter(
+      ([, value]) => value !== undefined,
+    ),
+  ) as RetryOptions;
   const resolved = {
     maxAttempts: 3,
     baseDelayMs: 500,
@@ -51,7 +71,7 @@ export function resolveRetryOptions(
     maxRetryAfterMs: 120_000,
     retryAmbiguous: true,
     random: Math.random,
-    ...(options === false ? { maxAttempts: 1 } : options),
+    ...given,
   };
   return { ...resolved, maxAttempts: Math.max(1, Math.floor(resolved.maxAttempts)) };
 }
