@@ -1,5 +1,11 @@
 import { ConfidentialClientApplication, type Configuration, LogLevel } from "@azure/msal-node";
-import { type GetTokenOptions, MailError, redactSecrets, type TokenProvider } from "@mailpath/core";
+import {
+  type GetTokenOptions,
+  MailError,
+  redactSecrets,
+  startRequestSpan,
+  type TokenProvider,
+} from "@mailpath/core";
 import { authorityConfig } from "./authority.js";
 import { tokenFailureToMailError } from "./errors.js";
 import { type EntraEventListener, type EntraEventMap, EntraEvents } from "./events.js";
@@ -92,6 +98,13 @@ export function createClientCredentialsProvider(
   const logger = resolved.logger;
   const authority = authorityConfig(resolved.authorityHost, resolved.tenantId);
   const tokenEndpoint = `${authority.authority}/oauth2/v2.0/token`;
+  // The token request's span (inside a traced send): where it went, never the tenant's secrets.
+  const endpointUrl = new URL(tokenEndpoint);
+  const spanAttributes = {
+    "server.address": endpointUrl.hostname,
+    "server.port": Number(endpointUrl.port || 443),
+    "mailpath.token.scope": scope,
+  };
 
   // The token endpoint's last answer, set by the network client during a request.
   const last: { record?: TokenEndpointRecord } = {};
@@ -186,6 +199,15 @@ export function createClientCredentialsProvider(
     warnIfCertificateExpiring();
     last.record = undefined;
     const startedMs = now();
+    const span = startRequestSpan("mailpath.token", spanAttributes);
+    const endSpan = (error?: MailError) => {
+      const record = last.record as TokenEndpointRecord | undefined;
+      span?.end({
+        ...(record?.status !== undefined && { status: record.status }),
+        ...(error && { error }),
+        attributes: { "mailpath.entra.request_id": record?.headers?.["x-ms-request-id"] },
+      });
+    };
     let result: Awaited<ReturnType<typeof application.acquireTokenByClientCredential>>;
     try {
       // skipCache: this provider's own bookkeeping decided a new token is needed.
@@ -207,6 +229,7 @@ export function createClientCredentialsProvider(
       // delay for a bare 5xx is left to the caller's retry policy.
       if (error.retryable && error.retryAfterMs && record?.headers?.["retry-after"] !== undefined)
         blocked = { untilMs: now() + error.retryAfterMs, error };
+      endSpan(error);
       events.emit("error", { error });
       throw error;
     }
@@ -216,6 +239,7 @@ export function createClientCredentialsProvider(
         message: `The token endpoint ${tokenEndpoint} answered without an access token.`,
         hint: "Check that authorityHost points at an Entra-compatible token endpoint.",
       });
+      endSpan(error);
       events.emit("error", { error });
       throw error;
     }
@@ -228,6 +252,7 @@ export function createClientCredentialsProvider(
     const fresh: CachedToken = { token: result.accessToken, expiresAtMs: startedMs + lifetimeMs };
     cached = fresh;
     blocked = undefined;
+    endSpan();
     const requestId = record?.headers?.["x-ms-request-id"];
     events.emit("token", {
       expiresOn: new Date(fresh.expiresAtMs),
