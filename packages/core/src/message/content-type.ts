@@ -31,5 +31,8 @@ const TYPES: Record<string, string> = {
  */
 export function contentTypeFor(filename: string | undefined): string {
   const extension = filename?.split(".").pop()?.toLowerCase();
-  return (extension && TYPES[extension]) || "application/octet-stream";
+  // Own entries only: "x.constructor" must not pick up Object.prototype's.
+  return (
+    (extension && Object.hasOwn(TYPES, extension) && TYPES[extension]) || "application/octet-stream"
+  );
 }
