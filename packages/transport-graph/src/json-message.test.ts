@@ -1,6 +1,12 @@
 import { normalizeMessage } from "@mailpath/core";
 import { describe, expect, it } from "vitest";
-import { chooseMode, mimeOnlyFeatures, toGraphMessage } from "./json-message.js";
+import {
+  attachmentPostBytes,
+  chooseMode,
+  fileAttachment,
+  mimeOnlyFeatures,
+  toGraphMessage,
+} from "./json-message.js";
 
 const from = "Contoso <notifications@contoso.com>";
 
@@ -83,5 +89,30 @@ describe("auto mode", () => {
     ]);
     expect(chooseMode(message, "auto")).toBe("mime");
     expect(chooseMode(message, "json")).toBe("json");
+  });
+});
+
+describe("attachmentPostBytes", () => {
+  // The 4 MB request check depends on it: one byte short lets a 413 through.
+  it("is the exact size of the attachment POST body, for every base64 padding", () => {
+    for (const size of [0, 1, 2, 3, 4, 5, 6, 1000]) {
+      for (const inline of [false, true]) {
+        const bytes = Buffer.alloc(size, 0xfe);
+        const item = {
+          source: {
+            content: bytes,
+            contentType: "application/pdf",
+            inline,
+            ...(inline && { contentId: "logo@contoso" }),
+          },
+          name: "Résumé.pdf",
+          size,
+          bytes,
+        } as unknown as Parameters<typeof attachmentPostBytes>[0];
+        expect(attachmentPostBytes(item), `${size} bytes, inline ${inline}`).toBe(
+          Buffer.byteLength(JSON.stringify(fileAttachment(item, bytes))),
+        );
+      }
+    }
   });
 });

@@ -84,6 +84,15 @@ export function fileAttachment(attachment: ResolvedAttachment, bytes: Buffer): G
 }
 
 /**
+ * The exact size of the JSON body that POSTs `attachment` to a draft (`fileAttachment`
+ * serialized, with `contentBytes` as the base64 of `attachment.size` bytes).
+ */
+export function attachmentPostBytes(attachment: ResolvedAttachment): number {
+  const empty = Buffer.byteLength(JSON.stringify(fileAttachment(attachment, Buffer.alloc(0))));
+  return empty + Math.ceil(attachment.size / 3) * 4;
+}
+
+/**
  * The Graph message resource for a message. JSON carries one body: the HTML when there is
  * one, else the text (use MIME to send both). Only `X-` headers are kept.
  */

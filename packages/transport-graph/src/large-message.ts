@@ -1,4 +1,4 @@
-import { MailError, type NormalizedMessage, redactSecrets } from "@mailpath/core";
+import { MailError, type NormalizedMessage, redactSecrets, startRequestSpan } from "@mailpath/core";
 import {
   LARGE_ATTACHMENT_BYTES,
   MAX_REQUEST_BYTES,
@@ -8,7 +8,7 @@ import {
 } from "./attachments.js";
 import { failureToMailError, type GraphStep, responseToMailError } from "./errors.js";
 import type { GraphHttp, GraphRequestSpec, HttpResult } from "./http.js";
-import { fileAttachment, toGraphMessage } from "./json-message.js";
+import { attachmentPostBytes, fileAttachment, toGraphMessage } from "./json-message.js";
 import { buildMime } from "./mime-message.js";
 
 /** A 2xx answer: the only kind a request succeeds with. */
@@ -120,10 +120,23 @@ export function createLargeMessageSender({
       upload: true,
       url: uploadUrl,
     };
+    // Each PUT is a span under the attempt when the send is traced: host, range and status,
+    // never the URL (its query is a credential).
+    const target = new URL(uploadUrl);
+    const where = {
+      "server.address": target.hostname,
+      "server.port": Number(target.port || 443),
+      "mailpath.graph.upload.size": item.size,
+    };
     let offset = 0;
     // Sequential PUTs: Graph wants the ranges in order, one at a time.
     for await (const chunk of readChunks(item)) {
       const end = offset + chunk.length - 1;
+      const span = startRequestSpan("mailpath.graph.upload_chunk", {
+        ...where,
+        "mailpath.graph.upload.offset": offset,
+        "mailpath.graph.upload.bytes": chunk.length,
+      });
       let result: HttpResult;
       try {
         result = await http.upload(
@@ -140,9 +153,17 @@ export function createLargeMessageSender({
           signal,
         );
       } catch (error) {
-        throw failureToMailError(error, context);
+        const mapped = failureToMailError(error, context);
+        span?.end({ error: mapped });
+        throw mapped;
       }
-      if (!succeeded(result)) throw responseToMailError(result, context);
+      const requestId = result.headers.get("request-id") ?? undefined;
+      if (!succeeded(result)) {
+        const mapped = responseToMailError(result, context);
+        span?.end({ status: result.status, error: mapped });
+        throw mapped;
+      }
+      span?.end({ status: result.status, attributes: { "mailpath.graph.request_id": requestId } });
       offset = end + 1;
     }
     if (offset !== item.size) {
@@ -195,6 +216,21 @@ export function createLargeMessageSender({
     items: readonly ResolvedAttachment[],
     signal: AbortSignal,
   ): Promise<HttpResult> {
+    // Under 3 MB an attachment can only be POSTed (Graph refuses an upload session for it),
+    // and its base64 in JSON must fit one 4 MB request: in the last ~100 bytes below 3 MB it
+    // does not, and no request can carry it. Refused before a draft is created.
+    const unsendable = items.find(
+      (item) => item.size < LARGE_ATTACHMENT_BYTES && attachmentPostBytes(item) > MAX_REQUEST_BYTES,
+    );
+    if (unsendable) {
+      throw new MailError({
+        code: "MESSAGE_TOO_LARGE",
+        message: `${name}: attachment ${unsendable.name} (${unsendable.size} bytes) is just under Graph's 3 MB upload-session minimum, and its base64 in a JSON attachment request (${attachmentPostBytes(unsendable)} bytes) is over the 4 MB request limit.`,
+        transport: name,
+        hint: "Graph can carry an attachment of this size in neither way: make it a few hundred bytes smaller or at least 3 MB (3,145,728 bytes), or send the message over SMTP.",
+        messageId: message.messageId,
+      });
+    }
     const messages = `${userPath(message)}/messages`;
     const mime = mode === "mime" ? await mimeDraft(message, items) : undefined;
     const draft = mime

@@ -77,9 +77,33 @@ describe("the 3 MB upload-session threshold (LARGE_ATTACHMENT_BYTES)", () => {
   };
 
   // Mutation: `size >= LARGE` becomes `>`: exactly 3 MB must go through an upload session.
-  // (One byte less cannot be checked the other way today: such an attachment is POSTed as
-  // JSON, whose base64 is over the 4 MB request limit, and is refused 413; see issue 17.)
   it("uploads an attachment of exactly 3 MB through an upload session", async () => {
     expect(await send(LARGE_ATTACHMENT_BYTES)).toBeGreaterThan(0);
+  });
+
+  // One byte less is under Graph's 3 MB upload-session minimum, but its base64 in a JSON
+  // attachment POST is 4 MB plus the JSON around it, over the 4 MB request limit: no request
+  // can carry it. It used to create a draft, get 413 on the attachment POST and delete the
+  // draft; it is refused before any request, and nothing is delivered.
+  it("refuses an attachment one byte under 3 MB before any request (no way to carry it)", async () => {
+    const recorder = recordingFetch();
+    const transport = emulatorTransport(emulator, { fetch: recorder.fetch });
+    const size = LARGE_ATTACHMENT_BYTES - 1;
+    const error = await rejection(
+      transport.send(
+        message({ attachments: [{ filename: "data.bin", content: Buffer.alloc(size, 7) }] }),
+        { signal: signal() },
+      ),
+    );
+    await transport.close();
+    expect(error).toMatchObject({ code: "MESSAGE_TOO_LARGE", retryable: false });
+    expect(error.message).toContain(`${size} bytes`);
+    expect(recorder.requests.filter((request) => request.method !== "GET")).toEqual([]);
+    expect(emulator.messages()).toEqual([]);
+  });
+
+  // Small enough that the JSON attachment POST fits one request: posted, not uploaded.
+  it("posts an attachment whose JSON request fits in 4 MB", async () => {
+    expect(await send(3 * 1024 * 1024 - 16 * 1024)).toBe(0);
   });
 });
