@@ -2,7 +2,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { connect } from "node:net";
 import nodemailer from "nodemailer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Emulator, startEmulator } from "./emulator.js";
+import { startEmulator } from "./emulator.js";
+import { useEmulator } from "./suite.js";
 import {
   DEFAULT_CLIENT_ID,
   DEFAULT_CLIENT_SECRET,
@@ -10,14 +11,7 @@ import {
   DEFAULT_TENANT_ID,
 } from "./tenant.js";
 
-let emulator: Emulator;
-
-beforeAll(async () => {
-  emulator = await startEmulator();
-});
-afterAll(async () => {
-  await emulator?.stop();
-});
+const emulator = useEmulator({ beforeAll, afterAll });
 
 function sendFromEnv(env: Record<string, string>, subject: string, to = "ada@contoso.com") {
   const transport = nodemailer.createTransport({

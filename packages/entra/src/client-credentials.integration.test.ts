@@ -6,8 +6,8 @@ import {
   DEFAULT_CLIENT_ID,
   DEFAULT_CLIENT_SECRET,
   defaultTenant,
-  type Emulator,
-  startEmulator,
+  emulatorCredentials,
+  useEmulator,
 } from "@mailpath/emulator";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { decodeTokenClaims } from "./claims.js";
@@ -18,17 +18,10 @@ import type { ClientCredentialsOptions } from "./options.js";
 const MINUTE_MS = 60_000;
 const WRONG_SECRET = "wrong-secret-value-7f3a91";
 
-let emulator: Emulator;
 /** Every event and error seen by any provider in this file, swept for secrets at the end. */
 const seen: unknown[] = [];
 
-beforeAll(async () => {
-  emulator = await startEmulator();
-});
-
-afterAll(async () => {
-  await emulator?.stop();
-});
+const emulator = useEmulator({ beforeAll, afterAll });
 
 beforeEach(() => {
   emulator.reset({ tenant: true });
@@ -48,11 +41,7 @@ function fakeClock(start = Date.now()) {
 function provider(overrides: Partial<ClientCredentialsOptions> = {}) {
   const events: EntraEvent[] = [];
   const created: EntraTokenProvider = createClientCredentialsProvider({
-    tenantId: emulator.entra.tenantId,
-    clientId: DEFAULT_CLIENT_ID,
-    clientSecret: DEFAULT_CLIENT_SECRET,
-    authorityHost: emulator.entra.authorityHost,
-    tls: { ca: emulator.ca },
+    ...emulatorCredentials(emulator),
     onEvent: (event) => {
       events.push(event);
       seen.push(event);

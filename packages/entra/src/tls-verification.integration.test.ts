@@ -1,22 +1,11 @@
 // The token request carries the client secret or a signed assertion: it goes only to a host
 // whose certificate verifies, whatever the process-wide TLS settings say.
 import { MailError } from "@mailpath/core";
-import {
-  DEFAULT_CLIENT_ID,
-  DEFAULT_CLIENT_SECRET,
-  type Emulator,
-  startEmulator,
-} from "@mailpath/emulator";
+import { DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, useEmulator } from "@mailpath/emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createClientCredentialsProvider } from "./client-credentials.js";
 
-let emulator: Emulator;
-beforeAll(async () => {
-  emulator = await startEmulator();
-});
-afterAll(async () => {
-  await emulator?.stop();
-});
+const emulator = useEmulator({ beforeAll, afterAll });
 
 describe("certificate verification of the token endpoint", () => {
   it("refuses the emulator's certificate without its CA even with NODE_TLS_REJECT_UNAUTHORIZED=0", async () => {

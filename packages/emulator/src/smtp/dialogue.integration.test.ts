@@ -4,7 +4,7 @@
 // Each case names the section of docs/reference/exchange-online.md it follows.
 import nodemailer from "nodemailer";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type Emulator, startEmulator } from "../emulator.js";
+import { useEmulator } from "../suite.js";
 import { DEFAULT_PASSWORD, DEFAULT_SENDER } from "../tenant.js";
 import { RawSmtpSession } from "../test-support/raw-smtp.js";
 import { RELAY_HOSTNAME } from "./relay.js";
@@ -14,15 +14,9 @@ const HOST = SUBMISSION_HOSTNAME;
 const ACCEPTED = new RegExp(
   `^250 2\\.0\\.0 OK <[^>]+> \\[Hostname=${HOST.replace(/\./g, "\\.")}\\]$`,
 );
-let emulator: Emulator;
 let clock = Date.UTC(2026, 10, 23, 12, 0, 0);
 
-beforeAll(async () => {
-  emulator = await startEmulator({ now: () => clock });
-});
-afterAll(async () => {
-  await emulator?.stop();
-});
+const emulator = useEmulator({ beforeAll, afterAll }, { now: () => clock });
 beforeEach(() => {
   emulator.reset({ tenant: true });
 });

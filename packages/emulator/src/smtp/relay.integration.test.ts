@@ -1,19 +1,13 @@
 import nodemailer, { type SendMailOptions } from "nodemailer";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createEmulatorTls } from "../certs.js";
-import { type Emulator, startEmulator } from "../emulator.js";
+import { useEmulator } from "../suite.js";
 import { RawSmtpSession } from "../test-support/raw-smtp.js";
 import { RELAY_HOSTNAME } from "./relay.js";
 
-let emulator: Emulator;
 let clock = Date.UTC(2026, 10, 23, 12, 0, 0);
 
-beforeAll(async () => {
-  emulator = await startEmulator({ now: () => clock });
-});
-afterAll(async () => {
-  await emulator?.stop();
-});
+const emulator = useEmulator({ beforeAll, afterAll }, { now: () => clock });
 beforeEach(() => {
   emulator.reset({ tenant: true });
 });

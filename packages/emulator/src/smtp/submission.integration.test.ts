@@ -1,20 +1,14 @@
 import nodemailer, { type SendMailOptions } from "nodemailer";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type Emulator, startEmulator } from "../emulator.js";
+import { useEmulator } from "../suite.js";
 import { DEFAULT_PASSWORD, DEFAULT_SENDER, defaultTenant } from "../tenant.js";
 import { RawSmtpSession } from "../test-support/raw-smtp.js";
 import { SUBMISSION_HOSTNAME } from "./submission.js";
 
 const HOST = SUBMISSION_HOSTNAME;
-let emulator: Emulator;
 let clock = Date.UTC(2026, 10, 23, 12, 0, 0);
 
-beforeAll(async () => {
-  emulator = await startEmulator({ now: () => clock });
-});
-afterAll(async () => {
-  await emulator?.stop();
-});
+const emulator = useEmulator({ beforeAll, afterAll }, { now: () => clock });
 beforeEach(() => {
   emulator.reset({ tenant: true });
 });
