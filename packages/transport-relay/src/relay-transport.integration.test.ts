@@ -4,21 +4,15 @@ import {
   type NormalizedMessage,
   normalizeMessage,
 } from "@mailpath/core";
-import { DEFAULT_SENDER, type Emulator, startEmulator } from "@mailpath/emulator";
+import { DEFAULT_SENDER, useEmulator } from "@mailpath/emulator";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createRelayTransport, type RelayTransport, type RelayTransportOptions } from "./index.js";
 import type { RelayLogger } from "./options.js";
 import { emulatorRelayOptions } from "./test-support/emulator-harness.js";
 
-let emulator: Emulator;
 const transports: RelayTransport[] = [];
 
-beforeAll(async () => {
-  emulator = await startEmulator();
-});
-afterAll(async () => {
-  await emulator?.stop();
-});
+const emulator = useEmulator({ beforeAll, afterAll });
 beforeEach(() => {
   emulator.reset({ tenant: true });
 });

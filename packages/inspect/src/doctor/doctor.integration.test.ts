@@ -7,7 +7,7 @@ import {
   DEFAULT_SENDER,
   DEFAULT_TENANT_ID,
   type Emulator,
-  startEmulator,
+  useEmulator,
 } from "@mailpath/emulator";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startDnsServer } from "../test-support/dns-server.js";
@@ -15,11 +15,7 @@ import { checkGraph } from "./graph-check.js";
 import { checkRelay, checkSmtp, type SmtpProbeOptions } from "./smtp-checks.js";
 import type { PathReport } from "./steps.js";
 
-let emulator: Emulator;
-beforeAll(async () => {
-  emulator = await startEmulator();
-});
-afterAll(() => emulator.stop());
+const emulator = useEmulator({ beforeAll, afterAll });
 beforeEach(() => emulator.reset({ tenant: true }));
 
 const statuses = (report: PathReport) =>
