@@ -4,6 +4,7 @@
 import { createMailer, MailError, type MailerEvent } from "@mailpath/core";
 import { DEFAULT_SENDER, type Emulator, startEmulator } from "@mailpath/emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { useEmulator } from "@mailpath/emulator";
 import { createSmtpTransport, type SmtpLogger, type SmtpTransportOptions } from "./index.js";
 import { emulatorSmtpOptions } from "./test-support/emulator-harness.js";
 
@@ -11,13 +12,7 @@ const PASSWORD = "Echoed-Horse-Battery-7staple";
 const EVENTS: readonly MailerEvent[] = ["attempt", "retry", "sent", "failed"];
 const b64 = (text: string) => Buffer.from(text, "utf8").toString("base64");
 
-let emulator: Emulator;
-beforeAll(async () => {
-  emulator = await startEmulator();
-});
-afterAll(async () => {
-  await emulator?.stop();
-});
+const emulator = useEmulator({ beforeAll, afterAll });
 
 /** Sends once with `auth`, the server echoing `echo` to AUTH; returns all a user could see. */
 async function sendWithEcho(auth: SmtpTransportOptions["auth"], echo: string) {

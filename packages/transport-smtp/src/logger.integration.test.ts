@@ -1,7 +1,7 @@
 // The SMTP dialogue at debug level, through core's Logger shape (fields, message): the commands
 // and replies are there, the password and the message are not.
 import { createMailer } from "@mailpath/core";
-import { DEFAULT_SENDER, type Emulator, startEmulator } from "@mailpath/emulator";
+import { DEFAULT_SENDER, useEmulator } from "@mailpath/emulator";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createSmtpTransport, type SmtpLogger } from "./index.js";
 import { emulatorSmtpOptions } from "./test-support/emulator-harness.js";
@@ -9,17 +9,13 @@ import { emulatorSmtpOptions } from "./test-support/emulator-harness.js";
 const PASSWORD = "Logger-Password-3b9e1f";
 const BODY = "Body-Line-That-Stays-Out-Of-Logs-71c2";
 
-let emulator: Emulator;
+const emulator = useEmulator({ beforeAll, afterAll });
 beforeAll(async () => {
-  emulator = await startEmulator();
   emulator.configure({
     mailboxes: emulator.tenant.mailboxes.map((mailbox) =>
       mailbox.address === DEFAULT_SENDER ? { ...mailbox, password: PASSWORD } : mailbox,
     ),
   });
-});
-afterAll(async () => {
-  await emulator?.stop();
 });
 
 it("logs the SMTP dialogue at debug without the password or the message", async () => {

@@ -10,16 +10,11 @@ import {
   startEmulator,
 } from "@mailpath/emulator";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { useEmulator } from "@mailpath/emulator";
 import { createSmtpTransport } from "./index.js";
 import { emulatorSmtpOptions } from "./test-support/emulator-harness.js";
 
-let emulator: Emulator;
-beforeAll(async () => {
-  emulator = await startEmulator();
-});
-afterAll(async () => {
-  await emulator?.stop();
-});
+const emulator = useEmulator({ beforeAll, afterAll });
 
 it("submits through an HTTP CONNECT proxy with STARTTLS inside the tunnel", async () => {
   const hidden = await closedPort();

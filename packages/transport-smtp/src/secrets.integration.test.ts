@@ -5,7 +5,7 @@ import {
   type MailerEvent,
   type TokenProvider,
 } from "@mailpath/core";
-import { DEFAULT_SENDER, type Emulator, startEmulator } from "@mailpath/emulator";
+import { DEFAULT_SENDER, useEmulator } from "@mailpath/emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSmtpTransport, type SmtpLogger, type SmtpTransportOptions } from "./index.js";
 import { emulatorSmtpOptions } from "./test-support/emulator-harness.js";
@@ -15,17 +15,13 @@ const WRONG_PASSWORD = "Wrong-Horse-Battery-5taple";
 const PROVIDER_SECRET = "Provider-Secret-Value-9f8e7d";
 const EVENTS: readonly MailerEvent[] = MAILER_EVENTS;
 
-let emulator: Emulator;
+const emulator = useEmulator({ beforeAll, afterAll });
 beforeAll(async () => {
-  emulator = await startEmulator();
   emulator.configure({
     mailboxes: emulator.tenant.mailboxes.map((mailbox) =>
       mailbox.address === DEFAULT_SENDER ? { ...mailbox, password: PASSWORD } : mailbox,
     ),
   });
-});
-afterAll(async () => {
-  await emulator?.stop();
 });
 
 /** Everything a user could see or log: errors with their causes, events, log lines. */
