@@ -67,9 +67,9 @@ export interface SmtpRule {
 export interface HttpErrorInput {
   readonly status: number;
   /** Graph `error.code`, or Entra's `error` (`invalid_client`). */
-  readonly code?: string;
+  readonly code?: string | undefined;
   /** Graph `error.message`, or Entra's `error_description` (starts with the AADSTS code). */
-  readonly message?: string;
+  readonly message?: string | undefined;
   /** The `Retry-After` header: seconds or an HTTP-date. */
   readonly retryAfter?: string | number | null;
   /** Graph `request-id` / Entra `trace_id`. */

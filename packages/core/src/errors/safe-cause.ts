@@ -90,7 +90,9 @@ export function safeCause(cause: unknown, depth = 0): unknown {
     });
   }
   const stack = read(cause, "stack");
-  copy.stack = typeof stack === "string" ? scrubText(stack) : undefined;
+  // An own `stack` of undefined, as before: the scrubbed copy shows no stack it cannot clean.
+  (copy as { stack?: string | undefined }).stack =
+    typeof stack === "string" ? scrubText(stack) : undefined;
   Object.assign(copy, fields);
   const errors = read(cause, "errors");
   if (Array.isArray(errors)) {

@@ -168,7 +168,7 @@ interface SendState {
   readonly context?: OtelContext;
   readonly scope?: RequestScope;
   readonly sender: string;
-  attempt?: AttemptState;
+  attempt?: AttemptState | undefined;
 }
 
 interface Instruments {
