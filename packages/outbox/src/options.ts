@@ -1,4 +1,10 @@
-import type { AddressInput, Mailer, Transport, TransportLimits } from "@mailpath/core";
+import type {
+  AddressInput,
+  Mailer,
+  TelemetryOptions,
+  Transport,
+  TransportLimits,
+} from "@mailpath/core";
 import { MailError, type MailIssue } from "@mailpath/core";
 import type { Redis, RedisOptions } from "ioredis";
 
@@ -94,6 +100,15 @@ export interface OutboxOptions {
    * overlaps an idle one. `0`: a connection per send. @default 20
    */
   readonly connectionLingerMs?: number;
+  /**
+   * OpenTelemetry: the active trace context of each `enqueue()` is stored with its job (W3C
+   * `traceparent` through the propagator your SDK registered) and the worker's `mailpath.send`
+   * span is its child, in whatever process runs the worker. The outbox's own mailer gets these
+   * settings (a `mailer` you pass keeps its own). `@opentelemetry/api` is loaded only when this
+   * is set, and only if it is installed.
+   * @default off
+   */
+  readonly telemetry?: TelemetryOptions | false;
 }
 
 /**

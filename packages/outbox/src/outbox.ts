@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { EventEmitter } from "node:events";
 import {
+  captureTraceContext,
   createMailer,
   MailError,
   type Mailer,
@@ -9,6 +10,7 @@ import {
   normalizeMessage,
   type Transport,
   type TransportLimits,
+  withTraceContext,
 } from "@mailpath/core";
 import { DelayedError, type Job, Queue, RateLimitError, UnrecoverableError, Worker } from "bullmq";
 import type { OutboxEvent, OutboxEvents } from "./events.js";
@@ -191,6 +193,23 @@ function asMailError(error: unknown): MailError {
 }
 
 /** Queue names may not hold ':' (BullMQ's key separator). */
+/**
+ * A job's stored trace headers, if they look like propagation headers (Redis is shared: a
+ * job written by something else is not trusted to hold anything else).
+ */
+function traceCarrier(value: unknown): Record<string, string> | undefined {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (entries.length === 0 || entries.length > 8) return undefined;
+  const carrier: Record<string, string> = {};
+  for (const [key, field] of entries) {
+    if (!/^[a-z][a-z0-9-]{0,63}$/.test(key) || typeof field !== "string" || field.length > 1024)
+      return undefined;
+    carrier[key] = field;
+  }
+  return carrier;
+}
+
 function senderKey(address: string): string {
   return address.toLowerCase().replaceAll(":", "%3A");
 }
@@ -330,6 +349,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
       // weighted) paces and guards each of its paths itself and refuses a mailer-level policy.
       ...(!transport!.router && { rateLimit: false }),
       timeoutMs: resolved.timeoutMs,
+      ...(options.telemetry && { telemetry: options.telemetry }),
     });
     return ownMailer;
   };
@@ -404,12 +424,15 @@ export function createOutbox(options: OutboxOptions): Outbox {
       });
     }
     const normalized = validate(message);
+    // The caller's trace context, read before any await (it is the caller's active span).
+    const trace = options.telemetry ? captureTraceContext() : undefined;
     const stored: StoredMessage = await storeMessage(normalized);
     const data: OutboxJobData = {
       v: 1,
       message: stored,
       enqueuedAt: Date.now(),
       ...(idempotencyKey !== undefined && { idempotencyKey }),
+      ...(trace !== undefined && { trace }),
     };
     const bytes = Buffer.byteLength(JSON.stringify(data));
     if (bytes > resolved.maxStoredBytes) {
@@ -515,9 +538,13 @@ export function createOutbox(options: OutboxOptions): Outbox {
     emit("attempt", { id, messageId, attempt, ambiguous });
     const startedAt = Date.now();
     try {
-      const result = await mailer()
-        .send(restoreMessage(stored), signal === undefined ? {} : { signal })
-        .finally(() => window?.finish(token).catch(() => {}));
+      const send = () =>
+        mailer().send(restoreMessage(stored), signal === undefined ? {} : { signal });
+      // With telemetry, the send is traced as a child of the span that enqueued the job.
+      const result = await (options.telemetry
+        ? withTraceContext(traceCarrier(job.data.trace), send)
+        : send()
+      ).finally(() => window?.finish(token).catch(() => {}));
       const sent: SentRecord = {
         messageId,
         transport: result.transport,

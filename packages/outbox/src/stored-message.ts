@@ -48,6 +48,8 @@ export interface OutboxJobData {
   readonly enqueuedAt: number;
   /** The idempotency key given at enqueue, if any. */
   readonly idempotencyKey?: string;
+  /** Trace propagation headers of the span that enqueued (W3C `traceparent`), with `telemetry`. */
+  readonly trace?: Readonly<Record<string, string>>;
 }
 
 async function attachmentBytes(
