@@ -61,7 +61,13 @@ const latin1Mojibake = (text: string) => Buffer.from(text, "utf8").toString("lat
 const faultyHarnesses: Record<CaseId, [string, () => ConformanceHarness]> = {
   "delivery.text": [
     "joins the lines of the text body",
-    () => withDefects({ mutate: (m) => ({ ...m, text: m.text?.replace(/\n/g, " ") }) }),
+    () =>
+      withDefects({
+        mutate: (m) => ({
+          ...m,
+          ...(m.text !== undefined && { text: m.text.replace(/\n/g, " ") }),
+        }),
+      }),
   ],
   "delivery.html": [
     "drops the text alternative of an HTML message",

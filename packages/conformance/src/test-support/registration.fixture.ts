@@ -4,9 +4,12 @@ import type { CaseId } from "../cases.js";
 import { describeTransportConformance } from "../describe-transport-conformance.js";
 import { createMemoryHarness } from "./memory-harness.js";
 
+const harness = createMemoryHarness();
+const { authDisabled: _authDisabled, throttled: _throttled, ...scenarios } = harness.scenarios;
+
 describeTransportConformance(
   "fixture",
-  createMemoryHarness({ scenarios: { authDisabled: undefined, throttled: undefined } }),
+  { ...harness, scenarios },
   {
     skip: {
       "errors.auth-disabled": "the fixture backend has no authentication",
