@@ -3,24 +3,18 @@
 // and an upload URL that is not https:// gets no bytes.
 import { once } from "node:events";
 import { MailError, normalizeMessage, type TokenProvider } from "@mailpath/core";
-import type { Emulator } from "@mailpath/emulator";
+import { useEmulator } from "@mailpath/emulator";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { MAX_ERROR_BODY_BYTES } from "./http.js";
 import { createGraphTransport, type GraphTransport } from "./index.js";
-import { DEFAULT_SENDER, startGraphEmulator } from "./test-support/emulator.js";
+import { DEFAULT_SENDER } from "./test-support/emulator.js";
 import { type Loopback, startLoopback } from "./test-support/loopback.js";
 
-let emulator: Emulator;
+const emulator = useEmulator({ beforeAll, afterAll });
 const cleanups: (() => Promise<void>)[] = [];
 
-beforeAll(async () => {
-  emulator = await startGraphEmulator();
-});
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-afterAll(async () => {
-  await emulator?.stop();
 });
 
 const TOKEN = "eyJ0eXAiOiJKV1QifQ.eyJyb2xlcyI6WyJNYWlsLlNlbmQiXX0.c2lnbmF0dXJl";

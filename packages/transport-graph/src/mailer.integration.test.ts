@@ -1,6 +1,7 @@
 import { createMailer, MAILER_EVENTS, MailError, type MailerEvent } from "@mailpath/core";
 import type { Emulator } from "@mailpath/emulator";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { useEmulator } from "@mailpath/emulator";
 import {
   DEFAULT_CLIENT_SECRET,
   DEFAULT_SENDER,
@@ -9,12 +10,7 @@ import {
   startGraphEmulator,
 } from "./test-support/emulator.js";
 
-let emulator: Emulator;
-
-beforeAll(async () => {
-  emulator = await startGraphEmulator();
-});
-afterAll(() => emulator?.stop());
+const emulator = useEmulator({ beforeAll, afterAll });
 beforeEach(() => emulator.reset({ tenant: true }));
 
 describe("through createMailer", () => {

@@ -5,6 +5,7 @@ import { MailError, normalizeMessage } from "@mailpath/core";
 import type { Emulator } from "@mailpath/emulator";
 import { type ConnectProxy, startConnectProxy } from "@mailpath/emulator";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { useEmulator } from "@mailpath/emulator";
 import type { GraphTransportOptions } from "./options.js";
 import {
   closedPort,
@@ -14,7 +15,6 @@ import {
   startGraphEmulator,
 } from "./test-support/emulator.js";
 
-let emulator: Emulator;
 let proxy: ConnectProxy;
 // `localhost:<closed port>` → the emulator's real port, known only to the proxy.
 let graphTarget: string;
@@ -50,12 +50,7 @@ async function startProxy(credentials?: string): Promise<ConnectProxy> {
   });
 }
 
-beforeAll(async () => {
-  emulator = await startGraphEmulator();
-});
-afterAll(async () => {
-  await emulator?.stop();
-});
+const emulator = useEmulator({ beforeAll, afterAll });
 beforeEach(() => {
   emulator.reset({ tenant: true });
   for (const name of PROXY_VARIABLES) {

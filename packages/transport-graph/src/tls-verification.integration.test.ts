@@ -2,33 +2,20 @@
 // (TLS 1.2 or later), whatever the process-wide TLS settings say.
 import { MailError, normalizeMessage } from "@mailpath/core";
 import type { Emulator } from "@mailpath/emulator";
+import { emulatorCredentials } from "@mailpath/emulator";
 import { createClientCredentialsProvider } from "@mailpath/entra";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { useEmulator } from "@mailpath/emulator";
 import { createGraphTransport } from "./index.js";
-import {
-  DEFAULT_CLIENT_ID,
-  DEFAULT_CLIENT_SECRET,
-  DEFAULT_SENDER,
-  startGraphEmulator,
-} from "./test-support/emulator.js";
+import { DEFAULT_SENDER, startGraphEmulator } from "./test-support/emulator.js";
 
-let emulator: Emulator;
-beforeAll(async () => {
-  emulator = await startGraphEmulator();
-});
-afterAll(async () => {
-  await emulator?.stop();
-});
+const emulator = useEmulator({ beforeAll, afterAll });
 
 describe("certificate verification of Graph", () => {
   it("refuses the emulator's certificate without its CA even with NODE_TLS_REJECT_UNAUTHORIZED=0", async () => {
     // The token itself comes from a provider that trusts the emulator's CA.
     const tokenProvider = createClientCredentialsProvider({
-      tenantId: emulator.entra.tenantId,
-      clientId: DEFAULT_CLIENT_ID,
-      clientSecret: DEFAULT_CLIENT_SECRET,
-      authorityHost: emulator.entra.authorityHost,
-      tls: { ca: emulator.ca },
+      ...emulatorCredentials(emulator),
       target: "graph",
     });
     const previous = process.env.NODE_TLS_REJECT_UNAUTHORIZED;

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { compareDelivered } from "@mailpath/conformance";
 import { MailError, type MailMessage, normalizeMessage } from "@mailpath/core";
-import type { Emulator } from "@mailpath/emulator";
+import { useEmulator } from "@mailpath/emulator";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   allowLargeMessages,
@@ -14,18 +14,15 @@ import {
   DEFAULT_SENDER,
   emulatorTransport,
   recordingFetch,
-  startGraphEmulator,
 } from "./test-support/emulator.js";
 
-let emulator: Emulator;
+const emulator = useEmulator({ beforeAll, afterAll });
 let dir: string;
 
 beforeAll(async () => {
-  emulator = await startGraphEmulator();
   dir = await mkdtemp(join(tmpdir(), "graph-transport-test-"));
 });
 afterAll(async () => {
-  await emulator?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 beforeEach(() => emulator.reset({ tenant: true }));
