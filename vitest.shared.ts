@@ -38,6 +38,19 @@ export function sharedTestConfig(_packageUrl: string): ViteUserConfig {
       testTimeout: 20_000,
       hookTimeout: 30_000,
       restoreMocks: true,
+      // Coverage (v8) of the package's own sources, printed by the package's test command
+      // (`pnpm test`, so turbo and CI print it for every package); a targeted
+      // `npx vitest run <file>` skips it, and so does a Vitest a test starts inside a worker
+      // (conformance's registration test). A report to read, no threshold: CONTRIBUTING.md.
+      coverage: {
+        enabled:
+          process.env.npm_lifecycle_event === "test" && process.env.VITEST_WORKER_ID === undefined,
+        provider: "v8",
+        include: ["src/**/*.ts"],
+        exclude: ["src/**/*.test.ts", "src/**/test-support/**", "src/**/*.d.ts"],
+        reporter: ["text-summary", ["json-summary", { file: "coverage-summary.json" }]],
+        reportsDirectory: "coverage",
+      },
     },
   };
 }
