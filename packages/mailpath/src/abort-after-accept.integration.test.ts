@@ -2,16 +2,10 @@
 // reach the caller as ABORTED with ambiguous: true (the transport's word), not false.
 import { type Emulator, startEmulator } from "@mailpath/emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { useEmulator } from "@mailpath/emulator";
 import { createMailerFromEnv, type MailError } from "./index.js";
 
-let emulator: Emulator;
-
-beforeAll(async () => {
-  emulator = await startEmulator();
-});
-afterAll(async () => {
-  await emulator?.stop();
-});
+const emulator = useEmulator({ beforeAll, afterAll });
 
 describe("an abort after the server accepted the message", () => {
   it("rejects ABORTED with ambiguous: true through the mailer (Graph)", async () => {

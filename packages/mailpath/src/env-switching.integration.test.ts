@@ -1,23 +1,17 @@
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { closedPort, type Emulator, startEmulator } from "@mailpath/emulator";
+import { closedPort, useEmulator } from "@mailpath/emulator";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createMailerFromEnv } from "./index.js";
 import { CONNECTOR_IP } from "./test-support/ports.js";
 
-let emulator: Emulator;
+const emulator = useEmulator({ beforeAll, afterAll });
 const mailers: { close(): Promise<void> }[] = [];
 
-beforeAll(async () => {
-  emulator = await startEmulator();
-});
 afterEach(async () => {
   await Promise.all(mailers.splice(0).map((mailer) => mailer.close()));
   emulator.reset({ tenant: true });
-});
-afterAll(async () => {
-  await emulator?.stop();
 });
 
 async function mailerFor(overrides: Record<string, string>) {

@@ -1,22 +1,16 @@
 // planDelivery predicts; the emulator shows what each path really delivered. Each prediction is
 // checked against the delivery, so the dry run cannot drift from the transports.
-import { type Emulator, startEmulator } from "@mailpath/emulator";
+import { useEmulator } from "@mailpath/emulator";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createMailerFromEnv, type MailMessage, planDelivery } from "./index.js";
 import { CONNECTOR_IP } from "./test-support/ports.js";
 
-let emulator: Emulator;
+const emulator = useEmulator({ beforeAll, afterAll });
 const closers: (() => Promise<void>)[] = [];
 
-beforeAll(async () => {
-  emulator = await startEmulator();
-});
 afterEach(async () => {
   await Promise.all(closers.splice(0).map((close) => close()));
   emulator.reset({ tenant: true });
-});
-afterAll(async () => {
-  await emulator?.stop();
 });
 
 async function sendThrough(env: Record<string, string>, message: MailMessage) {
