@@ -4,6 +4,7 @@ export type {
   DeliveredMessage,
   DeliveryPath,
 } from "./delivered-message.js";
+export { rejectedMailError, thrownMailError } from "./mail-error.js";
 export {
   createMemoryStore,
   type MemoryStore,
