@@ -124,7 +124,12 @@ type Key = Awaited<ReturnType<typeof generateKeyPair>>["privateKey"];
 
 /** The public members of an RSA JWK. */
 function publicPart(key: JWK): JWK {
-  return { kty: key.kty, n: key.n, e: key.e };
+  const { kty, n, e } = key;
+  return {
+    ...(kty !== undefined && { kty }),
+    ...(n !== undefined && { n }),
+    ...(e !== undefined && { e }),
+  };
 }
 
 /** A stable GUID-shaped id derived from a name (object ids of service principals, mailboxes). */

@@ -140,7 +140,12 @@ export async function runEmulatorCommand(
 ): Promise<number> {
   let values: ReturnType<typeof parseOptions>["values"];
   let tenant: TenantPolicyInput | undefined;
-  let ports: { smtp?: number; relay?: number; graph?: number; entra?: number };
+  let ports: {
+    smtp?: number | undefined;
+    relay?: number | undefined;
+    graph?: number | undefined;
+    entra?: number | undefined;
+  };
   let webPort: number | undefined;
   try {
     values = parseOptions(argv).values;
@@ -179,7 +184,7 @@ export async function runEmulatorCommand(
       ...(tenant ? { tenant } : {}),
       ports: Object.fromEntries(
         Object.entries(ports).filter(([, value]) => value !== undefined),
-      ) as typeof ports,
+      ) as Partial<Record<keyof typeof ports, number>>,
       dataDir,
       ...(values.web || webPort !== undefined
         ? {

@@ -38,7 +38,7 @@ interface RelayClient {
   /** Whether that certificate chains to the emulator's CA. */
   certificateTrusted: boolean;
   /** The connector the session was attributed to at MAIL FROM. */
-  connector?: ConnectorPolicy;
+  connector?: ConnectorPolicy | undefined;
 }
 
 type StageCallback = (error: Error) => void;

@@ -48,7 +48,12 @@ export function graphFetcher(
     }
     if (options.contentType) headers["content-type"] = options.contentType;
     const url = path.startsWith("https://") ? path : `${baseUrl}${path}`;
-    const response = await fetch(url, { method, headers, body, dispatcher });
+    const response = await fetch(url, {
+      method,
+      headers,
+      ...(body !== undefined && { body }),
+      dispatcher,
+    });
     const text = await response.text();
     const json = text ? (JSON.parse(text) as unknown) : undefined;
     const error = (json as { error?: GraphReply["error"] } | undefined)?.error;
