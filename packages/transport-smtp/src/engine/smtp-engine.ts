@@ -15,6 +15,7 @@ import nodemailer, {
 import { toNodemailerLogger } from "./logger.js";
 import { toNodemailerMessage } from "./nodemailer-message.js";
 import type { ResolvedSmtpConnection } from "./options.js";
+import { toRawMessage } from "./raw-message.js";
 
 /**
  * Where an SMTP-based transport connects and how, after validation.
@@ -139,14 +140,23 @@ export function createSmtpEngine(options: SmtpEngineOptions): SmtpEngine {
       if (closed) throw closedError();
       if (signal.aborted) throw abortError(signal);
       precheck?.(message);
+      // The common messages are written in one pass (raw-message.ts); nodemailer composes the rest.
+      const raw = toRawMessage(message);
       let retried = false;
       for (;;) {
         const progress: SmtpSendProgress = {};
-        const mail = {
-          ...toNodemailerMessage(message),
-          signal,
-          [PROGRESS_KEY]: progress,
-        } as SendMailOptions;
+        const mail = (
+          raw === undefined
+            ? { ...toNodemailerMessage(message), signal, [PROGRESS_KEY]: progress }
+            : {
+                raw,
+                messageId: message.messageId,
+                envelope: { from: message.from.address, to: [...message.recipients] },
+                disableUrlAccess: true,
+                signal,
+                [PROGRESS_KEY]: progress,
+              }
+        ) as SendMailOptions;
         try {
           const info = await transporter.sendMail(mail);
           return toSmtpReceipt(info, name, secrets());
