@@ -44,7 +44,13 @@ export const MODULES = {
   },
   "graph-transport": {
     package: "transport-graph",
-    files: ["src/transport.ts", "src/errors.ts", "src/attachments.ts"],
+    files: [
+      "src/transport.ts",
+      "src/large-message.ts",
+      "src/errors.ts",
+      "src/attachments.ts",
+      "src/json-message.ts",
+    ],
   },
   "mailpath-config": { package: "mailpath", files: ["src/config.ts"] },
 };
