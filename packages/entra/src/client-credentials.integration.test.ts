@@ -38,7 +38,12 @@ function fakeClock(start = Date.now()) {
   };
 }
 
-function provider(overrides: Partial<ClientCredentialsOptions> = {}) {
+/** Options replacing the emulator's; an undefined one takes the default out (the secret). */
+type Overrides = {
+  [K in keyof ClientCredentialsOptions]?: ClientCredentialsOptions[K] | undefined;
+};
+
+function provider(overrides: Overrides = {}) {
   const events: EntraEvent[] = [];
   const created: EntraTokenProvider = createClientCredentialsProvider({
     ...emulatorCredentials(emulator),
@@ -47,7 +52,7 @@ function provider(overrides: Partial<ClientCredentialsOptions> = {}) {
       seen.push(event);
     },
     ...overrides,
-  });
+  } as ClientCredentialsOptions);
   return { tokens: created, events };
 }
 
@@ -365,7 +370,7 @@ describe("client credentials against the emulator's token endpoint", () => {
     // This test makes every kind of request it sweeps: a token by secret and by certificate
     // (events), a wrong secret, an unregistered certificate (a signed assertion sent) and a 503.
     const mine: unknown[] = [];
-    const run = async (overrides: Partial<ClientCredentialsOptions>, fails: boolean) => {
+    const run = async (overrides: Overrides, fails: boolean) => {
       const { tokens, events } = provider(overrides);
       if (fails) mine.push(await failure(tokens.getToken()));
       else await tokens.getToken();

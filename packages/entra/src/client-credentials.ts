@@ -107,7 +107,7 @@ export function createClientCredentialsProvider(
   };
 
   // The token endpoint's last answer, set by the network client during a request.
-  const last: { record?: TokenEndpointRecord } = {};
+  const last: { record?: TokenEndpointRecord | undefined } = {};
   const configuration: Configuration = {
     auth: {
       clientId: resolved.clientId,

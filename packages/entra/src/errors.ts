@@ -102,7 +102,7 @@ function aadstsOf(body: Record<string, unknown> | undefined): number | undefined
 
 /** Context of a failed token request. */
 export interface TokenFailure {
-  readonly record?: TokenEndpointRecord;
+  readonly record?: TokenEndpointRecord | undefined;
   /** What msal threw. */
   readonly cause: unknown;
   /** Where the request went (no secrets in it). */
@@ -210,9 +210,9 @@ export function tokenFailureToMailError(failure: TokenFailure): MailError {
       ),
       http: {
         status: record.status,
-        ...((aadsts !== undefined || error !== undefined) && {
-          code: aadsts !== undefined ? `AADSTS${aadsts}` : error,
-        }),
+        ...(aadsts !== undefined
+          ? { code: `AADSTS${aadsts}` }
+          : error !== undefined && { code: error }),
         ...(requestId !== undefined && { requestId }),
       },
       ...(classification.retryAfterMs !== undefined &&
