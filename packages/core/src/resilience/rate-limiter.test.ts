@@ -90,3 +90,37 @@ describe("the rate window's tokens", () => {
     expect(vi.getTimerCount() - before).toBe(0);
   });
 });
+
+describe("the concurrency slots", () => {
+  it("start the waiting tasks in order as slots free, never more than the limit, skipping an aborted one", async () => {
+    const limiter = createRateLimiter({ concurrency: 2 }, undefined);
+    if (!limiter) throw new Error("expected a limiter");
+    let active = 0;
+    let most = 0;
+    const order: number[] = [];
+    const task = (id: number) => async () => {
+      order.push(id);
+      active++;
+      most = Math.max(most, active);
+      await new Promise((resolve) => setTimeout(resolve, 100 * id));
+      active--;
+      return id;
+    };
+    const controller = new AbortController();
+    const runs = [1, 2, 3, 4, 5].map((id) =>
+      limiter.run("k", task(id), id === 4 ? controller.signal : undefined),
+    );
+    await vi.advanceTimersByTimeAsync(0);
+    expect(order).toEqual([1, 2]);
+    controller.abort(new Error("gave up"));
+    await expect(runs[3]).rejects.toThrow("gave up");
+    await vi.advanceTimersByTimeAsync(100);
+    expect(order).toEqual([1, 2, 3]);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(order).toEqual([1, 2, 3, 5]);
+    await vi.advanceTimersByTimeAsync(1_000);
+    await expect(Promise.all([runs[0], runs[1], runs[2], runs[4]])).resolves.toEqual([1, 2, 3, 5]);
+    expect(most).toBe(2);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});

@@ -66,11 +66,12 @@ class CompletionWindow {
   private timer: ReturnType<typeof setTimeout> | undefined;
   /** The due time the timer was armed for. */
   private armedFor = 0;
-  private onIdle: (() => void) | undefined;
 
   constructor(
     private readonly capacity: number,
     private readonly intervalMs: number,
+    /** Called when every token is back. */
+    private readonly onIdle: () => void,
   ) {
     this.available = capacity;
   }
@@ -112,9 +113,8 @@ class CompletionWindow {
     else this.available++;
   }
 
-  /** Gives the token back one interval from now; `onIdle` is called when every token is back. */
-  releaseLater(onIdle: () => void): void {
-    this.onIdle = onIdle;
+  /** Gives the token back one interval from now. */
+  releaseLater(): void {
     this.dues.push(performance.now() + this.intervalMs);
     if (this.timer === undefined) this.arm();
   }
@@ -150,7 +150,7 @@ class CompletionWindow {
       this.head = 0;
     }
     if (this.head < this.dues.length) this.arm();
-    else if (this.idle) this.onIdle?.();
+    else if (this.idle) this.onIdle();
   };
 
   /** Cancels the pending returns: nothing of the window outlives the mailer's `close()`. */
@@ -162,9 +162,18 @@ class CompletionWindow {
   }
 }
 
+/**
+ * One sender's limits: `active` attempts hold a concurrency slot. A send that finds a slot and a
+ * token free, with nobody waiting before it, starts at once (the common case, with no queue to
+ * go through); the others wait in `queue`, a p-queue of concurrency 1 whose one running task is
+ * the head of the line waiting for a slot, so they start in order.
+ */
 interface KeyState {
   readonly queue: PQueue;
   readonly window?: CompletionWindow;
+  active: number;
+  /** Wakes the head of the line, waiting in `queue` for a slot. */
+  slotFreed: (() => void) | undefined;
 }
 
 /**
@@ -181,89 +190,135 @@ export function createRateLimiter(
   return resolved ? new KeyedRateLimiter(resolved) : undefined;
 }
 
-/** One p-queue (concurrency) and one completion window (rate) per key: the sender mailbox. */
+/** One slot count with its waiting line (concurrency) and one completion window (rate) per key: the sender mailbox. */
 export class KeyedRateLimiter {
   private readonly keys = new Map<string, KeyState>();
 
   constructor(private readonly limits: ResolvedLimits) {}
 
-  /** Runs `task` when `key` has a free slot. Rejects with `signal.reason` if aborted while waiting. */
-  run<T>(key: string, task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  private stateOf(key: string): KeyState {
     let state = this.keys.get(key);
     if (!state) {
-      const window =
-        this.limits.maxPerInterval > 0
-          ? new CompletionWindow(this.limits.maxPerInterval, this.limits.intervalMs)
-          : undefined;
-      state = {
-        queue: new PQueue({ concurrency: this.limits.concurrency }),
-        ...(window && { window }),
+      const created: KeyState = {
+        queue: new PQueue({ concurrency: 1 }),
+        active: 0,
+        slotFreed: undefined,
+        ...(this.limits.maxPerInterval > 0 && {
+          window: new CompletionWindow(this.limits.maxPerInterval, this.limits.intervalMs, () =>
+            this.forget(key, created),
+          ),
+        }),
       };
+      state = created;
       this.keys.set(key, state);
     }
-    const { queue, window } = state;
-    const forget = () => {
-      // Drop a key that holds no state, so many senders do not accumulate.
-      if (
-        queue.size === 0 &&
-        queue.pending === 0 &&
-        (!window || window.idle) &&
-        this.keys.get(key) === state
-      ) {
-        this.keys.delete(key);
-      }
+    return state;
+  }
+
+  /** Drops a key that holds no state, so many senders do not accumulate. */
+  private forget(key: string, state: KeyState): void {
+    if (
+      state.active === 0 &&
+      state.queue.size === 0 &&
+      state.queue.pending === 0 &&
+      (!state.window || state.window.idle) &&
+      this.keys.get(key) === state
+    ) {
+      this.keys.delete(key);
+    }
+  }
+
+  /** A slot is given back: to the head of the line if it waits for one. */
+  private freeSlot(key: string, state: KeyState): void {
+    state.active--;
+    const wake = state.slotFreed;
+    if (wake) {
+      state.slotFreed = undefined;
+      wake();
+    } else if (!state.window) this.forget(key, state);
+  }
+
+  /** Runs `task` in a slot already taken (and with a token, when there is a window). */
+  private start<T>(key: string, state: KeyState, task: () => Promise<T>): Promise<T> {
+    // The window's token comes back one interval after the task ends.
+    const done = () => {
+      state.window?.releaseLater();
+      this.freeSlot(key, state);
     };
+    let running: Promise<T>;
+    try {
+      running = task();
+    } catch (error) {
+      done();
+      return Promise.reject(error);
+    }
+    return running.then(
+      (value) => {
+        done();
+        return value;
+      },
+      (error: unknown) => {
+        done();
+        throw error;
+      },
+    );
+  }
+
+  /** Runs `task` when `key` has a free slot. Rejects with `signal.reason` if aborted while waiting. */
+  run<T>(key: string, task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const state = this.stateOf(key);
+    const { queue, window } = state;
+    if (
+      state.active < this.limits.concurrency &&
+      queue.size === 0 &&
+      queue.pending === 0 &&
+      (!window || window.tryAcquire())
+    ) {
+      state.active++;
+      return this.start(key, state, task);
+    }
     // `signal` only cancels the *wait* for a slot. Given to p-queue it would also reject a task
     // already running, and free its slot while it still runs; a running task is told by the
     // signal itself and has the last word (an attempt in flight must say whether the server took
     // the message). A task aborted while waiting stays queued, and does nothing when its turn
     // comes (clear() drops it sooner).
-    if (signal?.aborted) return Promise.reject(signal.reason);
     let phase: "waiting" | "running" | "gone" = "waiting";
     // A function, so the check after an await is not narrowed away.
     const gone = () => phase === "gone";
-    const running = () => phase === "running";
-    const begin = () => {
-      phase = "running";
-      return task();
-    };
-    // The window's token comes back one interval after the task ends.
-    const withToken = (window: CompletionWindow): Promise<T> => {
-      const release = () => window.releaseLater(forget);
-      let running: Promise<T>;
-      try {
-        running = begin();
-      } catch (error) {
-        release();
-        return Promise.reject(error);
+    let resolveStarted!: (value: Promise<T> | undefined) => void;
+    const started = new Promise<Promise<T> | undefined>((resolve) => (resolveStarted = resolve));
+    // The head of the line: waits for a slot, then for a token; the next in line waits for it
+    // to start, not to end.
+    const head = async (): Promise<void> => {
+      if (gone()) return resolveStarted(undefined);
+      if (state.active >= this.limits.concurrency) {
+        await new Promise<void>((resolve) => (state.slotFreed = resolve));
       }
-      return running.then(
-        (value) => {
-          release();
-          return value;
-        },
-        (error: unknown) => {
-          release();
-          throw error;
-        },
-      );
-    };
-    const guarded = window
-      ? (): Promise<T> => {
-          if (gone()) return Promise.resolve(undefined as T);
-          if (window.tryAcquire()) return withToken(window);
-          return window.acquire(signal).then(() => {
-            if (!gone()) return withToken(window);
-            window.release();
-            forget();
-            return undefined as T;
-          });
+      if (gone()) return resolveStarted(undefined);
+      state.active++;
+      if (window && !window.tryAcquire()) {
+        try {
+          await window.acquire(signal);
+        } catch {
+          // Aborted while waiting for a token: the abort handler below has rejected already.
+          this.freeSlot(key, state);
+          return resolveStarted(undefined);
         }
-      : () => (gone() ? Promise.resolve(undefined as T) : begin());
-    const queued = queue.add(guarded) as Promise<T>;
-    if (!window) void queued.then(forget, forget);
-    // p-queue starts a task at once when a slot is free: then there is no wait to cancel.
-    if (!signal || running()) return queued;
+        if (gone()) {
+          window.release();
+          this.freeSlot(key, state);
+          return resolveStarted(undefined);
+        }
+      }
+      phase = "running";
+      resolveStarted(this.start(key, state, task));
+    };
+    void queue.add(head).then(() => {
+      if (queue.size === 0 && queue.pending === 0) this.forget(key, state);
+    });
+    const queued = started.then((running) => running ?? (undefined as T));
+    if (!signal) return queued;
     return new Promise<T>((resolve, reject) => {
       const onAbort = () => {
         if (phase !== "waiting") return;
