@@ -109,7 +109,7 @@ function recorded(dir) {
       results.push({
         status: event.status,
         file,
-        line: event.location.start.line + 1, // Stryker counts lines from 0
+        line: event.location.start.line, // 1-based (the report schema's location)
         mutator: event.mutatorName,
         replacement: event.replacement ?? "",
         key: survivorKey(file, event.mutatorName, event.replacement ?? ""),

@@ -80,7 +80,7 @@ export function acceptedSurvivors(markdown) {
   const keys = new Set();
   for (const line of markdown.split("\n")) {
     const row = /^\|\s*([^|\s]+?):\d+\s*\|\s*(\w+)\s*\|\s*`(.*)`\s*\|/.exec(line);
-    if (row) keys.add(survivorKey(row[1], row[2], row[3]));
+    if (row) keys.add(survivorKey(row[1], row[2], row[3].replace(/\\\|/g, "|")));
   }
   return keys;
 }

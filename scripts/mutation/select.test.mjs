@@ -178,3 +178,10 @@ describe("accepted survivors and the verdict", () => {
     assert.equal(judge([], new Set(), 85).pass, true);
   });
 });
+
+describe("a listed replacement with a pipe", () => {
+  it("is read back unescaped (the table escapes | as \\|)", () => {
+    const accepted = acceptedSurvivors("| src/a.ts:3 | LogicalOperator | `a \\|\\| b` | reason |");
+    assert.ok(accepted.has(survivorKey("src/a.ts", "LogicalOperator", "a || b")));
+  });
+});
