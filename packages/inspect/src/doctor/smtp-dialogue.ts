@@ -39,10 +39,12 @@ export class SmtpDialogue {
   private lines: string[] = [];
   /** Replies that arrived before anyone asked (the banner). */
   private replies: SmtpReply[] = [];
-  private waiting?: {
-    resolve: (reply: SmtpReply) => void;
-    reject: (error: Error) => void;
-  };
+  private waiting?:
+    | {
+        resolve: (reply: SmtpReply) => void;
+        reject: (error: Error) => void;
+      }
+    | undefined;
   private closedError?: Error;
   private socket: Socket | TLSSocket;
 

@@ -278,14 +278,12 @@ function authentication(headers: HeaderLine[]): AuthenticationSummary {
   const receivedSpf = receivedSpfHeader ? parseReceivedSpf(receivedSpfHeader.value) : undefined;
 
   const spfMethod = method(parsed.spf);
+  const spfDomain = spfMethod && domainOf(spfMethod.properties["smtp.mailfrom"]);
+  const spfIp = spfMethod && (ipIn(spfMethod.comment) ?? receivedSpf?.properties["client-ip"]);
   const spf: SpfResult | undefined = spfMethod && {
     ...spfMethod,
-    ...(domainOf(spfMethod.properties["smtp.mailfrom"]) !== undefined && {
-      domain: domainOf(spfMethod.properties["smtp.mailfrom"]),
-    }),
-    ...((ipIn(spfMethod.comment) ?? receivedSpf?.properties["client-ip"]) !== undefined && {
-      ip: ipIn(spfMethod.comment) ?? receivedSpf?.properties["client-ip"],
-    }),
+    ...(spfDomain !== undefined && { domain: spfDomain }),
+    ...(spfIp !== undefined && { ip: spfIp }),
   };
 
   const dkimEntries = Array.isArray(parsed.dkim) ? parsed.dkim : parsed.dkim ? [parsed.dkim] : [];
