@@ -10,6 +10,7 @@ import { MAX_DELAY_MS } from "./resilience/delays.js";
 import { failover } from "./routing/failover.js";
 import { weighted } from "./routing/weighted.js";
 import { createMemoryStore, createMemoryTransport } from "./testing/index.js";
+import { rejectedMailError } from "./testing/mail-error.js";
 
 const message = { from: "app@contoso.com", to: "ada@contoso.com", subject: "Hello", text: "Hi" };
 
@@ -24,18 +25,6 @@ function collect<E extends keyof MailerEvents>(mailer: Mailer, event: E) {
   const seen: MailerEvents[E][0][] = [];
   mailer.on(event, ((payload: MailerEvents[E][0]) => seen.push(payload)) as never);
   return seen;
-}
-
-/** Settles to the rejection reason, or fails the test if it resolves. */
-async function rejection(promise: Promise<unknown>): Promise<MailError> {
-  const error = await promise.then(
-    () => {
-      throw new Error("expected a rejection");
-    },
-    (reason: unknown) => reason,
-  );
-  expect(MailError.isInstance(error)).toBe(true);
-  return error as MailError;
 }
 
 /** A transport whose send() throws a plain TypeError, as a transport with a bug does. */
@@ -92,7 +81,7 @@ describe("defect 1: only classified path failures count toward the breaker", () 
     });
     const opened = collect(mailer, "breaker:open");
     for (let index = 0; index < 10; index++) {
-      const error = await rejection(mailer.send(message));
+      const error = await rejectedMailError(mailer.send(message));
       expect(error).toMatchObject({ code: "UNKNOWN", transport: "graph", ambiguous: true });
     }
     expect(broken.calls).toBe(10);
@@ -156,7 +145,7 @@ describe("defect 2: routing follows the ambiguity rule of retry", () => {
       transport: failover([graph, smtp]),
       retry: { retryAmbiguous: false },
     });
-    const error = await rejection(mailer.send(message));
+    const error = await rejectedMailError(mailer.send(message));
     expect(error).toMatchObject({ code: "CONNECTION_FAILED", transport: "graph", ambiguous: true });
     expect(smtp.calls).toBe(0);
     expect(graph.sent).toHaveLength(1);
@@ -173,7 +162,7 @@ describe("defect 2: routing follows the ambiguity rule of retry", () => {
       { random: () => 0.1 },
     );
     const mailer = createMailer({ transport, retry: { retryAmbiguous: false } });
-    expect(await rejection(mailer.send(message))).toMatchObject({ ambiguous: true });
+    expect(await rejectedMailError(mailer.send(message))).toMatchObject({ ambiguous: true });
     expect(b.calls).toBe(0);
   });
 
@@ -217,7 +206,7 @@ describe("defect 2: routing follows the ambiguity rule of retry", () => {
       retry: { random: () => 0 },
       sleep: () => Promise.resolve(),
     });
-    expect(await rejection(mailer.send(message))).toMatchObject({
+    expect(await rejectedMailError(mailer.send(message))).toMatchObject({
       code: "RECIPIENT_REJECTED",
       attempts: 2,
       ambiguous: true,
@@ -228,7 +217,7 @@ describe("defect 2: routing follows the ambiguity rule of retry", () => {
     const graph = createMemoryTransport({ name: "graph" }).failNext(ambiguousDrop);
     const smtp = createMemoryTransport({ name: "smtp" }).failNext("CONNECTION_FAILED");
     const mailer = createMailer({ transport: failover([graph, smtp]), retry: false });
-    expect(await rejection(mailer.send(message))).toMatchObject({
+    expect(await rejectedMailError(mailer.send(message))).toMatchObject({
       code: "CONNECTION_FAILED",
       transport: "smtp",
       ambiguous: true,
@@ -241,7 +230,7 @@ describe("defect 3: an abort during an attempt in flight", () => {
     const { transport, accepted } = slowAfterAccept("graph");
     const mailer = createMailer({ transport });
     const controller = new AbortController();
-    const sending = rejection(mailer.send(message, { signal: controller.signal }));
+    const sending = rejectedMailError(mailer.send(message, { signal: controller.signal }));
     await vi.advanceTimersByTimeAsync(10);
     controller.abort();
     const error = await sending;
@@ -253,7 +242,7 @@ describe("defect 3: an abort during an attempt in flight", () => {
     const { transport } = slowAfterAccept("custom", { ignoreAbort: true });
     const mailer = createMailer({ transport });
     const controller = new AbortController();
-    const sending = rejection(mailer.send(message, { signal: controller.signal }));
+    const sending = rejectedMailError(mailer.send(message, { signal: controller.signal }));
     await vi.advanceTimersByTimeAsync(10);
     controller.abort();
     await vi.advanceTimersByTimeAsync(1_000);
@@ -264,7 +253,7 @@ describe("defect 3: an abort during an attempt in flight", () => {
     const memory = createMemoryTransport({ latencyMs: 5_000 });
     const mailer = createMailer({ transport: memory });
     const controller = new AbortController();
-    const sending = rejection(mailer.send(message, { signal: controller.signal }));
+    const sending = rejectedMailError(mailer.send(message, { signal: controller.signal }));
     await vi.advanceTimersByTimeAsync(100);
     controller.abort();
     expect(await sending).toMatchObject({ code: "ABORTED", ambiguous: false });
@@ -276,7 +265,7 @@ describe("defect 3: an abort during an attempt in flight", () => {
     const smtp = createMemoryTransport({ name: "smtp" });
     const mailer = createMailer({ transport: failover([transport, smtp]) });
     const controller = new AbortController();
-    const sending = rejection(mailer.send(message, { signal: controller.signal }));
+    const sending = rejectedMailError(mailer.send(message, { signal: controller.signal }));
     await vi.advanceTimersByTimeAsync(10);
     controller.abort();
     expect(await sending).toMatchObject({ code: "ABORTED", ambiguous: true });
@@ -312,7 +301,7 @@ describe("an abort in flight keeps its rate-limit slot until the transport stops
     };
     const mailer = createMailer({ transport, rateLimit: { concurrency: 1 } });
     const controller = new AbortController();
-    const first = rejection(mailer.send(message, { signal: controller.signal }));
+    const first = rejectedMailError(mailer.send(message, { signal: controller.signal }));
     const second = mailer.send(message);
     await vi.advanceTimersByTimeAsync(10);
     controller.abort();
@@ -370,7 +359,7 @@ describe("defect 7: delays above 2^31 - 1 ms are refused", () => {
 
   it("close() refuses such a deadline", async () => {
     const mailer = createMailer({ transport: transport() });
-    expect(await rejection(mailer.close({ timeoutMs: 2 ** 31 }))).toMatchObject({
+    expect(await rejectedMailError(mailer.close({ timeoutMs: 2 ** 31 }))).toMatchObject({
       code: "INVALID_CONFIG",
     });
   });
@@ -380,7 +369,7 @@ describe("defect 8: close({ timeoutMs })", () => {
   it("rejects queued sends as never attempted and aborts the one in flight at the deadline", async () => {
     const memory = createMemoryTransport({ latencyMs: 60_000 });
     const mailer = createMailer({ transport: memory, rateLimit: { concurrency: 1 } });
-    const sends = [1, 2, 3].map(() => rejection(mailer.send(message)));
+    const sends = [1, 2, 3].map(() => rejectedMailError(mailer.send(message)));
     await vi.advanceTimersByTimeAsync(10);
     let closed = false;
     const closing = mailer.close({ timeoutMs: 5_000 }).then(() => {
@@ -404,7 +393,7 @@ describe("defect 8: close({ timeoutMs })", () => {
   it("aborts an attempt in flight as ambiguous when its transport cannot say", async () => {
     const { transport } = slowAfterAccept("custom", { ignoreAbort: true });
     const mailer = createMailer({ transport });
-    const sending = rejection(mailer.send(message));
+    const sending = rejectedMailError(mailer.send(message));
     await vi.advanceTimersByTimeAsync(10);
     const closing = mailer.close({ timeoutMs: 100 });
     await vi.advanceTimersByTimeAsync(1_100);
@@ -421,8 +410,8 @@ describe("defect 8: close({ timeoutMs })", () => {
       transport: memory,
       retry: { baseDelayMs: 60_000, random: () => 0.99 },
     });
-    const clean = rejection(mailer.send(message));
-    const afterDrop = rejection(mailer.send(message));
+    const clean = rejectedMailError(mailer.send(message));
+    const afterDrop = rejectedMailError(mailer.send(message));
     await vi.advanceTimersByTimeAsync(10);
     const closing = mailer.close({ timeoutMs: 0 });
     await vi.advanceTimersByTimeAsync(0);
@@ -445,7 +434,7 @@ describe("defect 8: close({ timeoutMs })", () => {
   it("a later close({ timeoutMs }) shortens an earlier close() without a deadline", async () => {
     const memory = createMemoryTransport({ latencyMs: 600_000 });
     const mailer = createMailer({ transport: memory });
-    const sending = rejection(mailer.send(message));
+    const sending = rejectedMailError(mailer.send(message));
     await vi.advanceTimersByTimeAsync(1);
     const first = mailer.close();
     const second = mailer.close({ timeoutMs: 1_000 });
@@ -495,7 +484,7 @@ describe("defect 9: routed paths report through the mailer's events", () => {
     const mailer = createMailer({ transport: failover([graph, smtp]), retry: false });
     const retries = collect(mailer, "retry");
     const failures = collect(mailer, "failed");
-    await rejection(mailer.send(message));
+    await rejectedMailError(mailer.send(message));
     expect(retries.map((retry) => retry.transport)).toEqual(["graph"]);
     expect(failures).toEqual([
       expect.objectContaining({ transport: "smtp", code: "CONNECTION_FAILED" }),

@@ -4,6 +4,7 @@ import type { NormalizedMessage } from "./contract/message.js";
 import type { Transport, TransportReceipt } from "./contract/transport.js";
 import { MailError } from "./errors/mail-error.js";
 import { createMailer, type MailerEvents } from "./mailer.js";
+import { rejectedMailError } from "./testing/mail-error.js";
 import { createMemoryTransport } from "./testing/memory-transport.js";
 
 const message = {
@@ -37,17 +38,6 @@ function collect<E extends keyof MailerEvents>(mailer: ReturnType<typeof createM
   const seen: MailerEvents[E][0][] = [];
   mailer.on(event, ((payload: MailerEvents[E][0]) => seen.push(payload)) as never);
   return seen;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<MailError> {
-  const error = await promise.then(
-    () => {
-      throw new Error("expected a rejection");
-    },
-    (reason: unknown) => reason,
-  );
-  expect(MailError.isInstance(error)).toBe(true);
-  return error as MailError;
 }
 
 beforeEach(() => {
@@ -85,7 +75,7 @@ describe("createMailer retry", () => {
   it("makes one attempt for a permanent failure", async () => {
     const memory = createMemoryTransport().failNext("SEND_AS_DENIED");
     const mailer = createMailer({ transport: memory });
-    const error = await rejection(mailer.send(message));
+    const error = await rejectedMailError(mailer.send(message));
     expect(error.code).toBe("SEND_AS_DENIED");
     expect(error.attempts).toBe(1);
     expect(memory.calls).toBe(1);
@@ -120,7 +110,7 @@ describe("createMailer retry", () => {
       retryAfterMs: 3_600_000,
     });
     const mailer = createMailer({ transport: memory, retry: { maxRetryAfterMs: 60_000 } });
-    const error = await rejection(mailer.send(message));
+    const error = await rejectedMailError(mailer.send(message));
     expect(error).toMatchObject({ code: "QUOTA_EXCEEDED", retryAfterMs: 3_600_000, attempts: 1 });
   });
 
@@ -132,7 +122,7 @@ describe("createMailer retry", () => {
       delivered: true,
     });
     const mailer = createMailer({ transport: memory, retry: { retryAmbiguous: false } });
-    const error = await rejection(mailer.send(message));
+    const error = await rejectedMailError(mailer.send(message));
     expect(error).toMatchObject({ code: "CONNECTION_FAILED", ambiguous: true, attempts: 1 });
     expect(memory.sent).toHaveLength(1);
   });
@@ -140,7 +130,7 @@ describe("createMailer retry", () => {
   it("aborts an attempt that exceeds timeoutMs with a retryable, ambiguous TIMEOUT", async () => {
     const transport = createMemoryTransport({ latencyMs: 10_000 });
     const mailer = createMailer({ transport, timeoutMs: 1_000, retry: false });
-    const sending = rejection(mailer.send(message));
+    const sending = rejectedMailError(mailer.send(message));
     await vi.advanceTimersByTimeAsync(1_000);
     expect(await sending).toMatchObject({
       code: "TIMEOUT",
@@ -161,7 +151,7 @@ describe("createMailer validation", () => {
   ])("sends nothing for %s", async (_, invalid) => {
     const transport = createMemoryTransport();
     const mailer = createMailer({ transport });
-    const error = await rejection(mailer.send(invalid as never));
+    const error = await rejectedMailError(mailer.send(invalid as never));
     expect(error.code).toBe("INVALID_MESSAGE");
     expect(transport.calls).toBe(0);
   });
@@ -169,7 +159,7 @@ describe("createMailer validation", () => {
   it("refuses more recipients than the transport allows per message before sending", async () => {
     const transport = createMemoryTransport({ limits: { maxRecipientsPerMessage: 2 } });
     const mailer = createMailer({ transport });
-    const error = await rejection(
+    const error = await rejectedMailError(
       mailer.send({ ...message, to: ["a@contoso.com", "b@contoso.com", "c@contoso.com"] }),
     );
     expect(error.code).toBe("INVALID_MESSAGE");
@@ -196,12 +186,12 @@ describe("createMailer circuit breaker", () => {
     const closed = collect(mailer, "breaker:close");
 
     for (let index = 0; index < 3; index++) {
-      expect((await rejection(mailer.send(message))).code).toBe("CONNECTION_FAILED");
+      expect((await rejectedMailError(mailer.send(message))).code).toBe("CONNECTION_FAILED");
     }
     expect(opened).toEqual([{ transport: "memory", retryAfterMs: 10_000 }]);
 
     await vi.advanceTimersByTimeAsync(4_000);
-    const fast = await rejection(mailer.send(message));
+    const fast = await rejectedMailError(mailer.send(message));
     expect(fast).toMatchObject({
       code: "CIRCUIT_OPEN",
       retryable: true,
@@ -223,9 +213,9 @@ describe("createMailer circuit breaker", () => {
       .failNext("RECIPIENT_REJECTED", 4);
     const mailer = createMailer({ transport: memory, retry: false, circuitBreaker: breaker });
     const opened = collect(mailer, "breaker:open");
-    for (let index = 0; index < 8; index++) await rejection(mailer.send(message));
+    for (let index = 0; index < 8; index++) await rejectedMailError(mailer.send(message));
     for (let index = 0; index < 4; index++)
-      await rejection(mailer.send({ ...message, to: "nope" }));
+      await rejectedMailError(mailer.send({ ...message, to: "nope" }));
     expect(opened).toHaveLength(0);
     await expect(mailer.send(message)).resolves.toMatchObject({ attempts: 1 });
   });
@@ -296,7 +286,7 @@ describe("createMailer abort and close", () => {
       retry: { baseDelayMs: 60_000, random: () => 0.99 },
     });
     const controller = new AbortController();
-    const first = rejection(mailer.send(message, { signal: controller.signal }));
+    const first = rejectedMailError(mailer.send(message, { signal: controller.signal }));
     await vi.advanceTimersByTimeAsync(10);
     expect(attempts).toHaveLength(1);
     controller.abort();
@@ -309,7 +299,7 @@ describe("createMailer abort and close", () => {
     const mailer = createMailer({ transport: memory, rateLimit: { concurrency: 1 } });
     const busy = mailer.send(message);
     const controller = new AbortController();
-    const waiting = rejection(mailer.send(message, { signal: controller.signal }));
+    const waiting = rejectedMailError(mailer.send(message, { signal: controller.signal }));
     controller.abort();
     expect((await waiting).code).toBe("ABORTED");
     await vi.advanceTimersByTimeAsync(120_000);
@@ -321,7 +311,7 @@ describe("createMailer abort and close", () => {
     const memory = createMemoryTransport({ latencyMs: 5_000 });
     const mailer = createMailer({ transport: memory });
     const controller = new AbortController();
-    const sending = rejection(mailer.send(message, { signal: controller.signal }));
+    const sending = rejectedMailError(mailer.send(message, { signal: controller.signal }));
     await vi.advanceTimersByTimeAsync(100);
     controller.abort();
     expect((await sending).code).toBe("ABORTED");
@@ -340,7 +330,7 @@ describe("createMailer abort and close", () => {
     await closing;
     await mailer.close();
     expect(memory.closed).toBe(true);
-    const error = await rejection(mailer.send(message));
+    const error = await rejectedMailError(mailer.send(message));
     expect(error.code).toBe("ABORTED");
     expect(error.message).toMatch(/closed/);
   });
@@ -357,7 +347,7 @@ describe("createMailer events", () => {
     const first = mailer.send(message);
     await vi.advanceTimersByTimeAsync(120_000);
     const result = await first;
-    await rejection(mailer.send(message));
+    await rejectedMailError(mailer.send(message));
     expect(seen.map(([event]) => event)).toEqual([
       "attempt",
       "retry",
@@ -383,7 +373,7 @@ describe("createMailer events", () => {
   it("verify() goes through the transport", async () => {
     const memory = createMemoryTransport().failVerify("AUTH_FAILED");
     const mailer = createMailer({ transport: memory });
-    expect((await rejection(mailer.verify())).code).toBe("AUTH_FAILED");
+    expect((await rejectedMailError(mailer.verify())).code).toBe("AUTH_FAILED");
     memory.failVerify(null);
     await expect(mailer.verify()).resolves.toBeUndefined();
   });
@@ -417,7 +407,7 @@ describe("createMailer with a transport that breaks the contract", () => {
       name: "broken",
       send: (): Promise<TransportReceipt> => Promise.reject(new TypeError("boom")),
     };
-    const error = await rejection(createMailer({ transport }).send(message));
+    const error = await rejectedMailError(createMailer({ transport }).send(message));
     expect(error).toMatchObject({ code: "UNKNOWN", transport: "broken", attempts: 1 });
   });
 });
@@ -440,7 +430,7 @@ describe("createMailer never lets a raw error or a secret out", () => {
         throw new TypeError("Cannot read the attachments");
       },
     };
-    const error = await rejection(createMailer({ transport }).send(unreadable));
+    const error = await rejectedMailError(createMailer({ transport }).send(unreadable));
     expect(MailError.isInstance(error)).toBe(true);
     expect(error).toMatchObject({ code: "INVALID_MESSAGE", issues: [{ path: "message" }] });
     expect(transport.calls).toBe(0);
@@ -453,7 +443,7 @@ describe("createMailer never lets a raw error or a secret out", () => {
       send: (): Promise<TransportReceipt> => Promise.reject(new Error("unused")),
       close: () => Promise.reject(thirdPartyError()),
     };
-    const error = await rejection(createMailer({ transport }).close());
+    const error = await rejectedMailError(createMailer({ transport }).close());
     expect(MailError.isInstance(error)).toBe(true);
     expect(error).toMatchObject({ code: "UNKNOWN", transport: "leaky" });
     expect(inspect(error, { depth: 10, showHidden: true })).not.toContain(PASSWORD);
@@ -467,7 +457,7 @@ describe("createMailer never lets a raw error or a secret out", () => {
     };
     const mailer = createMailer({ transport, retry: false });
     const failed = collect(mailer, "failed");
-    const error = await rejection(mailer.send(message));
+    const error = await rejectedMailError(mailer.send(message));
     expect(error.cause).toMatchObject({
       message: "Connection closed unexpectedly",
       code: "ECONNECTION",

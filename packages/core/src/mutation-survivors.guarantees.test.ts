@@ -10,25 +10,16 @@ import { normalizeMessage } from "./message/normalize.js";
 import { isPathFailure } from "./resilience/circuit-breaker.js";
 import { createRateLimiter } from "./resilience/rate-limiter.js";
 import { decideRetry, resolveRetryOptions } from "./resilience/retry.js";
+import { thrownMailError } from "./testing/mail-error.js";
 
 afterEach(() => {
   vi.useRealTimers();
 });
 
-function invalid(run: () => unknown): MailError {
-  try {
-    run();
-  } catch (error) {
-    if (MailError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error("expected INVALID_MESSAGE");
-}
-
 describe("a bare CR in the subject", () => {
   // Mutation: the header-injection check reads only LF (/[\n]/).
   it("is refused as a line break (header injection), not only as a control character", () => {
-    const error = invalid(() =>
+    const error = thrownMailError(() =>
       normalizeMessage(
         { to: "ada@contoso.com", subject: "Hello\rBcc: eve@fabrikam.com", text: "x" },
         { from: "app@contoso.com" },

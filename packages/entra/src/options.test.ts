@@ -1,5 +1,6 @@
 import { generateKeyPairSync } from "node:crypto";
-import { MailError } from "@mailpath/core";
+import type { MailError } from "@mailpath/core";
+import { thrownMailError } from "@mailpath/core/testing";
 import { describe, expect, it } from "vitest";
 import { createClientCredentialsProvider } from "./client-credentials.js";
 import type { ClientCredentialsOptions } from "./options.js";
@@ -8,15 +9,8 @@ const TENANT = "8a6e2f4c-1b3d-4e5f-9a7b-0c1d2e3f4a5b";
 const CLIENT = "3f1c9d2e-7a4b-4c5d-8e6f-1a2b3c4d5e6f";
 const SECRET = "unit-test-client-secret-value";
 
-function configError(options: ClientCredentialsOptions): MailError {
-  try {
-    createClientCredentialsProvider(options);
-  } catch (error) {
-    if (MailError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error("expected INVALID_CONFIG");
-}
+const configError = (options: ClientCredentialsOptions) =>
+  thrownMailError(() => createClientCredentialsProvider(options));
 
 function issuePaths(error: MailError): string[] {
   return (error.issues ?? []).map((issue) => issue.path);

@@ -1,16 +1,7 @@
-import { MailError } from "@mailpath/core";
+
+import { thrownMailError } from "@mailpath/core/testing";
 import { describe, expect, it } from "vitest";
 import { createRelayTransport } from "./relay-transport.js";
-
-function configError(create: () => unknown): MailError {
-  try {
-    create();
-  } catch (error) {
-    if (MailError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error("expected INVALID_CONFIG, but the transport was created");
-}
 
 describe("createRelayTransport options", () => {
   it("derives the MX host from an accepted domain, per cloud", async () => {
@@ -28,10 +19,10 @@ describe("createRelayTransport options", () => {
   });
 
   it("needs exactly one of host and domain", () => {
-    const neither = configError(() => createRelayTransport({}));
+    const neither = thrownMailError(() => createRelayTransport({}));
     expect(neither.code).toBe("INVALID_CONFIG");
     expect(neither.issues).toEqual([{ path: "host", message: "give host or domain" }]);
-    const both = configError(() =>
+    const both = thrownMailError(() =>
       createRelayTransport({ host: "relay.contoso.com", domain: "contoso.com" }),
     );
     expect(both.issues).toEqual([{ path: "domain", message: "host and domain are both set" }]);
@@ -39,11 +30,11 @@ describe("createRelayTransport options", () => {
   });
 
   it("refuses a client certificate without its key, or without TLS", () => {
-    const noKey = configError(() =>
+    const noKey = thrownMailError(() =>
       createRelayTransport({ domain: "contoso.com", tls: { cert: "-----BEGIN CERTIFICATE-----" } }),
     );
     expect(noKey.issues).toEqual([expect.objectContaining({ path: "tls.key" })]);
-    const noTls = configError(() =>
+    const noTls = thrownMailError(() =>
       createRelayTransport({
         domain: "contoso.com",
         tls: { cert: "cert", key: "key", requireTLS: false },
@@ -53,7 +44,7 @@ describe("createRelayTransport options", () => {
   });
 
   it("refuses requireTLS: false, so mail never goes in the clear", () => {
-    const error = configError(() =>
+    const error = thrownMailError(() =>
       createRelayTransport({ domain: "contoso.com", tls: { requireTLS: false } }),
     );
     expect(error.issues).toEqual([
@@ -65,7 +56,7 @@ describe("createRelayTransport options", () => {
   });
 
   it("refuses TLS material that is not PEM text before connecting", () => {
-    const error = configError(() =>
+    const error = thrownMailError(() =>
       createRelayTransport({
         domain: "contoso.com",
         tls: { ca: 5, cert: { path: "cert.pem" }, key: 5 } as never,
@@ -75,7 +66,7 @@ describe("createRelayTransport options", () => {
   });
 
   it("refuses TLS below 1.2 and turning certificate checks off", () => {
-    const error = configError(() =>
+    const error = thrownMailError(() =>
       createRelayTransport({
         domain: "contoso.com",
         tls: { minVersion: "TLSv1" as never, rejectUnauthorized: false } as never,
@@ -88,14 +79,14 @@ describe("createRelayTransport options", () => {
   });
 
   it("refuses direct send without accepted domains", () => {
-    const error = configError(() =>
+    const error = thrownMailError(() =>
       createRelayTransport({ domain: "contoso.com", directSend: { acceptedDomains: [] } }),
     );
     expect(error.issues).toEqual([expect.objectContaining({ path: "directSend.acceptedDomains" })]);
   });
 
   it("refuses a domain that is not a domain name", () => {
-    const error = configError(() => createRelayTransport({ domain: "not a domain" }));
+    const error = thrownMailError(() => createRelayTransport({ domain: "not a domain" }));
     expect(error.issues).toEqual([expect.objectContaining({ path: "domain" })]);
   });
 });

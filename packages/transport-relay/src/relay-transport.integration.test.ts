@@ -1,9 +1,9 @@
 import {
-  MailError,
   type MailMessage,
   type NormalizedMessage,
   normalizeMessage,
 } from "@mailpath/core";
+import { rejectedMailError } from "@mailpath/core/testing";
 import { DEFAULT_SENDER, useEmulator } from "@mailpath/emulator";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createRelayTransport, type RelayTransport, type RelayTransportOptions } from "./index.js";
@@ -41,16 +41,6 @@ function message(overrides: Partial<MailMessage> = {}): NormalizedMessage {
 const send = (target: RelayTransport, normalized: NormalizedMessage) =>
   target.send(normalized, { signal: new AbortController().signal });
 
-async function rejection(promise: Promise<unknown>): Promise<MailError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (MailError.isInstance(error)) return error;
-    throw new Error(`expected a MailError, got ${String(error)}`);
-  }
-  throw new Error("expected a rejection");
-}
-
 describe("relay connector against the emulator", () => {
   it("relays to an external recipient from 127.0.0.2, matched by the IP connector", async () => {
     const receipt = await send(transport(), message());
@@ -77,7 +67,7 @@ describe("relay connector against the emulator", () => {
 
   it("answers a certificate no connector matches with 550 5.7.64 as RELAY_DENIED", async () => {
     const { cert, key } = await emulator.issueClientCertificate("printer.fabrikam.com");
-    const error = await rejection(send(anonymous({ tls: { cert, key } }), message()));
+    const error = await rejectedMailError(send(anonymous({ tls: { cert, key } }), message()));
     expect(error.code).toBe("RELAY_DENIED");
     expect(error.smtp).toMatchObject({ replyCode: 550, enhancedCode: "5.7.64" });
     expect(error.retryable).toBe(false);
@@ -85,7 +75,7 @@ describe("relay connector against the emulator", () => {
   });
 
   it("answers anonymous mail to an external domain with 550 5.7.1 Unable to relay as RELAY_DENIED", async () => {
-    const error = await rejection(send(anonymous(), message()));
+    const error = await rejectedMailError(send(anonymous(), message()));
     expect(error.code).toBe("RELAY_DENIED");
     expect(error.smtp).toMatchObject({ replyCode: 550, enhancedCode: "5.7.1" });
     expect(error.smtp?.response).toMatch(/Unable to relay/);
@@ -93,13 +83,13 @@ describe("relay connector against the emulator", () => {
 
   it("answers direct send under RejectDirectSend with 550 5.7.68 as RELAY_DENIED", async () => {
     emulator.configure({ rejectDirectSend: true });
-    const error = await rejection(send(anonymous(), message({ to: "ada@contoso.com" })));
+    const error = await rejectedMailError(send(anonymous(), message({ to: "ada@contoso.com" })));
     expect(error.code).toBe("RELAY_DENIED");
     expect(error.smtp).toMatchObject({ replyCode: 550, enhancedCode: "5.7.68" });
   });
 
   it("answers a sender domain the tenant does not own with 550 5.7.750", async () => {
-    const error = await rejection(
+    const error = await rejectedMailError(
       send(
         transport(),
         normalizeMessage(
@@ -115,7 +105,7 @@ describe("relay connector against the emulator", () => {
 
   it("classifies the relay's 451 4.7.500 IP throttle as THROTTLED, to back off", async () => {
     emulator.failNext({ endpoint: "relay", kind: "throttle", stage: "mail" });
-    const error = await rejection(send(transport(), message()));
+    const error = await rejectedMailError(send(transport(), message()));
     expect(error.code).toBe("THROTTLED");
     expect(error.retryable).toBe(true);
     expect(error.smtp).toMatchObject({ replyCode: 451, enhancedCode: "4.7.500" });
@@ -135,7 +125,7 @@ describe("direct send", () => {
   it("refuses an external recipient before connecting, with RELAY_DENIED", async () => {
     const direct = anonymous({ directSend: { acceptedDomains: ["contoso.com"] } });
     const before = emulator.stats().requests.relay;
-    const error = await rejection(
+    const error = await rejectedMailError(
       send(direct, message({ to: ["ada@contoso.com", "partner@fabrikam.com"] })),
     );
     expect(error.code).toBe("RELAY_DENIED");
@@ -175,7 +165,7 @@ describe("secrets", () => {
       },
     ];
     for (const failure of failures) {
-      const error = await rejection(failure());
+      const error = await rejectedMailError(failure());
       seen.push(JSON.stringify(error), error.message, String(error.stack), error.hint ?? "");
     }
     const text = seen.join("\n");

@@ -1,18 +1,9 @@
-import { MailError } from "@mailpath/core";
+
+import { thrownMailError } from "@mailpath/core/testing";
 import { describe, expect, it } from "vitest";
 import { createSmtpTransport } from "./smtp-transport.js";
 
 const tokenProvider = { getToken: async () => "token" };
-
-function configError(create: () => unknown): MailError {
-  try {
-    create();
-  } catch (error) {
-    if (MailError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error("expected INVALID_CONFIG, but the transport was created");
-}
 
 describe("createSmtpTransport options", () => {
   it("defaults to smtp.office365.com:587 with Exchange's limits", async () => {
@@ -45,7 +36,7 @@ describe("createSmtpTransport options", () => {
   });
 
   it("refuses port 465 against Exchange Online: it does not do SMTP AUTH on implicit TLS", () => {
-    const error = configError(() =>
+    const error = thrownMailError(() =>
       createSmtpTransport({ port: 465, auth: { user: "a@contoso.com", pass: "secret-pass" } }),
     );
     expect(error.code).toBe("INVALID_CONFIG");
@@ -54,7 +45,7 @@ describe("createSmtpTransport options", () => {
   });
 
   it("refuses port 465 without secure: true on any host: it is implicit TLS, not STARTTLS", async () => {
-    const error = configError(() =>
+    const error = thrownMailError(() =>
       createSmtpTransport({
         host: "mail.example.com",
         port: 465,
@@ -74,7 +65,7 @@ describe("createSmtpTransport options", () => {
   });
 
   it("refuses secure: true on 587 and says to remove it", () => {
-    const error = configError(() =>
+    const error = thrownMailError(() =>
       createSmtpTransport({ secure: true, auth: { user: "a@contoso.com", pass: "secret-pass" } }),
     );
     expect(error.issues).toEqual([expect.objectContaining({ path: "secure" })]);
@@ -82,7 +73,7 @@ describe("createSmtpTransport options", () => {
   });
 
   it("refuses port 25 without TLS", () => {
-    const error = configError(() =>
+    const error = thrownMailError(() =>
       createSmtpTransport({
         port: 25,
         requireTLS: false,
@@ -96,14 +87,14 @@ describe("createSmtpTransport options", () => {
   });
 
   it("refuses missing credentials", () => {
-    const noAuth = configError(() => createSmtpTransport({} as never));
+    const noAuth = thrownMailError(() => createSmtpTransport({} as never));
     expect(noAuth.issues).toEqual([expect.objectContaining({ path: "auth" })]);
-    const noSecret = configError(() =>
+    const noSecret = thrownMailError(() =>
       createSmtpTransport({ auth: { user: "a@contoso.com" } } as never),
     );
     expect(noSecret.issues).toEqual([expect.objectContaining({ path: "auth" })]);
     expect(noSecret.hint).toMatch(/tokenProvider/);
-    const noUser = configError(() =>
+    const noUser = thrownMailError(() =>
       createSmtpTransport({ auth: { pass: "secret-pass" } } as never),
     );
     expect(noUser.issues).toEqual([expect.objectContaining({ path: "auth.user" })]);
@@ -114,7 +105,7 @@ describe("createSmtpTransport options", () => {
       { user: "a@contoso.com", pass: "secret-pass", tokenProvider },
       { user: "a@contoso.com", pass: "secret-pass", accessToken: "token-value" },
     ]) {
-      const error = configError(() => createSmtpTransport({ auth } as never));
+      const error = thrownMailError(() => createSmtpTransport({ auth } as never));
       expect(error.issues).toEqual([expect.objectContaining({ path: "auth.pass" })]);
       expect(error.hint).toMatch(/Remove auth.pass/);
       expect(JSON.stringify(error)).not.toContain("secret-pass");
@@ -122,7 +113,7 @@ describe("createSmtpTransport options", () => {
   });
 
   it("refuses both accessToken and tokenProvider", () => {
-    const error = configError(() =>
+    const error = thrownMailError(() =>
       createSmtpTransport({
         auth: { user: "a@contoso.com", accessToken: "token-value", tokenProvider },
       } as never),
@@ -131,7 +122,7 @@ describe("createSmtpTransport options", () => {
   });
 
   it("refuses a TLS minimum below 1.2", () => {
-    const error = configError(() =>
+    const error = thrownMailError(() =>
       createSmtpTransport({
         tls: { minVersion: "TLSv1.1" as never },
         auth: { user: "a@contoso.com", pass: "secret-pass" },
@@ -142,7 +133,7 @@ describe("createSmtpTransport options", () => {
   });
 
   it("refuses a CA or server name that is not text before connecting", () => {
-    const error = configError(() =>
+    const error = thrownMailError(() =>
       createSmtpTransport({
         tls: { ca: ["-----BEGIN CERTIFICATE-----", 5], servername: 5 } as never,
         auth: { user: "a@contoso.com", pass: "secret-pass" },
@@ -152,7 +143,7 @@ describe("createSmtpTransport options", () => {
   });
 
   it("refuses turning certificate verification off", () => {
-    const error = configError(() =>
+    const error = thrownMailError(() =>
       createSmtpTransport({
         tls: { rejectUnauthorized: false } as never,
         auth: { user: "a@contoso.com", pass: "secret-pass" },
@@ -162,7 +153,7 @@ describe("createSmtpTransport options", () => {
   });
 
   it("refuses more than 3 pooled connections: Exchange allows 3 per mailbox", () => {
-    const error = configError(() =>
+    const error = thrownMailError(() =>
       createSmtpTransport({
         pool: { maxConnections: 4 },
         auth: { user: "a@contoso.com", pass: "secret-pass" },
@@ -173,14 +164,14 @@ describe("createSmtpTransport options", () => {
   });
 
   it("lists every problem at once", () => {
-    const error = configError(() =>
+    const error = thrownMailError(() =>
       createSmtpTransport({ port: 465, tls: { minVersion: "TLSv1" as never } } as never),
     );
     expect(error.issues?.map((issue) => issue.path)).toEqual(["port", "auth", "tls.minVersion"]);
   });
 
   it("refuses an unknown cloud", () => {
-    const error = configError(() =>
+    const error = thrownMailError(() =>
       createSmtpTransport({
         cloud: "mars" as never,
         auth: { user: "a@contoso.com", pass: "secret-pass" },

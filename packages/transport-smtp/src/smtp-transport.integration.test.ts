@@ -10,6 +10,7 @@ import {
   normalizeMessage,
   type TokenProvider,
 } from "@mailpath/core";
+import { rejectedMailError } from "@mailpath/core/testing";
 import { DEFAULT_SENDER, type Emulator } from "@mailpath/emulator";
 import { describe, expect, it, vi } from "vitest";
 import { createSmtpTransport, type SmtpTransport, type SmtpTransportOptions } from "./index.js";
@@ -33,16 +34,6 @@ function message(overrides: Partial<MailMessage> = {}): NormalizedMessage {
 
 const send = (target: SmtpTransport, normalized: NormalizedMessage, signal?: AbortSignal) =>
   target.send(normalized, { signal: signal ?? new AbortController().signal });
-
-async function rejection(promise: Promise<unknown>): Promise<MailError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (MailError.isInstance(error)) return error;
-    throw new Error(`expected a MailError, got ${String(error)}`);
-  }
-  throw new Error("expected a rejection");
-}
 
 /** A provider that counts its calls and hands out the given tokens in turn. */
 function scriptedProvider(next: (options: { forceRefresh?: boolean }) => Promise<string>) {
@@ -70,7 +61,7 @@ describe("SMTP AUTH submission against the emulator", () => {
 
   it("refuses a server certificate from a CA it was not given, with TLS_ERROR", async () => {
     const untrusting = transport({ tls: {} });
-    const error = await rejection(send(untrusting, message()));
+    const error = await rejectedMailError(send(untrusting, message()));
     expect(error.code).toBe("TLS_ERROR");
     expect(error.retryable).toBe(false);
     expect(emulator.messages()).toEqual([]);
@@ -82,7 +73,7 @@ describe("SMTP AUTH submission against the emulator", () => {
         mailbox.address === DEFAULT_SENDER ? { ...mailbox, smtpAuthEnabled: false } : mailbox,
       ),
     });
-    const error = await rejection(send(transport(), message()));
+    const error = await rejectedMailError(send(transport(), message()));
     expect(error.code).toBe("AUTH_DISABLED");
     expect(error.smtp).toMatchObject({ replyCode: 535, enhancedCode: "5.7.139" });
     expect(error.hint).toMatch(/Set-CASMailbox/);
@@ -105,7 +96,7 @@ describe("SMTP AUTH submission against the emulator", () => {
 
   it("verify() connects, starts TLS and authenticates, and fails with AUTH_FAILED on a wrong password", async () => {
     await expect(transport().verify()).resolves.toBeUndefined();
-    const error = await rejection(
+    const error = await rejectedMailError(
       transport({ auth: { user: DEFAULT_SENDER, pass: "wrong-password" } }).verify(),
     );
     expect(error.code).toBe("AUTH_FAILED");
@@ -145,7 +136,7 @@ describe("SMTP AUTH submission against the emulator", () => {
     await vi.waitFor(() => expect(held, "the server holds its answer to MAIL FROM").toBe(true));
     expect(settled).toBe(false);
     controller.abort();
-    const error = await rejection(sending);
+    const error = await rejectedMailError(sending);
     expect(error.code).toBe("ABORTED");
     expect(error.ambiguous).toBeUndefined();
     expect(released, "the send settled before the server answered").toBe(false);
@@ -159,7 +150,9 @@ describe("SMTP AUTH submission against the emulator", () => {
   it("marks a connection dropped after the whole message was written as ambiguous", async () => {
     // The emulator stores the message, then drops the connection before the 250.
     emulator.failNext({ endpoint: "smtp", kind: "drop", stage: "after-data" });
-    const error = await rejection(send(transport(), message({ subject: "Maybe delivered" })));
+    const error = await rejectedMailError(
+      send(transport(), message({ subject: "Maybe delivered" })),
+    );
     expect(error.code).toBe("CONNECTION_FAILED");
     expect(error.retryable).toBe(true);
     expect(error.ambiguous).toBe(true);
@@ -168,7 +161,7 @@ describe("SMTP AUTH submission against the emulator", () => {
 
   it("does not mark a connection dropped before DATA as ambiguous", async () => {
     emulator.failNext({ endpoint: "smtp", kind: "drop", stage: "rcpt" });
-    const error = await rejection(send(transport(), message()));
+    const error = await rejectedMailError(send(transport(), message()));
     expect(error.code).toBe("CONNECTION_FAILED");
     expect(error.ambiguous).toBeUndefined();
     expect(emulator.messages()).toEqual([]);
@@ -178,7 +171,7 @@ describe("SMTP AUTH submission against the emulator", () => {
     const smtp = transport();
     await smtp.close();
     await smtp.close();
-    const error = await rejection(send(smtp, message()));
+    const error = await rejectedMailError(send(smtp, message()));
     expect(error.code).toBe("ABORTED");
   });
 
@@ -296,7 +289,7 @@ describe("XOAUTH2", () => {
       audience: "https://graph.microsoft.com",
     });
     const { provider, calls } = scriptedProvider(async () => wrongAudience);
-    const error = await rejection(
+    const error = await rejectedMailError(
       send(transport({ auth: { user: DEFAULT_SENDER, tokenProvider: provider } }), message()),
     );
     expect(error.code).toBe("AUTH_FAILED");
@@ -316,7 +309,7 @@ describe("XOAUTH2", () => {
         throw failure;
       },
     };
-    const error = await rejection(
+    const error = await rejectedMailError(
       send(transport({ auth: { user: DEFAULT_SENDER, tokenProvider: provider } }), message()),
     );
     expect(error.code).toBe("AUTH_FAILED");

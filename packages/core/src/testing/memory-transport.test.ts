@@ -6,6 +6,7 @@ import { Readable } from "node:stream";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { NormalizedMessage } from "../contract/message.js";
 import { MailError } from "../errors/mail-error.js";
+import { rejectedMailError } from "./mail-error.js";
 import { createMemoryStore } from "./memory-store.js";
 import { createMemoryTransport } from "./memory-transport.js";
 
@@ -35,16 +36,6 @@ function message(overrides: Partial<NormalizedMessage> = {}): NormalizedMessage 
 
 const signal = () => new AbortController().signal;
 const sha256 = (bytes: Uint8Array | string) => createHash("sha256").update(bytes).digest("hex");
-
-async function rejection(promise: Promise<unknown>): Promise<MailError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(MailError.isInstance(error)).toBe(true);
-    return error as MailError;
-  }
-  throw new Error("expected the promise to reject");
-}
 
 afterEach(() => {
   vi.useRealTimers();
@@ -182,9 +173,9 @@ describe("createMemoryTransport", () => {
 
   it("fails the next sends with a scripted code, then delivers again", async () => {
     const transport = createMemoryTransport().failNext("SERVER_ERROR", 2);
-    const first = await rejection(transport.send(message(), { signal: signal() }));
+    const first = await rejectedMailError(transport.send(message(), { signal: signal() }));
     expect(first).toMatchObject({ code: "SERVER_ERROR", retryable: true, transport: "memory" });
-    await rejection(transport.send(message(), { signal: signal() }));
+    await rejectedMailError(transport.send(message(), { signal: signal() }));
     await transport.send(message(), { signal: signal() });
     expect(transport.sent).toHaveLength(1);
     expect(transport.calls).toBe(3);
@@ -205,17 +196,17 @@ describe("createMemoryTransport", () => {
       .failNext(
         new MailError({ code: "AUTH_FAILED", message: "535 5.7.3 Authentication unsuccessful" }),
       );
-    expect(await rejection(transport.send(message(), { signal: signal() }))).toMatchObject({
+    expect(await rejectedMailError(transport.send(message(), { signal: signal() }))).toMatchObject({
       code: "THROTTLED",
       retryable: true,
       retryAfterMs: 1_000,
     });
-    expect(await rejection(transport.send(message(), { signal: signal() }))).toMatchObject({
+    expect(await rejectedMailError(transport.send(message(), { signal: signal() }))).toMatchObject({
       code: "THROTTLED",
       retryAfterMs: 42,
       smtp: { replyCode: 432, enhancedCode: "4.3.2" },
     });
-    expect(await rejection(transport.send(message(), { signal: signal() }))).toMatchObject({
+    expect(await rejectedMailError(transport.send(message(), { signal: signal() }))).toMatchObject({
       code: "AUTH_FAILED",
       retryable: false,
       message: "535 5.7.3 Authentication unsuccessful",
@@ -246,7 +237,7 @@ describe("createMemoryTransport", () => {
       code: "CONNECTION_FAILED",
       delivered: true,
     });
-    const error = await rejection(transport.send(message(), { signal: signal() }));
+    const error = await rejectedMailError(transport.send(message(), { signal: signal() }));
     expect(error).toMatchObject({ code: "CONNECTION_FAILED", ambiguous: true, retryable: true });
     expect(transport.sent).toHaveLength(1);
   });
@@ -263,7 +254,7 @@ describe("createMemoryTransport", () => {
     }
     expect(outcomes).toEqual(["SERVER_ERROR", "ok", "SERVER_ERROR", "ok"]);
     transport.failRate(1, "THROTTLED");
-    expect((await rejection(transport.send(message(), { signal: signal() }))).code).toBe(
+    expect((await rejectedMailError(transport.send(message(), { signal: signal() }))).code).toBe(
       "THROTTLED",
     );
     expect(() => transport.failRate(2)).toThrow(/between 0 and 1/);
@@ -285,7 +276,7 @@ describe("createMemoryTransport", () => {
 
   it("throws RECIPIENT_REJECTED and delivers nothing when every recipient is refused", async () => {
     const transport = createMemoryTransport().rejectRecipients(["ada@contoso.com"]);
-    const error = await rejection(transport.send(message(), { signal: signal() }));
+    const error = await rejectedMailError(transport.send(message(), { signal: signal() }));
     expect(error).toMatchObject({ code: "RECIPIENT_REJECTED", retryable: false });
     expect(transport.sent).toHaveLength(0);
   });
@@ -295,7 +286,7 @@ describe("createMemoryTransport", () => {
     const transport = createMemoryTransport({ limits });
     expect(transport.limits).toEqual(limits);
     const big = new Uint8Array(8_192);
-    const error = await rejection(
+    const error = await rejectedMailError(
       transport.send(
         message({
           attachments: [
@@ -318,9 +309,9 @@ describe("createMemoryTransport", () => {
     const transport = createMemoryTransport();
     const controller = new AbortController();
     controller.abort();
-    expect((await rejection(transport.send(message(), { signal: controller.signal }))).code).toBe(
-      "ABORTED",
-    );
+    expect(
+      (await rejectedMailError(transport.send(message(), { signal: controller.signal }))).code,
+    ).toBe("ABORTED");
     expect(transport.sent).toHaveLength(0);
   });
 
@@ -328,7 +319,7 @@ describe("createMemoryTransport", () => {
     vi.useFakeTimers();
     const transport = createMemoryTransport({ latencyMs: 1_000 });
     const controller = new AbortController();
-    const sending = rejection(transport.send(message(), { signal: controller.signal }));
+    const sending = rejectedMailError(transport.send(message(), { signal: controller.signal }));
     await vi.advanceTimersByTimeAsync(500);
     controller.abort();
     expect((await sending).code).toBe("ABORTED");
@@ -355,15 +346,15 @@ describe("createMemoryTransport", () => {
     controller.abort(
       new MailError({ code: "TIMEOUT", message: "attempt timed out", retryable: true }),
     );
-    expect((await rejection(transport.send(message(), { signal: controller.signal }))).code).toBe(
-      "TIMEOUT",
-    );
+    expect(
+      (await rejectedMailError(transport.send(message(), { signal: controller.signal }))).code,
+    ).toBe("TIMEOUT");
   });
 
   it("rejects with ABORTED when aborted right after send() is called", async () => {
     const transport = createMemoryTransport();
     const controller = new AbortController();
-    const sending = rejection(transport.send(message(), { signal: controller.signal }));
+    const sending = rejectedMailError(transport.send(message(), { signal: controller.signal }));
     controller.abort();
     expect((await sending).code).toBe("ABORTED");
     expect(transport.sent).toHaveLength(0);
@@ -373,9 +364,9 @@ describe("createMemoryTransport", () => {
     const transport = createMemoryTransport();
     await expect(transport.verify()).resolves.toBeUndefined();
     transport.failVerify();
-    expect((await rejection(transport.verify())).code).toBe("AUTH_FAILED");
+    expect((await rejectedMailError(transport.verify())).code).toBe("AUTH_FAILED");
     transport.failVerify("CONNECTION_FAILED");
-    expect((await rejection(transport.verify())).code).toBe("CONNECTION_FAILED");
+    expect((await rejectedMailError(transport.verify())).code).toBe("CONNECTION_FAILED");
     transport.failVerify(null);
     await expect(transport.verify()).resolves.toBeUndefined();
   });
@@ -385,10 +376,10 @@ describe("createMemoryTransport", () => {
     await transport.close();
     await transport.close();
     expect(transport.closed).toBe(true);
-    const error = await rejection(transport.send(message(), { signal: signal() }));
+    const error = await rejectedMailError(transport.send(message(), { signal: signal() }));
     expect(error.code).toBe("ABORTED");
     expect(error.message).toMatch(/closed/);
-    expect((await rejection(transport.verify())).code).toBe("ABORTED");
+    expect((await rejectedMailError(transport.verify())).code).toBe("ABORTED");
   });
 
   it("waitForMessages resolves once enough messages arrived and times out otherwise", async () => {
@@ -402,7 +393,7 @@ describe("createMemoryTransport", () => {
     ]);
 
     vi.useFakeTimers();
-    const late = rejection(transport.waitForMessages(3, { timeoutMs: 100 }));
+    const late = rejectedMailError(transport.waitForMessages(3, { timeoutMs: 100 }));
     await vi.advanceTimersByTimeAsync(100);
     const error = await late;
     expect(error.code).toBe("TIMEOUT");
