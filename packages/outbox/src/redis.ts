@@ -12,6 +12,13 @@ export interface OutboxRedis {
   close(): Promise<void>;
 }
 
+/**
+ * ioredis options as its constructor takes them: with exactOptionalPropertyTypes its own
+ * `RedisOptions` (`replyMapping` may be undefined) does not fit its constructor (it may not).
+ * Type only: a `replyMapping` the caller set still reaches the client.
+ */
+type ClientOptions = Omit<RedisOptions, "replyMapping">;
+
 function isRedisClient(value: OutboxConnection): value is Redis {
   return (
     typeof value === "object" &&
@@ -24,11 +31,14 @@ function isRedisClient(value: OutboxConnection): value is Redis {
 /** Opens (lazily) the clients for a connection option. */
 export function openRedis(connection: OutboxConnection): OutboxRedis {
   const owned: Redis[] = [];
-  const make = (extra: RedisOptions): Redis => {
+  const make = (extra: ClientOptions): Redis => {
     let client: Redis;
     if (isRedisClient(connection)) client = connection.duplicate(extra);
     else if (typeof connection === "string") client = new Redis(connection, extra);
-    else client = new Redis({ ...connection, ...extra });
+    else {
+      const options: ClientOptions = connection;
+      client = new Redis({ ...options, ...extra });
+    }
     // Errors reach the calls that need Redis; an unhandled 'error' event must not crash the app.
     client.on("error", () => {});
     owned.push(client);
