@@ -84,7 +84,9 @@ export function resolveProxy(
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     issues.push({
       path: where,
-      message: `must be an http:// or https:// proxy (HTTP CONNECT), got ${url.protocol}//: SOCKS is not supported for Graph and Entra`,
+      message: `must be an http:// or https:// proxy (HTTP CONNECT), got ${url.protocol}//${
+        url.protocol.startsWith("socks") ? ": SOCKS is not supported for Graph and Entra" : ""
+      }`,
     });
     return undefined;
   }

@@ -4,6 +4,7 @@
 import {
   createMailer,
   failover,
+  type Logger,
   MailError,
   type Mailer,
   type MailIssue,
@@ -39,6 +40,13 @@ export interface CreateMailerOptions {
   readonly random?: () => number;
   /** Clock of the mailer. @default Date.now */
   readonly now?: () => number;
+  /**
+   * The logger of the mailer and of every path it builds (pino, or any `debug/info/warn/error`
+   * object called as `(fields, message)`); it wins over `MAILPATH_LOG_LEVEL`'s JSON lines.
+   * Ready-made `transports` keep their own.
+   * @default the JSON-lines logger of `logLevel` (`MAILPATH_LOG_LEVEL`), or none
+   */
+  readonly logger?: Logger;
 }
 
 /**
@@ -89,6 +97,7 @@ const OPTION_KEYS: Record<PathName | "entra", Record<string, string>> = {
     requestTimeoutMs: "graph.requestTimeoutMs",
     "tls.ca": "tls.caFile",
     cloud: "cloud",
+    proxy: "proxy",
   },
   entra: {
     tenantId: "entra.tenantId",
@@ -98,6 +107,7 @@ const OPTION_KEYS: Record<PathName | "entra", Record<string, string>> = {
     authorityHost: "entra.authorityHost",
     "tls.ca": "tls.caFile",
     cloud: "cloud",
+    proxy: "proxy",
   },
 };
 
@@ -146,8 +156,8 @@ const load = {
 };
 
 // One JSON-lines logger per resolved config (MAILPATH_LOG_LEVEL), shared by its paths and mailer.
-const loggers = new WeakMap<ResolvedConfig, ReturnType<typeof createJsonLogger>>();
-function loggerFor(config: ResolvedConfig): ReturnType<typeof createJsonLogger> {
+const loggers = new WeakMap<ResolvedConfig, Logger | undefined>();
+function loggerFor(config: ResolvedConfig): Logger | undefined {
   if (!loggers.has(config)) loggers.set(config, createJsonLogger(config.logLevel ?? "silent"));
   return loggers.get(config);
 }
@@ -279,6 +289,8 @@ async function buildTransport(
     source.kind === "env" && !source.overridden?.has(key)
       ? (VARIABLE_BY_KEY.get(key)?.name ?? key)
       : key;
+  // A logger given in code replaces the one MAILPATH_LOG_LEVEL describes, for paths and mailer.
+  if (options.logger) loggers.set(config, options.logger);
   const transports = new Map<PathName, Transport>();
   const issues: MailIssue[] = [];
   for (const path of routingPaths(config.routing)) {

@@ -45,7 +45,45 @@ describe("observability settings from the environment", () => {
       }),
     );
     expect(error.code).toBe("INVALID_CONFIG");
-    expect(error.message).toMatch(/proxy/);
+    expect(error.issues).toEqual([
+      {
+        path: "MAILPATH_PROXY",
+        message: expect.stringMatching(/socks5:\/\/.*SOCKS is not supported/),
+      },
+    ]);
+  });
+
+  it.each([
+    [
+      "ftp://proxy.contoso.com:21",
+      /^must be an http:\/\/ or https:\/\/ proxy \(HTTP CONNECT\), got ftp:\/\/ \(graph transport\)$/,
+    ],
+    ["http://[::1", /^is not a URL/],
+  ])("names MAILPATH_PROXY (not the option key) when it is %s", async (proxy, message) => {
+    const error = await failure(
+      createMailerFromEnv({ MAILPATH_TRANSPORT: "graph", ...ENTRA, MAILPATH_PROXY: proxy }),
+    );
+    expect(error.issues).toEqual([
+      { path: "MAILPATH_PROXY", message: expect.stringMatching(message) },
+    ]);
+    // The same value given in code is named by its config key.
+    const overridden = await failure(
+      createMailerFromEnv({ MAILPATH_TRANSPORT: "graph", ...ENTRA }, { proxy }),
+    );
+    expect(overridden.issues).toEqual([{ path: "proxy", message: expect.stringMatching(message) }]);
+  });
+
+  it("names MAILPATH_PROXY when the Entra provider of SMTP OAuth refuses it", async () => {
+    const error = await failure(
+      createMailerFromEnv({
+        MAILPATH_TRANSPORT: "smtp",
+        MAILPATH_SMTP_AUTH: "oauth",
+        MAILPATH_SMTP_USER: "notify@contoso.com",
+        ...ENTRA,
+        MAILPATH_PROXY: "socks5://127.0.0.1:1080",
+      }),
+    );
+    expect(error.issues?.map((issue) => issue.path)).toEqual(["MAILPATH_PROXY"]);
   });
 
   it("logs JSON lines from MAILPATH_LOG_LEVEL and turns telemetry on with MAILPATH_OTEL=on", async () => {
