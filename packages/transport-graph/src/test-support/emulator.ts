@@ -71,7 +71,8 @@ export function emulatorOptions(emulator: Emulator): GraphTransportOptions {
 /** A Graph transport pointed at the emulator. */
 export function emulatorTransport(
   emulator: Emulator,
-  overrides: Partial<GraphTransportOptions> = {},
+  // An undefined option takes the emulator's default out (its secret, its CA).
+  overrides: { [K in keyof GraphTransportOptions]?: GraphTransportOptions[K] | undefined } = {},
 ): GraphTransport {
   const options = { ...emulatorOptions(emulator), ...overrides } as GraphTransportOptions;
   return createGraphTransport(options);
