@@ -9,7 +9,7 @@ import { type CircuitBreakerOptions, createBreaker } from "./resilience/circuit-
 import { checkDelays } from "./resilience/delays.js";
 import { createRateLimiter, type RateLimitOptions } from "./resilience/rate-limiter.js";
 import { decideRetry, type RetryOptions, resolveRetryOptions } from "./resilience/retry.js";
-import { timeoutError } from "./resilience/timeout.js";
+import { type Deadline, DeadlineList, timeoutError } from "./resilience/timeout.js";
 import { createInstrumentation } from "./telemetry/instrumentation.js";
 import type { TelemetryOptions } from "./telemetry/options.js";
 
@@ -368,9 +368,15 @@ export function createMailer(options: MailerOptions): Mailer {
   const deadlines = new Set<ReturnType<typeof setTimeout>>();
   let closing: Promise<void> | undefined;
 
+  // Every attempt's timeout, under one timer (a route times each path attempt itself, from when
+  // that path's limiter let it start).
+  const attemptDeadlines = router ? undefined : new DeadlineList(timeoutMs);
+
   // One attempt: the send's signal and the timeout both abort it, and the transport sees one
   // signal. Written with listeners rather than Promise.race and AbortSignal.any: this runs for
-  // every attempt and those allocate several promises and signals each. Rejects with a
+  // every attempt and those allocate several promises and signals each. The attempt's
+  // AbortController is made when the transport first reads `signal` (a transport that never
+  // looks at it costs none); an abort before that is handed to it as made. Rejects with a
   // MailError only.
   const attemptOnce = (
     message: NormalizedMessage,
@@ -378,14 +384,20 @@ export function createMailer(options: MailerOptions): Mailer {
     onPathFailure: (failure: PathFailure) => void,
   ): Promise<TransportReceipt> =>
     new Promise<TransportReceipt>((resolve, reject) => {
-      const controller = new AbortController();
+      let controller: AbortController | undefined;
+      let abortedWith: { reason: unknown } | undefined;
+      const abortAttempt = (reason: unknown) => {
+        if (abortedWith) return;
+        abortedWith = { reason };
+        controller?.abort(reason);
+      };
       let settled = false;
       let timedOut: MailError | undefined;
       let grace: ReturnType<typeof setTimeout> | undefined;
       const finish = (settle: () => void) => {
         if (settled) return;
         settled = true;
-        clearTimeout(timer);
+        if (deadline) attemptDeadlines?.remove(deadline);
         clearTimeout(grace);
         if (shared) attemptsInFlight.delete(onAbort);
         else signal.removeEventListener("abort", onAbort);
@@ -395,38 +407,47 @@ export function createMailer(options: MailerOptions): Mailer {
       // message. It is told to stop, and its answer decides; without one it is ambiguous.
       const onAbort = () => {
         if (grace !== undefined) return;
-        clearTimeout(timer);
-        controller.abort(signal.reason);
+        if (deadline) attemptDeadlines?.remove(deadline);
+        abortAttempt(signal.reason);
         grace = setTimeout(
           () => finish(() => reject(aborted(signal.reason, transport.name, undefined, true))),
           ABORT_GRACE_MS,
         );
       };
-      // A route times each path attempt itself, from when that path's limiter let it start.
-      const timer = router
-        ? undefined
-        : setTimeout(() => {
-            timedOut = timeoutError(transport.name, message.messageId, timeoutMs);
-            controller.abort(timedOut);
-            const error = timedOut;
-            finish(() => reject(error));
-          }, timeoutMs);
+      const deadline: Deadline | undefined = attemptDeadlines && {
+        due: 0,
+        prev: undefined,
+        next: undefined,
+        listed: false,
+        expire: () => {
+          timedOut = timeoutError(transport.name, message.messageId, timeoutMs);
+          abortAttempt(timedOut);
+          const error = timedOut;
+          finish(() => reject(error));
+        },
+      };
+      if (deadline) attemptDeadlines?.add(deadline);
       // Sends without a signal of their own share close()'s: a Set is cheaper than listeners on it.
       const shared = signal === closer.signal;
       if (shared) attemptsInFlight.add(onAbort);
       else signal.addEventListener("abort", onAbort, { once: true });
+      const sendOptions = {
+        get signal(): AbortSignal {
+          if (!controller) {
+            controller = new AbortController();
+            if (abortedWith) controller.abort(abortedWith.reason);
+          }
+          return controller.signal;
+        },
+        retryAmbiguous: retry.retryAmbiguous,
+        onPathFailure,
+        ...(router && { timeoutMs }),
+      };
       // Converted inside the breaker: it counts a timeout, and leaves a transport's bug uncounted.
       const call = () =>
-        transport
-          .send(message, {
-            signal: controller.signal,
-            retryAmbiguous: retry.retryAmbiguous,
-            onPathFailure,
-            ...(router && { timeoutMs }),
-          })
-          .catch((error: unknown) => {
-            throw timedOut ?? asMailError(error, transport.name, true);
-          });
+        transport.send(message, sendOptions).catch((error: unknown) => {
+          throw timedOut ?? asMailError(error, transport.name, true);
+        });
       (breaker ? breaker.run(call) : call()).then(
         (receipt) => finish(() => resolve(receipt)),
         (error: MailError) =>
@@ -474,7 +495,10 @@ export function createMailer(options: MailerOptions): Mailer {
         const run = () => {
           if (signal.aborted) throw signal.reason;
           started = true;
-          events.emit("attempt", { messageId, transport: transport.name, attempt });
+          // Nobody listens without a logger or telemetry: no payload to build.
+          if (events.listenerCount("attempt") > 0) {
+            events.emit("attempt", { messageId, transport: transport.name, attempt });
+          }
           return attemptOnce(message, signal, onPathFailure);
         };
         const receipt = limiter ? await limiter.run(key, run, signal) : await run();
@@ -646,6 +670,7 @@ export function createMailer(options: MailerOptions): Mailer {
         await Promise.allSettled([...inFlight]);
         for (const timer of deadlines) clearTimeout(timer);
         deadlines.clear();
+        attemptDeadlines?.dispose();
         unsubscribe?.();
         breaker?.shutdown();
         instrumentation?.close();

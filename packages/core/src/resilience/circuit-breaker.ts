@@ -81,24 +81,25 @@ export class TransportBreaker {
   }
 
   /** Runs `task` unless the breaker is open; then rejects with `CIRCUIT_OPEN`. */
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    try {
-      return (await this.breaker.fire(task)) as T;
-    } catch (error) {
-      if ((error as { code?: unknown })?.code === "EOPENBREAKER") {
-        const retryAfterMs = Math.max(0, this.openedAt + this.resetTimeoutMs - this.now());
-        throw new MailError({
-          code: "CIRCUIT_OPEN",
-          message: `The circuit breaker of transport "${this.transport}" is open after repeated path failures; not trying it for ${retryAfterMs} ms.`,
-          retryable: true,
-          retryAfterMs,
-          transport: this.transport,
-          hint: "The path keeps failing (connection, TLS, server or credentials): look at the errors before the breaker opened.",
-        });
-      }
-      throw error;
-    }
+  run<T>(task: () => Promise<T>): Promise<T> {
+    // Not an async function: this runs on every attempt, and its own promise and await cost.
+    return (this.breaker.fire(task) as Promise<T>).catch(this.openError);
   }
+
+  private readonly openError = (error: unknown): never => {
+    if ((error as { code?: unknown })?.code === "EOPENBREAKER") {
+      const retryAfterMs = Math.max(0, this.openedAt + this.resetTimeoutMs - this.now());
+      throw new MailError({
+        code: "CIRCUIT_OPEN",
+        message: `The circuit breaker of transport "${this.transport}" is open after repeated path failures; not trying it for ${retryAfterMs} ms.`,
+        retryable: true,
+        retryAfterMs,
+        transport: this.transport,
+        hint: "The path keeps failing (connection, TLS, server or credentials): look at the errors before the breaker opened.",
+      });
+    }
+    throw error;
+  };
 
   /** Stops opossum's timers. */
   shutdown(): void {

@@ -65,3 +65,84 @@ export function withTimeout<T>(
     );
   });
 }
+
+/** One entry of a `DeadlineList`: `expire` is called once its time is up, unless removed before. */
+export interface Deadline {
+  /** Monotonic ms (performance.now) at which it expires; set by `add`. */
+  due: number;
+  prev: Deadline | undefined;
+  next: Deadline | undefined;
+  /** Whether it is in a list. */
+  listed: boolean;
+  expire(): void;
+}
+
+/**
+ * Deadlines that all lie the same `delayMs` after they are added, under one timer: added in
+ * order, they expire in order, so the list is kept oldest first and the timer is armed for the
+ * oldest. A timer per attempt meant a Timeout object, a closure and two timer-list operations on
+ * every send. The timer holds the process open while a deadline is pending, as the per-attempt
+ * timers did, and not after.
+ */
+export class DeadlineList {
+  private first: Deadline | undefined;
+  private last: Deadline | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  /** The due time the timer was armed for. */
+  private armedFor = 0;
+
+  constructor(private readonly delayMs: number) {}
+
+  add(entry: Deadline): void {
+    entry.due = performance.now() + this.delayMs;
+    entry.listed = true;
+    entry.next = undefined;
+    entry.prev = this.last;
+    if (this.last) this.last.next = entry;
+    else this.first = entry;
+    this.last = entry;
+    // An armed timer fires no later than this entry is due (every earlier entry was due first).
+    if (this.timer === undefined) this.arm(entry.due);
+    else if (this.first === entry) this.timer.ref();
+  }
+
+  remove(entry: Deadline): void {
+    if (!entry.listed) return;
+    entry.listed = false;
+    const { prev, next } = entry;
+    if (prev) prev.next = next;
+    else this.first = next;
+    if (next) next.prev = prev;
+    else this.last = prev;
+    entry.prev = undefined;
+    entry.next = undefined;
+    // Nothing pending: the timer (armed for a due time that is gone) may fire, and does nothing;
+    // it no longer keeps the process alive.
+    if (this.first === undefined) this.timer?.unref();
+  }
+
+  private arm(due: number): void {
+    this.armedFor = due;
+    const delay = Math.min(this.delayMs, Math.max(0, Math.ceil(due - performance.now())));
+    this.timer = setTimeout(this.fire, delay);
+  }
+
+  private readonly fire = (): void => {
+    this.timer = undefined;
+    // The timer firing is proof that its due time came, whatever a faked clock says.
+    const now = Math.max(performance.now(), this.armedFor);
+    let entry = this.first;
+    while (entry !== undefined && entry.due <= now) {
+      this.remove(entry);
+      entry.expire();
+      entry = this.first;
+    }
+    if (this.first !== undefined && this.timer === undefined) this.arm(this.first.due);
+  };
+
+  /** Stops the timer (nothing of it outlives the mailer's `close()`). */
+  dispose(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
