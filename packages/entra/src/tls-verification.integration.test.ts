@@ -2,15 +2,14 @@
 // whose certificate verifies, whatever the process-wide TLS settings say.
 import { MailError } from "@mailpath/core";
 import { DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, useEmulator } from "@mailpath/emulator";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createClientCredentialsProvider } from "./client-credentials.js";
 
 const emulator = useEmulator({ beforeAll, afterAll });
 
 describe("certificate verification of the token endpoint", () => {
   it("refuses the emulator's certificate without its CA even with NODE_TLS_REJECT_UNAUTHORIZED=0", async () => {
-    const previous = process.env.NODE_TLS_REJECT_UNAUTHORIZED;
-    process.env.NODE_TLS_REJECT_UNAUTHORIZED = "0";
+    vi.stubEnv("NODE_TLS_REJECT_UNAUTHORIZED", "0");
     try {
       const provider = createClientCredentialsProvider({
         tenantId: emulator.entra.tenantId,
@@ -28,8 +27,7 @@ describe("certificate verification of the token endpoint", () => {
       expect(emulator.stats().requests.token).toBe(0);
       expect(emulator.stats().tokensIssued).toBe(0);
     } finally {
-      if (previous === undefined) delete process.env.NODE_TLS_REJECT_UNAUTHORIZED;
-      else process.env.NODE_TLS_REJECT_UNAUTHORIZED = previous;
+      vi.unstubAllEnvs();
     }
   });
 });

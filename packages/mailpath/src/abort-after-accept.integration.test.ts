@@ -1,8 +1,5 @@
-// Issue 9, defect 3, on a real path: an abort that lands after Graph stored the message must
-// reach the caller as ABORTED with ambiguous: true (the transport's word), not false.
-import { type Emulator, startEmulator } from "@mailpath/emulator";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { useEmulator } from "@mailpath/emulator";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createMailerFromEnv, type MailError } from "./index.js";
 
 const emulator = useEmulator({ beforeAll, afterAll });

@@ -2,7 +2,8 @@
 // hostile server. Redirects are never followed, error answers are read only up to a bound,
 // and an upload URL that is not https:// gets no bytes.
 import { once } from "node:events";
-import { MailError, normalizeMessage, type TokenProvider } from "@mailpath/core";
+import { normalizeMessage, type TokenProvider } from "@mailpath/core";
+import { rejectedMailError } from "@mailpath/core/testing";
 import { useEmulator } from "@mailpath/emulator";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { MAX_ERROR_BODY_BYTES } from "./http.js";
@@ -44,17 +45,6 @@ function message(attachments: { filename: string; content: Buffer }[] = []) {
   );
 }
 
-async function rejection(promise: Promise<unknown>): Promise<MailError> {
-  const outcome = await promise.then(
-    (value) => ({ value }),
-    (error: unknown) => ({ error }),
-  );
-  if (!("error" in outcome))
-    throw new Error(`expected a rejection, got ${JSON.stringify(outcome)}`);
-  expect(MailError.isInstance(outcome.error)).toBe(true);
-  return outcome.error as MailError;
-}
-
 const send = (graph: GraphTransport, attachments?: { filename: string; content: Buffer }[]) =>
   graph.send(message(attachments), { signal: new AbortController().signal });
 
@@ -70,7 +60,7 @@ describe("redirects from Graph", () => {
           .writeHead(status, { Location: `${other.url}/v1.0/users/x/sendMail?sig=s3cr3t` })
           .end();
       });
-      const error = await rejection(send(transport(first.url)));
+      const error = await rejectedMailError(send(transport(first.url)));
       expect(error).toMatchObject({ code: "CONNECTION_FAILED", retryable: false });
       expect(error.ambiguous).toBeFalsy();
       expect(error.http?.status).toBe(status);
@@ -93,7 +83,7 @@ describe("bounded error answers", () => {
       response.writeHead(500, { "Content-Type": "application/json" });
       response.end(JSON.stringify({ error: { code: "InternalServerError", message: huge } }));
     });
-    const error = await rejection(send(transport(graph.url)));
+    const error = await rejectedMailError(send(transport(graph.url)));
     expect(error.code).toBe("SERVER_ERROR");
     expect(error.message.length).toBeLessThan(2_000);
     expect(error.message).toMatch(/cut/);
@@ -120,7 +110,7 @@ describe("bounded error answers", () => {
       };
       pump();
     });
-    const error = await rejection(send(transport(graph.url, 15_000)));
+    const error = await rejectedMailError(send(transport(graph.url, 15_000)));
     expect(error.code).toBe("SERVER_ERROR");
     expect(error.message.length).toBeLessThan(2_000);
     expect(error.message).toContain(`answer cut after ${MAX_ERROR_BODY_BYTES / 1024} kB`);
@@ -156,7 +146,7 @@ describe("upload sessions", () => {
       plain: true,
     });
     const graph = await draftGraph(() => `${plain.url}/upload/draft-1?sig=s3cr3t`);
-    const error = await rejection(send(transport(graph.url), large()));
+    const error = await rejectedMailError(send(transport(graph.url), large()));
     expect(error).toMatchObject({ code: "SERVER_ERROR", retryable: false });
     expect(error.message).toMatch(/not https:\/\/ \(http:\/\/127\.0\.0\.1:\d+\)/);
     expect(error.message).not.toContain("s3cr3t");
@@ -176,7 +166,7 @@ describe("upload sessions", () => {
       response.writeHead(307, { Location: `${other.url}/upload` }).end();
     });
     const graph = await draftGraph(() => `${upload.url}/upload/draft-1?sig=s3cr3t`);
-    const error = await rejection(send(transport(graph.url), large()));
+    const error = await rejectedMailError(send(transport(graph.url), large()));
     expect(error).toMatchObject({ code: "CONNECTION_FAILED", retryable: false });
     expect(error.message).toMatch(/upload URL answered HTTP 307/);
     expect(upload.requests).toHaveLength(1);

@@ -1,13 +1,11 @@
 import { createMailer, MAILER_EVENTS, MailError, type MailerEvent } from "@mailpath/core";
-import type { Emulator } from "@mailpath/emulator";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { useEmulator } from "@mailpath/emulator";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   DEFAULT_CLIENT_SECRET,
   DEFAULT_SENDER,
   emulatorTransport,
   recordingFetch,
-  startGraphEmulator,
 } from "./test-support/emulator.js";
 
 const emulator = useEmulator({ beforeAll, afterAll });

@@ -1,6 +1,7 @@
 // Guarantees that small, plausible bugs once slipped past every test (issue 17, mutation
 // testing), against the emulator's Graph over loopback TLS. Each test fails on the named mutation.
-import { MailError, type MailMessage, normalizeMessage } from "@mailpath/core";
+import { type MailMessage, normalizeMessage } from "@mailpath/core";
+import { rejectedMailError } from "@mailpath/core/testing";
 import type { Emulator } from "@mailpath/emulator";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { LARGE_ATTACHMENT_BYTES } from "./index.js";
@@ -27,16 +28,6 @@ const message = (overrides: Partial<MailMessage> = {}) =>
   );
 const signal = () => new AbortController().signal;
 
-async function rejection(promise: Promise<unknown>): Promise<MailError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (MailError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error("expected a rejection");
-}
-
 describe("a 500 answer to sendMail", () => {
   // Mutation: `status >= 500` becomes `> 500` (a plain 500 not marked ambiguous, so a mailer
   // with retryAmbiguous: false would retry it and could send twice).
@@ -48,7 +39,7 @@ describe("a 500 answer to sendMail", () => {
       status: 500,
       errorCode: "InternalServerError",
     });
-    const error = await rejection(transport.send(message(), { signal: signal() }));
+    const error = await rejectedMailError(transport.send(message(), { signal: signal() }));
     expect(error).toMatchObject({
       code: "SERVER_ERROR",
       retryable: true,
@@ -89,7 +80,7 @@ describe("the 3 MB upload-session threshold (LARGE_ATTACHMENT_BYTES)", () => {
     const recorder = recordingFetch();
     const transport = emulatorTransport(emulator, { fetch: recorder.fetch });
     const size = LARGE_ATTACHMENT_BYTES - 1;
-    const error = await rejection(
+    const error = await rejectedMailError(
       transport.send(
         message({ attachments: [{ filename: "data.bin", content: Buffer.alloc(size, 7) }] }),
         { signal: signal() },

@@ -1,18 +1,11 @@
-import { MailError } from "@mailpath/core";
+import { thrownMailError } from "@mailpath/core/testing";
 import { describe, expect, it } from "vitest";
 import { type GraphTransportOptions, resolveGraphOptions } from "./options.js";
 
 const base = { tenantId: "t", clientId: "c", clientSecret: "s3cret-value" } as const;
 
-function configError(options: GraphTransportOptions): MailError {
-  try {
-    resolveGraphOptions(options);
-  } catch (error) {
-    if (MailError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error("expected INVALID_CONFIG");
-}
+const configError = (options: GraphTransportOptions) =>
+  thrownMailError(() => resolveGraphOptions(options));
 
 describe("resolveGraphOptions", () => {
   it("defaults to the worldwide cloud, auto mode, Sent Items and Graph's per-mailbox limits", () => {

@@ -2,17 +2,14 @@
 // `proxy` option, TLS still verified end to end. The client is pointed at closed ports that
 // only the proxy maps to the emulator, so a delivery proves the requests went through it.
 import { MailError, normalizeMessage } from "@mailpath/core";
-import type { Emulator } from "@mailpath/emulator";
-import { type ConnectProxy, startConnectProxy } from "@mailpath/emulator";
+import { type ConnectProxy, startConnectProxy, useEmulator } from "@mailpath/emulator";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { useEmulator } from "@mailpath/emulator";
 import type { GraphTransportOptions } from "./options.js";
 import {
   closedPort,
   DEFAULT_SENDER,
   emulatorOptions,
   emulatorTransport,
-  startGraphEmulator,
 } from "./test-support/emulator.js";
 
 let proxy: ConnectProxy;

@@ -3,22 +3,16 @@
 // Graph is signed by) still verifies.
 import { rootCertificates } from "node:tls";
 import { normalizeMessage } from "@mailpath/core";
-import type { Emulator } from "@mailpath/emulator";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { useEmulator } from "@mailpath/emulator";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { withDefaultRoots } from "./http.js";
 import { createGraphTransport } from "./index.js";
-import { DEFAULT_SENDER, startGraphEmulator } from "./test-support/emulator.js";
+import { DEFAULT_SENDER } from "./test-support/emulator.js";
 import { startLoopback } from "./test-support/loopback.js";
 
 // Two emulators: two unrelated CAs.
-let privateCa: Emulator;
-let defaultCa: Emulator;
-beforeAll(async () => {
-  [privateCa, defaultCa] = await Promise.all([startGraphEmulator(), startGraphEmulator()]);
-});
-afterAll(async () => {
-  await Promise.all([privateCa?.stop(), defaultCa?.stop()]);
-});
+const privateCa = useEmulator({ beforeAll, afterAll });
+const defaultCa = useEmulator({ beforeAll, afterAll });
 
 describe("tls.ca adds to the default roots", () => {
   it("keeps every default root next to the private CA", () => {
@@ -35,8 +29,7 @@ describe("tls.ca adds to the default roots", () => {
       request.resume();
       response.writeHead(202).end();
     });
-    const previous = process.env.NODE_EXTRA_CA_CERTS;
-    process.env.NODE_EXTRA_CA_CERTS = defaultCa.caFile;
+    vi.stubEnv("NODE_EXTRA_CA_CERTS", defaultCa.caFile);
     const transport = createGraphTransport({
       tokenProvider: { getToken: async () => "token" },
       baseUrl: server.url,
@@ -51,8 +44,7 @@ describe("tls.ca adds to the default roots", () => {
       expect(receipt.response).toMatch(/^202/);
       expect(server.requests).toHaveLength(1);
     } finally {
-      if (previous === undefined) delete process.env.NODE_EXTRA_CA_CERTS;
-      else process.env.NODE_EXTRA_CA_CERTS = previous;
+      vi.unstubAllEnvs();
       await transport.close();
       await server.close();
     }

@@ -1,13 +1,11 @@
 // Graph requests carry the bearer token: they go only to a host whose certificate verifies
 // (TLS 1.2 or later), whatever the process-wide TLS settings say.
 import { MailError, normalizeMessage } from "@mailpath/core";
-import type { Emulator } from "@mailpath/emulator";
-import { emulatorCredentials } from "@mailpath/emulator";
+import { emulatorCredentials, useEmulator } from "@mailpath/emulator";
 import { createClientCredentialsProvider } from "@mailpath/entra";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { useEmulator } from "@mailpath/emulator";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createGraphTransport } from "./index.js";
-import { DEFAULT_SENDER, startGraphEmulator } from "./test-support/emulator.js";
+import { DEFAULT_SENDER } from "./test-support/emulator.js";
 
 const emulator = useEmulator({ beforeAll, afterAll });
 
@@ -18,8 +16,7 @@ describe("certificate verification of Graph", () => {
       ...emulatorCredentials(emulator),
       target: "graph",
     });
-    const previous = process.env.NODE_TLS_REJECT_UNAUTHORIZED;
-    process.env.NODE_TLS_REJECT_UNAUTHORIZED = "0";
+    vi.stubEnv("NODE_TLS_REJECT_UNAUTHORIZED", "0");
     const transport = createGraphTransport({ tokenProvider, baseUrl: emulator.graph.baseUrl });
     try {
       const message = normalizeMessage({
@@ -37,8 +34,7 @@ describe("certificate verification of Graph", () => {
       expect(emulator.stats().requests.graph).toBe(0);
       expect(emulator.messages()).toHaveLength(0);
     } finally {
-      if (previous === undefined) delete process.env.NODE_TLS_REJECT_UNAUTHORIZED;
-      else process.env.NODE_TLS_REJECT_UNAUTHORIZED = previous;
+      vi.unstubAllEnvs();
       await transport.close();
     }
   });

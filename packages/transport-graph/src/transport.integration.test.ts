@@ -4,7 +4,8 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { compareDelivered } from "@mailpath/conformance";
-import { MailError, type MailMessage, normalizeMessage } from "@mailpath/core";
+import { type MailMessage, normalizeMessage } from "@mailpath/core";
+import { rejectedMailError } from "@mailpath/core/testing";
 import { useEmulator } from "@mailpath/emulator";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
@@ -52,16 +53,6 @@ function pattern(size: number, seed: number): Buffer {
     buffer.writeUInt32LE(state, Math.min(index, size - 4));
   }
   return buffer;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<MailError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (MailError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error("expected the send to fail");
 }
 
 const signal = () => new AbortController().signal;
@@ -320,7 +311,7 @@ describe("large messages", () => {
       apps: emulator.tenant.apps.map((app) => ({ ...app, permissions: ["Mail.Send"] })),
     });
     const transport = emulatorTransport(emulator);
-    const error = await rejection(
+    const error = await rejectedMailError(
       transport.send(
         message({ attachments: [{ filename: "big.bin", content: pattern(3_200_000, 5) }] }),
         {
@@ -344,7 +335,7 @@ describe("large messages", () => {
       status: 500,
       pathIncludes: "AttachmentSessions",
     });
-    const error = await rejection(
+    const error = await rejectedMailError(
       transport.send(
         message({ attachments: [{ filename: "big.bin", content: pattern(3_200_000, 6) }] }),
         {
@@ -397,7 +388,7 @@ describe("tokens", () => {
         },
       },
     });
-    const error = await rejection(transport.send(message(), { signal: signal() }));
+    const error = await rejectedMailError(transport.send(message(), { signal: signal() }));
     expect(error).toMatchObject({ code: "AUTH_FAILED", transport: "graph" });
     expect(error.message).toContain("vault unreachable");
     expect(emulator.stats().requests.graph).toBe(0);
@@ -452,7 +443,7 @@ describe("errors", () => {
       errorCode: "InvalidAuthenticationToken",
       count: 2,
     });
-    const error = await rejection(transport.send(message(), { signal: signal() }));
+    const error = await rejectedMailError(transport.send(message(), { signal: signal() }));
     expect(error.code).toBe("AUTH_FAILED");
     expect(error.retryable).toBe(false);
     expect(error.http).toMatchObject({ status: 401, code: "InvalidAuthenticationToken" });
@@ -463,7 +454,7 @@ describe("errors", () => {
 
   it("maps 403 ErrorSendAsDenied to SEND_AS_DENIED", async () => {
     const transport = emulatorTransport(emulator, { mailbox: DEFAULT_SENDER });
-    const error = await rejection(
+    const error = await rejectedMailError(
       transport.send(message({ from: "grace@contoso.com" }), { signal: signal() }),
     );
     expect(error).toMatchObject({
@@ -482,7 +473,7 @@ describe("errors", () => {
       apps: emulator.tenant.apps.map((app) => ({ ...app, mailboxes: ["reports@contoso.com"] })),
     });
     const transport = emulatorTransport(emulator);
-    const error = await rejection(transport.send(message(), { signal: signal() }));
+    const error = await rejectedMailError(transport.send(message(), { signal: signal() }));
     expect(error).toMatchObject({
       code: "PERMISSION_DENIED",
       retryable: false,
@@ -499,7 +490,7 @@ describe("errors", () => {
       ),
     });
     const transport = emulatorTransport(emulator);
-    const error = await rejection(transport.send(message(), { signal: signal() }));
+    const error = await rejectedMailError(transport.send(message(), { signal: signal() }));
     expect(error).toMatchObject({
       code: "MAILBOX_UNAVAILABLE",
       http: { status: 404, code: "MailboxNotEnabledForRESTAPI" },
@@ -510,13 +501,13 @@ describe("errors", () => {
   it("maps 413 and ErrorMessageSizeExceeded to MESSAGE_TOO_LARGE", async () => {
     const transport = emulatorTransport(emulator);
     fault(413, "RequestEntityTooLarge");
-    expect(await rejection(transport.send(message(), { signal: signal() }))).toMatchObject({
+    expect(await rejectedMailError(transport.send(message(), { signal: signal() }))).toMatchObject({
       code: "MESSAGE_TOO_LARGE",
       retryable: false,
       http: { status: 413 },
     });
     fault(400, "ErrorMessageSizeExceeded");
-    expect(await rejection(transport.send(message(), { signal: signal() }))).toMatchObject({
+    expect(await rejectedMailError(transport.send(message(), { signal: signal() }))).toMatchObject({
       code: "MESSAGE_TOO_LARGE",
       http: { status: 400, code: "ErrorMessageSizeExceeded" },
     });
@@ -526,7 +517,7 @@ describe("errors", () => {
   it("maps 429 to THROTTLED with retryAfterMs from Retry-After", async () => {
     const transport = emulatorTransport(emulator);
     fault(429, "ApplicationThrottled", { retryAfterSeconds: 7 });
-    const error = await rejection(transport.send(message(), { signal: signal() }));
+    const error = await rejectedMailError(transport.send(message(), { signal: signal() }));
     expect(error).toMatchObject({
       code: "THROTTLED",
       retryable: true,
@@ -540,7 +531,7 @@ describe("errors", () => {
   it("marks a 5xx answer to sendMail retryable and ambiguous", async () => {
     const transport = emulatorTransport(emulator);
     fault(503, "ServiceUnavailable");
-    const error = await rejection(transport.send(message(), { signal: signal() }));
+    const error = await rejectedMailError(transport.send(message(), { signal: signal() }));
     expect(error).toMatchObject({
       code: "SERVER_ERROR",
       retryable: true,
@@ -554,7 +545,7 @@ describe("errors", () => {
     const transport = emulatorTransport(emulator);
     emulator.failNext({ endpoint: "graph", kind: "drop", stage: "after-data" });
     const sent = message();
-    const error = await rejection(transport.send(sent, { signal: signal() }));
+    const error = await rejectedMailError(transport.send(sent, { signal: signal() }));
     expect(error).toMatchObject({
       code: "CONNECTION_FAILED",
       retryable: true,
@@ -571,7 +562,7 @@ describe("errors", () => {
     // Warm up the token first so only the Graph request is timed.
     await transport.verify();
     emulator.failNext({ endpoint: "graph", kind: "latency", ms: 2_000 });
-    const error = await rejection(transport.send(message(), { signal: signal() }));
+    const error = await rejectedMailError(transport.send(message(), { signal: signal() }));
     expect(error).toMatchObject({ code: "TIMEOUT", retryable: true, ambiguous: true });
     // Graph carried on after the client gave up: the message is delivered all the same.
     expect(await emulator.waitForMessages(1, { timeoutMs: 5_000 })).toHaveLength(1);
@@ -582,7 +573,7 @@ describe("errors", () => {
     const transport = emulatorTransport(emulator, {
       baseUrl: `https://127.0.0.1:${await closedPort()}`,
     });
-    const error = await rejection(transport.send(message(), { signal: signal() }));
+    const error = await rejectedMailError(transport.send(message(), { signal: signal() }));
     expect(error).toMatchObject({ code: "CONNECTION_FAILED", retryable: true });
     expect(error.ambiguous).toBeUndefined();
     await transport.close();
@@ -594,7 +585,7 @@ describe("errors", () => {
       tokenProvider: { getToken: async () => "x.y.z" },
       clientSecret: undefined,
     });
-    const error = await rejection(transport.send(message(), { signal: signal() }));
+    const error = await rejectedMailError(transport.send(message(), { signal: signal() }));
     expect(error.code).toBe("TLS_ERROR");
     await transport.close();
   });
@@ -606,7 +597,7 @@ describe("errors", () => {
     const controller = new AbortController();
     const sending = transport.send(message(), { signal: controller.signal });
     setTimeout(() => controller.abort(), 50);
-    const error = await rejection(sending);
+    const error = await rejectedMailError(sending);
     expect(error.code).toBe("ABORTED");
     // The request had left: aborting it cannot take the message back.
     expect(error.ambiguous).toBe(true);
@@ -619,7 +610,7 @@ describe("errors", () => {
       apps: emulator.tenant.apps.map((app) => ({ ...app, permissions: ["Mail.ReadWrite"] })),
     });
     const transport = emulatorTransport(emulator);
-    const error = await rejection(transport.verify());
+    const error = await rejectedMailError(transport.verify());
     expect(error.code).toBe("PERMISSION_DENIED");
     expect(error.hint).toContain("Mail.Send");
     await transport.close();

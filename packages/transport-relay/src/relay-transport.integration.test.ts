@@ -1,8 +1,4 @@
-import {
-  type MailMessage,
-  type NormalizedMessage,
-  normalizeMessage,
-} from "@mailpath/core";
+import { type MailMessage, type NormalizedMessage, normalizeMessage } from "@mailpath/core";
 import { rejectedMailError } from "@mailpath/core/testing";
 import { DEFAULT_SENDER, useEmulator } from "@mailpath/emulator";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";

@@ -3,21 +3,15 @@
 // root Exchange Online's MX endpoint is signed by) still verifies.
 import { rootCertificates } from "node:tls";
 import { normalizeMessage } from "@mailpath/core";
-import { DEFAULT_SENDER, type Emulator, startEmulator } from "@mailpath/emulator";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_SENDER, useEmulator } from "@mailpath/emulator";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createRelayTransport } from "./index.js";
 import { resolveRelayOptions } from "./options.js";
 import { emulatorRelayOptions } from "./test-support/emulator-harness.js";
 
 // Two emulators: two unrelated CAs.
-let privateCa: Emulator;
-let defaultCa: Emulator;
-beforeAll(async () => {
-  [privateCa, defaultCa] = await Promise.all([startEmulator(), startEmulator()]);
-});
-afterAll(async () => {
-  await Promise.all([privateCa?.stop(), defaultCa?.stop()]);
-});
+const privateCa = useEmulator({ beforeAll, afterAll });
+const defaultCa = useEmulator({ beforeAll, afterAll });
 
 describe("tls.ca adds to the default roots", () => {
   it("resolves to every default root plus the private CA", () => {
@@ -26,8 +20,7 @@ describe("tls.ca adds to the default roots", () => {
   });
 
   it("relays to a server signed by a default CA while a private CA is set", async () => {
-    const previous = process.env.NODE_EXTRA_CA_CERTS;
-    process.env.NODE_EXTRA_CA_CERTS = defaultCa.caFile;
+    vi.stubEnv("NODE_EXTRA_CA_CERTS", defaultCa.caFile);
     const transport = createRelayTransport(
       emulatorRelayOptions(defaultCa, { tls: { ca: privateCa.ca } }),
     );
@@ -39,8 +32,7 @@ describe("tls.ca adds to the default roots", () => {
       await transport.send(message, { signal: new AbortController().signal });
       expect(defaultCa.messages({ subject: "Default roots" })).toHaveLength(1);
     } finally {
-      if (previous === undefined) delete process.env.NODE_EXTRA_CA_CERTS;
-      else process.env.NODE_EXTRA_CA_CERTS = previous;
+      vi.unstubAllEnvs();
       await transport.close();
     }
   });

@@ -2,9 +2,8 @@
 // appliances: "535 5.7.8 Error: authentication failed: <base64>") must not leak the base64
 // password or token into an error, its smtp.response, an event or a log line.
 import { createMailer, MailError, type MailerEvent } from "@mailpath/core";
-import { DEFAULT_SENDER, type Emulator, startEmulator } from "@mailpath/emulator";
+import { DEFAULT_SENDER, useEmulator } from "@mailpath/emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { useEmulator } from "@mailpath/emulator";
 import { createSmtpTransport, type SmtpLogger, type SmtpTransportOptions } from "./index.js";
 import { emulatorSmtpOptions } from "./test-support/emulator-harness.js";
 

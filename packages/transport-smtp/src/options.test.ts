@@ -1,4 +1,3 @@
-
 import { thrownMailError } from "@mailpath/core/testing";
 import { describe, expect, it } from "vitest";
 import { createSmtpTransport } from "./smtp-transport.js";

@@ -2,15 +2,8 @@
 // port that only the proxy maps to the emulator, so a delivery proves the tunnel was used;
 // STARTTLS runs inside it with the certificate still verified.
 import { createMailer } from "@mailpath/core";
-import {
-  closedPort,
-  DEFAULT_SENDER,
-  type Emulator,
-  startConnectProxy,
-  startEmulator,
-} from "@mailpath/emulator";
+import { closedPort, DEFAULT_SENDER, startConnectProxy, useEmulator } from "@mailpath/emulator";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { useEmulator } from "@mailpath/emulator";
 import { createSmtpTransport } from "./index.js";
 import { emulatorSmtpOptions } from "./test-support/emulator-harness.js";
 

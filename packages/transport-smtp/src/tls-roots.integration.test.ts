@@ -3,20 +3,14 @@
 // root Exchange Online is signed by) still verifies.
 import { rootCertificates } from "node:tls";
 import { normalizeMessage } from "@mailpath/core";
-import { DEFAULT_PASSWORD, DEFAULT_SENDER, type Emulator, startEmulator } from "@mailpath/emulator";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_PASSWORD, DEFAULT_SENDER, useEmulator } from "@mailpath/emulator";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createSmtpTransport } from "./index.js";
 import { resolveSmtpOptions } from "./options.js";
 
 // Two emulators: two unrelated CAs.
-let privateCa: Emulator;
-let defaultCa: Emulator;
-beforeAll(async () => {
-  [privateCa, defaultCa] = await Promise.all([startEmulator(), startEmulator()]);
-});
-afterAll(async () => {
-  await Promise.all([privateCa?.stop(), defaultCa?.stop()]);
-});
+const privateCa = useEmulator({ beforeAll, afterAll });
+const defaultCa = useEmulator({ beforeAll, afterAll });
 
 describe("tls.ca adds to the default roots", () => {
   it("resolves to every default root plus the private CA", () => {
@@ -28,8 +22,7 @@ describe("tls.ca adds to the default roots", () => {
   });
 
   it("sends to a server signed by a default CA while a private CA is set", async () => {
-    const previous = process.env.NODE_EXTRA_CA_CERTS;
-    process.env.NODE_EXTRA_CA_CERTS = defaultCa.caFile;
+    vi.stubEnv("NODE_EXTRA_CA_CERTS", defaultCa.caFile);
     const transport = createSmtpTransport({
       host: defaultCa.smtp.host,
       port: defaultCa.smtp.port,
@@ -44,8 +37,7 @@ describe("tls.ca adds to the default roots", () => {
       await transport.send(message, { signal: new AbortController().signal });
       expect(defaultCa.messages({ subject: "Default roots" })).toHaveLength(1);
     } finally {
-      if (previous === undefined) delete process.env.NODE_EXTRA_CA_CERTS;
-      else process.env.NODE_EXTRA_CA_CERTS = previous;
+      vi.unstubAllEnvs();
       await transport.close();
     }
   });
