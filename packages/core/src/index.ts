@@ -90,3 +90,4 @@ export {
   startRequestSpan,
   withTraceContext,
 } from "./telemetry/request-span.js";
+export { withDefaultRoots } from "./tls/default-roots.js";

@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import { rootCertificates } from "node:tls";
-import { MailError } from "@mailpath/core";
+import { MailError, withDefaultRoots } from "@mailpath/core";
 import {
   DEFAULT_CLIENT_ID,
   DEFAULT_CLIENT_SECRET,
@@ -16,7 +16,7 @@ import {
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { decodeTokenClaims } from "./claims.js";
 import { createClientCredentialsProvider } from "./client-credentials.js";
-import { MAX_ERROR_BODY_BYTES, withDefaultRoots } from "./network-client.js";
+import { MAX_ERROR_BODY_BYTES } from "./network-client.js";
 import type { ClientCredentialsOptions } from "./options.js";
 
 // Two emulators: two unrelated CAs.

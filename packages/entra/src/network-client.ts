@@ -2,11 +2,11 @@
 // trusts an extra CA (private clouds, the emulator), enforces TLS >= 1.2, bounds each request
 // with a timeout, and records the raw token-endpoint answer (status, Retry-After, trace_id)
 // that msal's ServerError drops.
-import { readFileSync } from "node:fs";
 import { request } from "node:https";
 import type { Socket } from "node:net";
 import * as tls from "node:tls";
 import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from "@azure/msal-node";
+import { withDefaultRoots } from "@mailpath/core";
 import { openTunnel, type ResolvedProxy, usesProxy } from "./proxy.js";
 
 /** The last answer (or failure) of the token endpoint, for error mapping. */
@@ -47,27 +47,6 @@ export interface RequestTrace {
 const MAX_RESPONSE_BYTES = 1024 * 1024;
 /** Most of an error answer that is read; the rest is discarded and the connection closed. */
 export const MAX_ERROR_BODY_BYTES = 64 * 1024;
-
-/**
- * The default roots plus `extra`: Node's `ca` option replaces the roots it trusts by default,
- * so they are added back (Node's bundled roots, or with Node 22.15+ its whole default list,
- * and the file named by NODE_EXTRA_CA_CERTS).
- */
-export function withDefaultRoots(extra: readonly (string | Buffer)[]): (string | Buffer)[] {
-  const getDefaults = (
-    tls as unknown as { getCACertificates?: (type: "default") => readonly string[] }
-  ).getCACertificates;
-  const defaults: (string | Buffer)[] = [...(getDefaults?.("default") ?? tls.rootCertificates)];
-  const extraFile = process.env.NODE_EXTRA_CA_CERTS;
-  if (extraFile) {
-    try {
-      defaults.push(readFileSync(extraFile, "utf8"));
-    } catch {
-      // Node warns about an unreadable file at startup and goes on without it; so do we.
-    }
-  }
-  return [...defaults, ...extra];
-}
 
 /** Where a redirect pointed, without user info, query or fragment. */
 function redirectTarget(location: string | undefined, base: string): string {

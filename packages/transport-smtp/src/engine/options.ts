@@ -1,29 +1,5 @@
-import { readFileSync } from "node:fs";
-import * as nodeTls from "node:tls";
-import { MailError, type MailIssue, type TransportLimits } from "@mailpath/core";
+import { MailError, type MailIssue, type TransportLimits, withDefaultRoots } from "@mailpath/core";
 import type { SmtpLogger } from "./logger.js";
-
-/**
- * The default roots plus `extra`: Node's `ca` option replaces the roots it trusts by default,
- * so they are added back (Node's bundled roots, or with Node 22.15+ its whole default list,
- * and the file named by NODE_EXTRA_CA_CERTS). A private CA adds trust; it must not make a
- * publicly trusted host fail TLS_ERROR.
- */
-function withDefaultRoots(extra: readonly (string | Buffer)[]): (string | Buffer)[] {
-  const getDefaults = (
-    nodeTls as unknown as { getCACertificates?: (type: "default") => readonly string[] }
-  ).getCACertificates;
-  const defaults: (string | Buffer)[] = [...(getDefaults?.("default") ?? nodeTls.rootCertificates)];
-  const extraFile = process.env.NODE_EXTRA_CA_CERTS;
-  if (extraFile) {
-    try {
-      defaults.push(readFileSync(extraFile, "utf8"));
-    } catch {
-      // Node warns about an unreadable file at startup and goes on without it; so do we.
-    }
-  }
-  return [...defaults, ...extra];
-}
 
 /**
  * Records one problem with an option: where it is, what is wrong, and the fix.
