@@ -131,7 +131,15 @@ describe("JSON and MIME modes", () => {
     const recorder = recordingFetch();
     const transport = emulatorTransport(emulator, { fetch: recorder.fetch });
     await transport.send(
-      message({ text: undefined, html: "<b>hi</b>", headers: { "X-Tag": "1" } }),
+      normalizeMessage(
+        {
+          to: "ada@contoso.com",
+          subject: "Graph test",
+          html: "<b>hi</b>",
+          headers: { "X-Tag": "1" },
+        },
+        { from: DEFAULT_SENDER },
+      ),
       {
         signal: signal(),
       },
