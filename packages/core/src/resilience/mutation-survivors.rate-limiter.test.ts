@@ -1,0 +1,329 @@
+// The per-sender rate limiter at its edges (issue 17, core-resilience survivors): slots,
+// tokens that come back one interval after an attempt ends, order, aborts while waiting, tasks
+// that throw, keys that are forgotten and clear(). Written against run()/clear() only, so they
+// hold across rewrites of the limiter's insides.
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { createRateLimiter, type KeyedRateLimiter, resolveRateLimit } from "./rate-limiter.js";
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+function limiter(options: Parameters<typeof createRateLimiter>[0]): KeyedRateLimiter {
+  const created = createRateLimiter(options, undefined);
+  if (!created) throw new Error("expected a limiter");
+  return created;
+}
+
+/** A task that runs until `finish()`, recording when it started. */
+function gate(log: string[], name: string) {
+  let finish!: () => void;
+  let fail!: (error: unknown) => void;
+  const task = () =>
+    new Promise<string>((resolve, reject) => {
+      log.push(name);
+      finish = () => resolve(name);
+      fail = reject;
+    });
+  return {
+    task,
+    finish: () => finish(),
+    fail: (error: unknown) => fail(error),
+  };
+}
+
+const keysOf = (l: KeyedRateLimiter) => (l as unknown as { keys: Map<string, unknown> }).keys;
+
+describe("concurrency", () => {
+  it("starts no more than `concurrency` tasks of a key, the next in order as one ends", async () => {
+    const l = limiter({ concurrency: 2 });
+    const log: string[] = [];
+    const a = gate(log, "a");
+    const b = gate(log, "b");
+    const c = gate(log, "c");
+    const d = gate(log, "d");
+    const runs = [a, b, c, d].map((g) => l.run("k", g.task));
+    const firstFailed = expect(runs[0]).rejects.toThrow("boom");
+    await vi.advanceTimersByTimeAsync(0);
+    expect(log).toEqual(["a", "b"]);
+    b.finish();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(log).toEqual(["a", "b", "c"]);
+    a.fail(new Error("boom"));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(log).toEqual(["a", "b", "c", "d"]);
+    c.finish();
+    d.finish();
+    await firstFailed;
+    await expect(Promise.all(runs.slice(1))).resolves.toEqual(["b", "c", "d"]);
+  });
+
+  it("frees the slot of a task that throws before returning a promise", async () => {
+    const l = limiter({ concurrency: 1 });
+    await expect(
+      l.run("k", () => {
+        throw new Error("sync");
+      }),
+    ).rejects.toThrow("sync");
+    await expect(l.run("k", async () => "next")).resolves.toBe("next");
+  });
+
+  it("keeps the keys apart: a busy sender does not hold up another", async () => {
+    const l = limiter({ concurrency: 1 });
+    const log: string[] = [];
+    const a = gate(log, "a");
+    void l.run("one", a.task);
+    await expect(l.run("two", async () => "other")).resolves.toBe("other");
+    a.finish();
+  });
+});
+
+describe("the window: a token comes back one interval after its attempt ends", () => {
+  it("starts the next task exactly intervalMs after the first one finished", async () => {
+    const l = limiter({ maxPerInterval: 2, intervalMs: 1_000 });
+    const log: string[] = [];
+    const a = gate(log, "a");
+    const b = gate(log, "b");
+    const c = gate(log, "c");
+    void l.run("k", a.task);
+    void l.run("k", b.task);
+    const third = l.run("k", c.task);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(log).toEqual(["a", "b"]);
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(log).toEqual(["a", "b"]);
+    a.finish();
+    await vi.advanceTimersByTimeAsync(999);
+    expect(log).toEqual(["a", "b"]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(log).toEqual(["a", "b", "c"]);
+    b.finish();
+    c.finish();
+    await expect(third).resolves.toBe("c");
+  });
+
+  it("returns a token whose task failed too, one interval later", async () => {
+    const l = limiter({ maxPerInterval: 1, intervalMs: 500 });
+    await expect(l.run("k", () => Promise.reject(new Error("x")))).rejects.toThrow("x");
+    let started = false;
+    const next = l.run("k", async () => {
+      started = true;
+    });
+    await vi.advanceTimersByTimeAsync(499);
+    expect(started).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(started).toBe(true);
+    await next;
+  });
+
+  it("gives back several tokens that are due, in the order their tasks ended", async () => {
+    const l = limiter({ maxPerInterval: 2, intervalMs: 1_000 });
+    await l.run("k", async () => "a");
+    await vi.advanceTimersByTimeAsync(100);
+    await l.run("k", async () => "b");
+    const log: string[] = [];
+    const waiting = ["c", "d"].map((name) =>
+      l.run("k", async () => {
+        log.push(name);
+      }),
+    );
+    await vi.advanceTimersByTimeAsync(899);
+    expect(log).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(log).toEqual(["c"]);
+    await vi.advanceTimersByTimeAsync(99);
+    expect(log).toEqual(["c"]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(log).toEqual(["c", "d"]);
+    await Promise.all(waiting);
+  });
+});
+
+describe("an abort while waiting", () => {
+  it("rejects with the signal's reason, never runs the task, and the next in line gets the turn", async () => {
+    const l = limiter({ concurrency: 1 });
+    const log: string[] = [];
+    const a = gate(log, "a");
+    void l.run("k", a.task);
+    const controller = new AbortController();
+    let ranAborted = false;
+    const aborted = l.run(
+      "k",
+      async () => {
+        ranAborted = true;
+      },
+      controller.signal,
+    );
+    const behind = l.run("k", async () => "behind");
+    controller.abort(new Error("gave up"));
+    await expect(aborted).rejects.toThrow("gave up");
+    a.finish();
+    await expect(behind).resolves.toBe("behind");
+    expect(ranAborted).toBe(false);
+  });
+
+  it("waiting for a token: the token it did not get goes to the next in line", async () => {
+    const l = limiter({ maxPerInterval: 1, intervalMs: 1_000 });
+    await l.run("k", async () => "a");
+    const controller = new AbortController();
+    const aborted = l.run("k", async () => "never", controller.signal);
+    let behind = "";
+    const next = l.run("k", async () => (behind = "c"));
+    await vi.advanceTimersByTimeAsync(10);
+    controller.abort(new Error("gave up"));
+    await expect(aborted).rejects.toThrow("gave up");
+    await vi.advanceTimersByTimeAsync(990);
+    expect(behind).toBe("c");
+    await next;
+  });
+
+  it("a signal aborted before the call rejects at once, without running", async () => {
+    const l = limiter({ concurrency: 1 });
+    let ran = false;
+    await expect(
+      l.run(
+        "k",
+        async () => {
+          ran = true;
+        },
+        AbortSignal.abort(new Error("already")),
+      ),
+    ).rejects.toThrow("already");
+    expect(ran).toBe(false);
+  });
+
+  it("once the task runs, an abort is the task's to answer: the run resolves with its value", async () => {
+    const l = limiter({ concurrency: 1 });
+    const log: string[] = [];
+    const a = gate(log, "a");
+    void l.run("k", a.task);
+    const controller = new AbortController();
+    const b = gate(log, "b");
+    const running = l.run("k", b.task, controller.signal);
+    a.finish();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(log).toEqual(["a", "b"]);
+    controller.abort(new Error("late"));
+    b.finish();
+    await expect(running).resolves.toBe("b");
+  });
+
+  it("a task that fails after waiting rejects with its own error", async () => {
+    const l = limiter({ concurrency: 1 });
+    const log: string[] = [];
+    const a = gate(log, "a");
+    void l.run("k", a.task);
+    const controller = new AbortController();
+    const failing = l.run("k", () => Promise.reject(new Error("own")), controller.signal);
+    a.finish();
+    await expect(failing).rejects.toThrow("own");
+  });
+});
+
+describe("what the limiter keeps", () => {
+  it("forgets a sender once it holds nothing: no slot, no waiting task, every token back", async () => {
+    const l = limiter({ concurrency: 1, maxPerInterval: 1, intervalMs: 1_000 });
+    const paced = l.run("paced", async () => "x");
+    await paced;
+    expect(keysOf(l).has("paced")).toBe(true);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(keysOf(l).has("paced")).toBe(false);
+
+    const slots = limiter({ concurrency: 1 });
+    const log: string[] = [];
+    const a = gate(log, "a");
+    const first = slots.run("s", a.task);
+    const second = slots.run("s", async () => "b");
+    expect(keysOf(slots).has("s")).toBe(true);
+    a.finish();
+    await Promise.all([first, second]);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(keysOf(slots).size).toBe(0);
+  });
+
+  it("forgets a sender whose one task ran without waiting", async () => {
+    const l = limiter({ concurrency: 1 });
+    await l.run("s", async () => "x");
+    await vi.advanceTimersByTimeAsync(0);
+    expect(keysOf(l).size).toBe(0);
+  });
+
+  it("does not forget a sender while a task that waited still runs (its slot still counts)", async () => {
+    const l = limiter({ concurrency: 1 });
+    const log: string[] = [];
+    const a = gate(log, "a");
+    const b = gate(log, "b");
+    const c = gate(log, "c");
+    const first = l.run("k", a.task);
+    const second = l.run("k", b.task);
+    a.finish();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(log).toEqual(["a", "b"]);
+    const third = l.run("k", c.task);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(log).toEqual(["a", "b"]);
+    b.finish();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(log).toEqual(["a", "b", "c"]);
+    c.finish();
+    await Promise.all([first, second, third]);
+  });
+
+  it("clear() leaves no timer behind", async () => {
+    const l = limiter({ maxPerInterval: 1, intervalMs: 60_000 });
+    const before = vi.getTimerCount();
+    await l.run("k", async () => "x");
+    expect(vi.getTimerCount()).toBeGreaterThan(before);
+    l.clear();
+    expect(vi.getTimerCount()).toBe(before);
+    expect(keysOf(l).size).toBe(0);
+  });
+});
+
+describe("resolveRateLimit", () => {
+  it("is nothing to limit without a window or a concurrency", () => {
+    expect(resolveRateLimit(undefined, undefined)).toBeUndefined();
+    expect(resolveRateLimit(false, { maxConcurrency: 4 })).toBeUndefined();
+    expect(resolveRateLimit({ maxPerInterval: 5 }, undefined)).toBeUndefined();
+    expect(resolveRateLimit({ maxPerInterval: 5, intervalMs: 0 }, undefined)).toBeUndefined();
+  });
+
+  it("takes the transport's limits as defaults, the options over them", () => {
+    expect(
+      resolveRateLimit(undefined, {
+        maxConcurrency: 3,
+        maxMessagesPerInterval: 30,
+        intervalMs: 60_000,
+      }),
+    ).toEqual({ concurrency: 3, maxPerInterval: 30, intervalMs: 60_000 });
+    expect(
+      resolveRateLimit(
+        { concurrency: 1, maxPerInterval: 10, intervalMs: 1_000 },
+        { maxConcurrency: 3, maxMessagesPerInterval: 30, intervalMs: 60_000 },
+      ),
+    ).toEqual({ concurrency: 1, maxPerInterval: 10, intervalMs: 1_000 });
+  });
+
+  it("a concurrency alone limits without a window; fractions and zero are rounded to usable values", () => {
+    expect(resolveRateLimit({ concurrency: 2 }, undefined)).toEqual({
+      concurrency: 2,
+      maxPerInterval: 0,
+      intervalMs: 0,
+    });
+    expect(
+      resolveRateLimit({ concurrency: 0, maxPerInterval: 2.7, intervalMs: 10 }, undefined),
+    ).toEqual({
+      concurrency: 1,
+      maxPerInterval: 2,
+      intervalMs: 10,
+    });
+    expect(resolveRateLimit({ maxPerInterval: 0, intervalMs: 10 }, undefined)).toEqual({
+      concurrency: Number.POSITIVE_INFINITY,
+      maxPerInterval: 1,
+      intervalMs: 10,
+    });
+  });
+});
