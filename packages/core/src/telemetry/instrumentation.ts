@@ -44,6 +44,7 @@ const SPAN_KIND_INTERNAL = 0;
 const SPAN_KIND_CLIENT = 2;
 const STATUS_ERROR = 2;
 const BREAKER_VALUE = { close: 0, halfOpen: 1, open: 2 } as const;
+const SEND_SPAN_OPTIONS = { kind: SPAN_KIND_INTERNAL } as const;
 
 let api: OtelApi | null | undefined;
 let scopeKey: symbol | undefined;
@@ -240,9 +241,13 @@ export function createInstrumentation(input: {
   const tracer: Tracer | undefined = otel
     ? (telemetry?.tracer ?? otel.trace.getTracer(SCOPE))
     : undefined;
-  const meter: Meter | undefined = otel
-    ? (telemetry?.meter ?? otel.metrics.getMeter(SCOPE))
-    : undefined;
+  // Without a registered MeterProvider the API hands out its no-op meter, for good (the metrics
+  // API has no proxy that a provider registered later would feed): then there is nothing to
+  // count, and no per-send bookkeeping for it.
+  const globalMeter = otel && !telemetry?.meter ? otel.metrics.getMeter(SCOPE) : undefined;
+  const meter: Meter | undefined =
+    telemetry?.meter ??
+    (globalMeter && globalMeter !== otel?.createNoopMeter?.() ? globalMeter : undefined);
   const instruments = meter ? createInstruments(meter) : undefined;
   const server = serverAttributes(transport);
   // Label sets of the common cases, built once per path: a send allocates none of its own.
@@ -472,8 +477,25 @@ export function createInstrumentation(input: {
         ] as [string, (payload: never) => void],
     ),
   ];
-  for (const [name, listener] of listeners)
+  // Only the listeners that can do something here: an event without listeners costs the
+  // mailer nothing.
+  // Attempts matter to spans only while a recorded send is in flight: without metrics or
+  // debug logs, that listener is attached for those sends alone.
+  const attemptAlways = instruments !== undefined || logs.debug;
+  const useful = (name: string) =>
+    name === "sent"
+      ? logs.info
+      : name === "failed"
+        ? logs.error
+        : name === "attempt"
+          ? attemptAlways
+          : name.startsWith("breaker:")
+            ? instruments !== undefined || logger !== undefined
+            : true;
+  for (const [name, listener] of listeners.filter(([name]) => useful(name)))
     events.on(name, listener as (...args: unknown[]) => void);
+  const onAttempt = listeners[0]![1] as (...args: unknown[]) => void;
+  let recordedInFlight = 0;
 
   const observeBreakers = (result: ObservableResult) => {
     for (const [path, value] of breakers) result.observe(value, { "mailpath.path": path });
@@ -493,16 +515,15 @@ export function createInstrumentation(input: {
   instruments?.queued.addCallback(observeQueued);
 
   return {
-    async trackSend(message, run) {
+    trackSend(message, run) {
       const startedAt = performance.now();
       const address = message.from.address;
-      const sender = recordAddresses ? address.toLowerCase() : domainOf(address);
       let span: Span | undefined;
       let context: OtelContext | undefined;
       let scope: RequestScope | undefined;
       if (tracer && otel) {
         const parent = otel.context.active();
-        span = tracer.startSpan("mailpath.send", { kind: SPAN_KIND_INTERNAL }, parent);
+        span = tracer.startSpan("mailpath.send", SEND_SPAN_OPTIONS, parent);
         // A sampler that drops the send (or no SDK at all: the API's no-op tracer) leaves
         // nothing to record: no attempt spans, no attributes, no context switch.
         if (span.isRecording?.() === false) span = undefined;
@@ -522,60 +543,11 @@ export function createInstrumentation(input: {
           scope.parent = context;
         }
       }
-      const state: SendState = {
-        sender,
-        ...(context !== undefined && { context }),
-        ...(scope !== undefined && { scope }),
-      };
-      const previous = sends.get(message.messageId);
-      sends.set(message.messageId, state);
-      try {
-        // The send span is the active one while the transport works, so spans of instrumented
-        // clients (undici, net) nest under it.
-        const result = await (otel && context !== undefined
-          ? otel.context.with(context, run)
-          : run());
-        endAttempt(state, "sent", () => responseAttributes(result.response));
-        if (instruments) {
-          const labels = labelsOf(result.transport, "sent");
-          instruments.sends.add?.(1, labels);
-          instruments.sendDuration.record?.((performance.now() - startedAt) / 1000, labels);
-          instruments.bytes.add?.(messageBytes(message), labelsOf(result.transport, ""));
-        }
-        span?.setAttributes({
-          "mailpath.outcome": "sent",
-          "mailpath.path": result.transport,
-          "mailpath.attempts": result.attempts,
-          "mailpath.ambiguous_attempts": result.ambiguousAttempts,
-        });
-        return result;
-      } catch (caught) {
-        const error = MailError.isInstance(caught) ? caught : undefined;
-        const attributes = error ? errorAttributes(error) : { "error.type": "UNKNOWN" };
-        endAttempt(state, "failed", () => attributes, error);
-        const path = error?.transport ?? transport.name;
-        const labels = {
-          "mailpath.outcome": "failed",
-          "mailpath.path": path,
-          "error.type": String(attributes["error.type"]),
-        };
-        instruments?.sends.add?.(1, labels);
-        instruments?.sendDuration.record?.((performance.now() - startedAt) / 1000, labels);
-        if (span) {
-          span.setAttributes({
-            ...attributes,
-            "mailpath.outcome": "failed",
-            "mailpath.path": path,
-            ...(error?.attempts !== undefined && { "mailpath.attempts": error.attempts }),
-          });
-          span.setStatus({ code: STATUS_ERROR, message: String(attributes["error.type"]) });
-        }
-        throw caught;
-      } finally {
-        if (previous) sends.set(message.messageId, previous);
-        else sends.delete(message.messageId);
-        span?.end();
-      }
+      // Nothing to record for this send (no recording span, no metrics): the logger, if any,
+      // is fed by the events alone.
+      if (!span && !instruments) return run();
+      const sender = recordAddresses ? address.toLowerCase() : domainOf(address);
+      return tracked(message, run, startedAt, sender, span, context, scope);
     },
     close() {
       for (const [name, listener] of listeners) {
@@ -585,4 +557,72 @@ export function createInstrumentation(input: {
       instruments?.queued.removeCallback(observeQueued);
     },
   };
+
+  async function tracked<T extends SentLike>(
+    message: NormalizedMessage,
+    run: () => Promise<T>,
+    startedAt: number,
+    sender: string,
+    span: Span | undefined,
+    context: OtelContext | undefined,
+    scope: RequestScope | undefined,
+  ): Promise<T> {
+    const state: SendState = {
+      sender,
+      ...(context !== undefined && { context }),
+      ...(scope !== undefined && { scope }),
+    };
+    const previous = sends.get(message.messageId);
+    sends.set(message.messageId, state);
+    const attachAttempts = span !== undefined && !attemptAlways;
+    if (attachAttempts && recordedInFlight++ === 0) events.on("attempt", onAttempt);
+    try {
+      // The send span is the active one while the transport works, so spans of instrumented
+      // clients (undici, net) nest under it.
+      const result = await (otel && context !== undefined
+        ? otel.context.with(context, run)
+        : run());
+      endAttempt(state, "sent", () => responseAttributes(result.response));
+      if (instruments) {
+        const labels = labelsOf(result.transport, "sent");
+        instruments.sends.add?.(1, labels);
+        instruments.sendDuration.record?.((performance.now() - startedAt) / 1000, labels);
+        instruments.bytes.add?.(messageBytes(message), labelsOf(result.transport, ""));
+      }
+      span?.setAttributes({
+        "mailpath.outcome": "sent",
+        "mailpath.path": result.transport,
+        "mailpath.attempts": result.attempts,
+        "mailpath.ambiguous_attempts": result.ambiguousAttempts,
+      });
+      return result;
+    } catch (caught) {
+      const error = MailError.isInstance(caught) ? caught : undefined;
+      const attributes = error ? errorAttributes(error) : { "error.type": "UNKNOWN" };
+      endAttempt(state, "failed", () => attributes, error);
+      const path = error?.transport ?? transport.name;
+      const labels = {
+        "mailpath.outcome": "failed",
+        "mailpath.path": path,
+        "error.type": String(attributes["error.type"]),
+      };
+      instruments?.sends.add?.(1, labels);
+      instruments?.sendDuration.record?.((performance.now() - startedAt) / 1000, labels);
+      if (span) {
+        span.setAttributes({
+          ...attributes,
+          "mailpath.outcome": "failed",
+          "mailpath.path": path,
+          ...(error?.attempts !== undefined && { "mailpath.attempts": error.attempts }),
+        });
+        span.setStatus({ code: STATUS_ERROR, message: String(attributes["error.type"]) });
+      }
+      throw caught;
+    } finally {
+      if (previous) sends.set(message.messageId, previous);
+      else sends.delete(message.messageId);
+      if (attachAttempts && --recordedInFlight === 0) events.off("attempt", onAttempt);
+      span?.end();
+    }
+  }
 }

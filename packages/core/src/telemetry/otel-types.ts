@@ -73,6 +73,8 @@ export interface OtelApi {
     setSpan(context: OtelContext, span: Span): OtelContext;
   };
   metrics: { getMeter(name: string, version?: string): Meter };
+  /** The API's no-op meter (the one `getMeter` returns when no MeterProvider is registered). */
+  createNoopMeter?(): Meter;
   context: { active(): OtelContext; with<R>(context: OtelContext, fn: () => R): R };
   propagation: {
     inject(context: OtelContext, carrier: Record<string, string>): void;

@@ -1,7 +1,7 @@
 // OpenTelemetry through the real SDK with in-memory exporters: spans, their parents and
 // attributes, metrics counted once, and nothing secret in any attribute, label or log line.
 import { Writable } from "node:stream";
-import { context, trace } from "@opentelemetry/api";
+import { context, metrics, trace } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import {
   AggregationTemporality,
@@ -316,5 +316,50 @@ describe("secret sweep of telemetry and logs", () => {
     expect(levels).toContain(30); // info: sent
     expect(levels).toContain(40); // warn: retries
     expect(levels).toContain(50); // error: failed
+  });
+});
+
+describe("global providers", () => {
+  it("counts through a MeterProvider registered before the mailer, and records attempt spans with no meter", async () => {
+    metrics.setGlobalMeterProvider(meterProvider);
+    try {
+      const transport = createMemoryTransport({ name: "smtp" });
+      transport.failNext({ code: "CONNECTION_FAILED", retryable: true });
+      const mailer = createMailer({
+        transport,
+        from: "notify@contoso.com",
+        sleep: noWait,
+        telemetry: { tracer: tracerProvider.getTracer("test") },
+      });
+      await mailer.send({ to: "ada@fabrikam.com", subject: "Hi", text: "Hello" });
+      await mailer.close();
+      const sends = await points("mailpath.sends");
+      expect(sends.map((point) => [point.attributes["mailpath.outcome"], point.value])).toEqual([
+        ["sent", 1],
+      ]);
+      expect((await points("mailpath.retries")).map((point) => point.value)).toEqual([1]);
+    } finally {
+      metrics.disable();
+    }
+    // Without a MeterProvider (the API's no-op meter) the spans are whole all the same.
+    spans.reset();
+    const transport = createMemoryTransport({ name: "smtp" });
+    transport.failNext({ code: "CONNECTION_FAILED", retryable: true });
+    const mailer = createMailer({
+      transport,
+      from: "notify@contoso.com",
+      sleep: noWait,
+      telemetry: { tracer: tracerProvider.getTracer("test") },
+    });
+    await mailer.send({ to: "ada@fabrikam.com", subject: "Hi", text: "Hello" });
+    // A later send after the first: the attempt listener attaches again for it.
+    await mailer.send({ to: "ada@fabrikam.com", subject: "Again", text: "Hello" });
+    await mailer.close();
+    const attempts = byName("mailpath.attempt");
+    expect(attempts.map((span) => span.attributes["mailpath.outcome"]).sort()).toEqual([
+      "retry",
+      "sent",
+      "sent",
+    ]);
   });
 });
