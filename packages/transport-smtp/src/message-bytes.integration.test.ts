@@ -2,17 +2,9 @@
 // real: the SMTP transport over loopback TLS to the emulator, whose store keeps the bytes that
 // arrived. Either INVALID_MESSAGE before the transport is called, or the delivered bytes carry
 // exactly the validated fields (and no Bcc field: the SMTP transport strips it).
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { domainToASCII } from "node:url";
-import {
-  MailError,
-  type MailMessage,
-  type NormalizedMessage,
-  normalizeMessage,
-} from "@mailpath/core";
-import { DEFAULT_SENDER, type Emulator, startEmulator } from "@mailpath/emulator";
+import { MailError } from "@mailpath/core";
+import { DEFAULT_SENDER, useEmulator } from "@mailpath/emulator";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSmtpTransport, type SmtpTransport } from "./index.js";
@@ -20,29 +12,24 @@ import { emulatorSmtpOptions } from "./test-support/emulator-harness.js";
 import {
   expectExactly,
   messageInput,
-  setAttachmentFile,
+  propertyRuns,
+  useAttachmentFile,
+  validatedOrRefused,
 } from "./test-support/message-arbitraries.js";
 
 const RUNS = Number(process.env.MAILPATH_FC_WIRE_RUNS ?? 200);
-const SEED =
-  process.env.MAILPATH_FC_SEED === undefined ? undefined : Number(process.env.MAILPATH_FC_SEED);
-
-let emulator: Emulator;
+useAttachmentFile();
+// The sample sends a few hundred messages from one mailbox: lift Exchange's 30 per minute.
+const emulator = useEmulator(
+  { beforeAll, afterAll },
+  { tenant: { limits: { smtpMessagesPerWindow: 1_000_000 } } },
+);
 let transport: SmtpTransport;
-let fileDir = "";
-beforeAll(async () => {
-  fileDir = await mkdtemp(join(tmpdir(), "mailpath-wire-property-"));
-  const filePath = join(fileDir, "attachment.bin");
-  await writeFile(filePath, "file content\r\n");
-  setAttachmentFile(filePath);
-  // The sample sends a few hundred messages from one mailbox: lift Exchange's 30 per minute.
-  emulator = await startEmulator({ tenant: { limits: { smtpMessagesPerWindow: 1_000_000 } } });
+beforeAll(() => {
   transport = createSmtpTransport(emulatorSmtpOptions(emulator));
 });
 afterAll(async () => {
   await transport?.close();
-  await emulator?.stop();
-  if (fileDir) await rm(fileDir, { recursive: true, force: true });
 });
 
 describe("validation and the bytes on the wire, over SMTP to the emulator (property sample)", () => {
@@ -50,14 +37,9 @@ describe("validation and the bytes on the wire, over SMTP to the emulator (prope
     let delivered = 0;
     await fc.assert(
       fc.asyncProperty(messageInput, async (input) => {
-        let message: NormalizedMessage;
-        try {
-          // The mailbox the transport authenticates as sends; everything else is generated.
-          message = normalizeMessage({ ...(input as MailMessage), from: DEFAULT_SENDER });
-        } catch (error) {
-          expect(MailError.isInstance(error) && error.code, String(error)).toBe("INVALID_MESSAGE");
-          return;
-        }
+        // The mailbox the transport authenticates as sends; everything else is generated.
+        const message = validatedOrRefused({ ...input, from: DEFAULT_SENDER });
+        if (!message) return;
         emulator.reset();
         const signal = new AbortController().signal;
         let accepted: readonly string[];
@@ -87,7 +69,7 @@ describe("validation and the bytes on the wire, over SMTP to the emulator (prope
         });
         delivered++;
       }),
-      { numRuns: RUNS, ...(SEED !== undefined && { seed: SEED }) },
+      propertyRuns(RUNS),
     );
     expect(delivered).toBeGreaterThan(RUNS / 50);
   }, 300_000);

@@ -2,30 +2,21 @@
 // message compiles to carry exactly the validated fields: no injected header line, no NUL, no
 // line over 998 octets. Compiled by nodemailer, the MIME builder the SMTP transport uses, with
 // the same mapping (toNodemailerMessage) it sends.
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import {
-  MailError,
-  type MailMessage,
-  type NormalizedMessage,
-  normalizeMessage,
-} from "@mailpath/core";
+import type { NormalizedMessage } from "@mailpath/core";
 import fc from "fast-check";
 import nodemailer from "nodemailer";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   expectExactly,
   messageInput,
-  setAttachmentFile,
+  propertyRuns,
+  useAttachmentFile,
+  validatedOrRefused,
 } from "../test-support/message-arbitraries.js";
 import { toNodemailerMessage } from "./nodemailer-message.js";
 
 /** Runs per property; MAILPATH_FC_RUNS raises it for a longer hunt. */
 const RUNS = Number(process.env.MAILPATH_FC_RUNS ?? 10_000);
-/** A fixed seed reproduces a failure; fast-check prints the seed and path of any counterexample. */
-const SEED =
-  process.env.MAILPATH_FC_SEED === undefined ? undefined : Number(process.env.MAILPATH_FC_SEED);
 
 const compiler = nodemailer.createTransport({
   streamTransport: true,
@@ -43,16 +34,7 @@ async function compile(
   return { raw: info.message, envelope: info.envelope };
 }
 
-let fileDir = "";
-beforeAll(async () => {
-  fileDir = await mkdtemp(join(tmpdir(), "mailpath-property-"));
-  const filePath = join(fileDir, "attachment.bin");
-  await writeFile(filePath, "file content\r\n");
-  setAttachmentFile(filePath);
-});
-afterAll(async () => {
-  if (fileDir) await rm(fileDir, { recursive: true, force: true });
-});
+useAttachmentFile();
 
 describe("validation and the bytes on the wire (property)", () => {
   it(`either refuses with INVALID_MESSAGE or compiles to exactly the validated fields (${RUNS} cases)`, async () => {
@@ -60,11 +42,8 @@ describe("validation and the bytes on the wire (property)", () => {
     let refused = 0;
     await fc.assert(
       fc.asyncProperty(messageInput, async (input) => {
-        let message: NormalizedMessage;
-        try {
-          message = normalizeMessage(input as MailMessage);
-        } catch (error) {
-          expect(MailError.isInstance(error) && error.code, String(error)).toBe("INVALID_MESSAGE");
+        const message = validatedOrRefused(input);
+        if (!message) {
           refused++;
           return;
         }
@@ -72,7 +51,7 @@ describe("validation and the bytes on the wire (property)", () => {
         const { raw, envelope } = await compile(message);
         expectExactly(message, raw, envelope, { bccKept: true });
       }),
-      { numRuns: RUNS, ...(SEED !== undefined && { seed: SEED }) },
+      propertyRuns(RUNS),
     );
     // Both branches were exercised, not only refusals.
     expect(accepted).toBeGreaterThan(RUNS / 50);

@@ -1,15 +1,54 @@
 // Generated messages for the property tests of issue 9 (validation and the bytes on the wire):
 // mostly valid, sometimes hostile input, and the check that compiled bytes carry exactly the
 // validated fields. Shared by the MIME-builder property and its sample over real SMTP.
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { domainToASCII } from "node:url";
-import type { NormalizedMessage } from "@mailpath/core";
+import {
+  MailError,
+  type MailMessage,
+  type NormalizedMessage,
+  normalizeMessage,
+} from "@mailpath/core";
 import fc from "fast-check";
-import { expect } from "vitest";
+import { afterAll, beforeAll, expect } from "vitest";
 
 let filePath = "";
-/** The file a `{ path }` attachment points at; set before the property runs. */
-export function setAttachmentFile(path: string): void {
-  filePath = path;
+
+/**
+ * Writes the file a generated `{ path }` attachment points at into a temporary directory
+ * before the file's tests, and removes it after them.
+ */
+export function useAttachmentFile(): void {
+  let directory = "";
+  beforeAll(async () => {
+    directory = await mkdtemp(join(tmpdir(), "mailpath-property-"));
+    filePath = join(directory, "attachment.bin");
+    await writeFile(filePath, "file content\r\n");
+  });
+  afterAll(async () => {
+    if (directory) await rm(directory, { recursive: true, force: true });
+  });
+}
+
+/** `runs` cases; MAILPATH_FC_SEED reproduces a failure (fast-check prints its seed and path). */
+export function propertyRuns(runs: number): fc.Parameters<unknown> {
+  const seed = process.env.MAILPATH_FC_SEED;
+  return { numRuns: runs, ...(seed !== undefined && { seed: Number(seed) }) };
+}
+
+/**
+ * The generated input as validation leaves it, or `undefined` when validation refuses it: a
+ * refusal must be INVALID_MESSAGE, anything else thrown fails the property.
+ */
+export function validatedOrRefused(input: unknown): NormalizedMessage | undefined {
+  try {
+    return normalizeMessage(input as MailMessage);
+  } catch (error) {
+    expect(MailError.isInstance(error) && error.code, String(error)).toBe("INVALID_MESSAGE");
+    return undefined;
+  }
 }
 
 // Pieces an attacker or a buggy caller would put in a field.
