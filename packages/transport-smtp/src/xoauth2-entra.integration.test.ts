@@ -2,10 +2,10 @@
 // endpoint over loopback TLS: the whole OAuth path a production app takes.
 import { MailError, type NormalizedMessage, normalizeMessage } from "@mailpath/core";
 import {
-  DEFAULT_CLIENT_ID,
   DEFAULT_CLIENT_SECRET,
   DEFAULT_SENDER,
   type Emulator,
+  emulatorCredentials,
 } from "@mailpath/emulator";
 import { createClientCredentialsProvider } from "@mailpath/entra";
 import { describe, expect, it } from "vitest";
@@ -19,12 +19,9 @@ const track = emulatorForFile((started) => {
 
 function entraProvider(clientSecret = DEFAULT_CLIENT_SECRET) {
   return createClientCredentialsProvider({
-    tenantId: emulator.entra.tenantId,
-    clientId: DEFAULT_CLIENT_ID,
+    ...emulatorCredentials(emulator),
     clientSecret,
     target: "smtp",
-    authorityHost: emulator.entra.authorityHost,
-    tls: { ca: emulator.ca },
   });
 }
 
