@@ -5,6 +5,7 @@ import { DEFAULT_SENDER } from "../tenant.js";
 import { GRAPH_AUDIENCE } from "./index.js";
 import { useEmulatorSuite } from "./test-support/emulator-suite.js";
 import type { GraphReply } from "./test-support/graph-fetch.js";
+import { fileAttachment } from "./test-support/graph-json.js";
 
 const MB = 1024 * 1024;
 
@@ -135,14 +136,11 @@ describe("Graph drafts, attachments and upload sessions", () => {
     const draft = created.json as { id: string; internetMessageId: string };
     const png = randomBytes(2048);
     const attached = await graph("POST", `${MESSAGES}/${draft.id}/attachments`, {
-      json: {
-        "@odata.type": "#microsoft.graph.fileAttachment",
-        name: "chart.png",
+      json: fileAttachment("chart.png", png, {
         contentType: "image/png",
-        contentBytes: png.toString("base64"),
         isInline: true,
         contentId: "chart",
-      },
+      }),
     });
     expect(attached.status).toBe(201);
     expect(attached.json).toMatchObject({
@@ -168,11 +166,7 @@ describe("Graph drafts, attachments and upload sessions", () => {
     suite.emulator.configure({ limits: { graphMaxInlineAttachmentBytes: 1024 } });
     const draftId = await createDraft();
     const reply = await graph("POST", `${MESSAGES}/${draftId}/attachments`, {
-      json: {
-        "@odata.type": "#microsoft.graph.fileAttachment",
-        name: "big.bin",
-        contentBytes: Buffer.alloc(1024).toString("base64"),
-      },
+      json: fileAttachment("big.bin", Buffer.alloc(1024)),
     });
     expect(reply.status).toBe(413);
     expect(reply.error?.code).toBe("RequestEntityTooLarge");

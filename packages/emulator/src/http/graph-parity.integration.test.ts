@@ -3,6 +3,7 @@ import { createTransport } from "nodemailer";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_PASSWORD, DEFAULT_SENDER } from "../tenant.js";
 import { useEmulatorSuite } from "./test-support/emulator-suite.js";
+import { fileAttachment } from "./test-support/graph-json.js";
 
 const suite = useEmulatorSuite({ resetTenantAfterEach: false });
 
@@ -90,26 +91,14 @@ describe("Graph JSON rendering parity with SMTP", () => {
           internetMessageId: "<parity-graph@contoso.com>",
           internetMessageHeaders: [{ name: "X-Campaign", value: "q4" }],
           attachments: [
-            {
-              "@odata.type": "#microsoft.graph.fileAttachment",
-              name: "report.pdf",
-              contentType: "application/pdf",
-              contentBytes: pdf.toString("base64"),
-            },
-            {
-              "@odata.type": "#microsoft.graph.fileAttachment",
-              name: "logo.png",
+            fileAttachment("report.pdf", pdf, { contentType: "application/pdf" }),
+            fileAttachment("logo.png", png, {
               contentType: "image/png",
-              contentBytes: png.toString("base64"),
               isInline: true,
               contentId: "logo@contoso",
-            },
+            }),
             // No contentType: typed by its name on both paths.
-            {
-              "@odata.type": "#microsoft.graph.fileAttachment",
-              name: "notes.csv",
-              contentBytes: csv.toString("base64"),
-            },
+            fileAttachment("notes.csv", csv),
           ],
         },
       },

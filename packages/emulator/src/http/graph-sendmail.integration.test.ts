@@ -6,6 +6,7 @@ import { DEFAULT_CLIENT_ID, DEFAULT_SENDER, defaultTenant } from "../tenant.js";
 import { GRAPH_AUDIENCE, mailboxObjectId } from "./index.js";
 import { graphClient } from "./test-support/clients.js";
 import { useEmulatorSuite } from "./test-support/emulator-suite.js";
+import { fileAttachment } from "./test-support/graph-json.js";
 
 const suite = useEmulatorSuite();
 const { graph } = suite;
@@ -55,20 +56,12 @@ describe("Graph sendMail (JSON)", () => {
           internetMessageId: "<quarterly-2026@contoso.com>",
           internetMessageHeaders: [{ name: "X-Campaign", value: "q4" }],
           attachments: [
-            {
-              "@odata.type": "#microsoft.graph.fileAttachment",
-              name: "report.pdf",
-              contentType: "application/pdf",
-              contentBytes: pdf.toString("base64"),
-            },
-            {
-              "@odata.type": "#microsoft.graph.fileAttachment",
-              name: "logo.png",
+            fileAttachment("report.pdf", pdf, { contentType: "application/pdf" }),
+            fileAttachment("logo.png", png, {
               contentType: "image/png",
-              contentBytes: png.toString("base64"),
               isInline: true,
               contentId: "logo@contoso",
-            },
+            }),
           ],
         },
       },
@@ -420,13 +413,7 @@ describe("Graph sendMail policy errors", () => {
     suite.emulator.configure({ limits: { graphMaxInlineAttachmentBytes: 1024 } });
     const reply = await graph("POST", SEND, {
       json: simple({
-        attachments: [
-          {
-            "@odata.type": "#microsoft.graph.fileAttachment",
-            name: "a.bin",
-            contentBytes: Buffer.alloc(1024).toString("base64"),
-          },
-        ],
+        attachments: [fileAttachment("a.bin", Buffer.alloc(1024))],
       }),
     });
     expect(reply.status).toBe(413);
