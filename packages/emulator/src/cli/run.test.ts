@@ -24,6 +24,21 @@ function capture() {
   };
 }
 
+/** Runs the command until `stop()`; resolves once it started its emulator. */
+async function startCommand(args: string[]) {
+  const { output, io } = capture();
+  let stop!: () => void;
+  const until = new Promise<void>((resolve) => {
+    stop = resolve;
+  });
+  let running: Emulator | undefined;
+  const exit = runEmulatorCommand(args, io, until, (emulator) => {
+    running = emulator;
+  });
+  await expect.poll(() => running, { timeout: 10_000 }).toBeDefined();
+  return { output, stop, exit, emulator: running as Emulator };
+}
+
 let directory: string | undefined;
 afterEach(async () => {
   if (directory) await rm(directory, { recursive: true, force: true });
@@ -34,21 +49,12 @@ describe("mailpath-emulator", () => {
   it("prints the env as JSON, writes the env file, runs until told to stop, then stops", async () => {
     directory = await mkdtemp(join(tmpdir(), "mailpath-cli-"));
     const envFile = join(directory, "emulator.env");
-    const { output, io } = capture();
-    let stop!: () => void;
-    const until = new Promise<void>((resolve) => {
-      stop = resolve;
-    });
-    let running: Emulator | undefined;
-    const exit = runEmulatorCommand(
-      ["--json", "--transport", "relay", "--write-env", envFile],
-      io,
-      until,
-      (emulator) => {
-        running = emulator;
-      },
-    );
-    await expect.poll(() => running, { timeout: 10_000 }).toBeDefined();
+    const {
+      output,
+      stop,
+      exit,
+      emulator: running,
+    } = await startCommand(["--json", "--transport", "relay", "--write-env", envFile]);
     const env = JSON.parse(output.out) as Record<string, string>;
     expect(env.MAILPATH_TRANSPORT).toBe("relay");
     expect(env.MAILPATH_SMTP_PORT).toBe(String(running?.smtp.port));
@@ -69,23 +75,14 @@ describe("mailpath-emulator", () => {
     const dataDir = join(directory, "data");
     const envFile = join(directory, ".emulator.env");
     const run = async (work: (emulator: Emulator, output: { out: string }) => Promise<void>) => {
-      const { output, io } = capture();
-      let stop!: () => void;
-      const until = new Promise<void>((resolve) => {
-        stop = resolve;
-      });
-      let running: Emulator | undefined;
-      const exit = runEmulatorCommand(
-        ["--data-dir", dataDir, "--write-env", envFile],
-        io,
-        until,
-        (emulator) => {
-          running = emulator;
-        },
-      );
-      await expect.poll(() => running, { timeout: 10_000 }).toBeDefined();
+      const { output, stop, exit, emulator } = await startCommand([
+        "--data-dir",
+        dataDir,
+        "--write-env",
+        envFile,
+      ]);
       try {
-        await work(running as Emulator, output);
+        await work(emulator, output);
       } finally {
         stop();
         expect(await exit).toBe(0);
