@@ -143,6 +143,31 @@ describe("the longest delay", () => {
   });
 });
 
+describe("a refused delay names what was being configured", () => {
+  it.each([
+    ["retry", () => resolveRetryOptions({ baseDelayMs: -1 }), "retry: retry.baseDelayMs must be"],
+    [
+      "rateLimit",
+      () => createRateLimiter({ intervalMs: -1 }, undefined),
+      "rateLimit: rateLimit.intervalMs must be",
+    ],
+    [
+      "createMailer",
+      () => createMailer({ transport, timeoutMs: -1 }),
+      "createMailer: timeoutMs must be",
+    ],
+  ])("%s", (_, run, start) => {
+    expect(refusal(run).message.startsWith(start)).toBe(true);
+  });
+
+  it("close", async () => {
+    const mailer = createMailer({ transport });
+    const error = await mailer.close({ timeoutMs: -1 }).catch((caught: MailError) => caught);
+    expect(error.message.startsWith("close: timeoutMs must be")).toBe(true);
+    await mailer.close();
+  });
+});
+
 describe("checkDelays", () => {
   it("passes when every delay is fine or absent", () => {
     expect(() =>
