@@ -3,12 +3,7 @@
 // token, with where it went, the HTTP status, the request id and the failure, and no secret.
 import { createMailer, MailError, type Transport } from "@mailpath/core";
 import { createMemoryTransport } from "@mailpath/core/testing";
-import {
-  DEFAULT_CLIENT_ID,
-  DEFAULT_CLIENT_SECRET,
-  type Emulator,
-  startEmulator,
-} from "@mailpath/emulator";
+import { DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, useEmulator } from "@mailpath/emulator";
 import { context } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import {
@@ -19,7 +14,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createClientCredentialsProvider, type EntraTokenProvider } from "./client-credentials.js";
 
-let emulator: Emulator;
+const emulator = useEmulator({ beforeAll, afterAll });
 const spans = new InMemorySpanExporter();
 const tracer = new BasicTracerProvider({
   spanProcessors: [new SimpleSpanProcessor(spans)],
@@ -27,11 +22,9 @@ const tracer = new BasicTracerProvider({
 
 beforeAll(async () => {
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  emulator = await startEmulator();
 });
 afterAll(async () => {
   context.disable();
-  await emulator?.stop();
 });
 
 /** A transport that needs a token for each send (as Graph and SMTP XOAUTH2 do). */

@@ -2,23 +2,12 @@
 // testing), against the emulator's Graph over loopback TLS. Each test fails on the named mutation.
 import { type MailMessage, normalizeMessage } from "@mailpath/core";
 import { rejectedMailError } from "@mailpath/core/testing";
-import type { Emulator } from "@mailpath/emulator";
+import { useEmulator } from "@mailpath/emulator";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { LARGE_ATTACHMENT_BYTES } from "./index.js";
-import {
-  DEFAULT_SENDER,
-  emulatorTransport,
-  recordingFetch,
-  startGraphEmulator,
-} from "./test-support/emulator.js";
+import { DEFAULT_SENDER, emulatorTransport, recordingFetch } from "./test-support/emulator.js";
 
-let emulator: Emulator;
-beforeAll(async () => {
-  emulator = await startGraphEmulator();
-});
-afterAll(async () => {
-  await emulator?.stop();
-});
+const emulator = useEmulator({ beforeAll, afterAll });
 beforeEach(() => emulator.reset({ tenant: true }));
 
 const message = (overrides: Partial<MailMessage> = {}) =>

@@ -3,7 +3,7 @@
 // session PUT are spans under the attempt that made them, with host, port, range, HTTP status,
 // request-id and error.type, and without the upload URL's credential or any secret.
 import { createMailer } from "@mailpath/core";
-import type { Emulator } from "@mailpath/emulator";
+import { useEmulator } from "@mailpath/emulator";
 import { context } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import {
@@ -20,10 +20,9 @@ import {
   DEFAULT_SENDER,
   emulatorTransport,
   recordingFetch,
-  startGraphEmulator,
 } from "./test-support/emulator.js";
 
-let emulator: Emulator;
+const emulator = useEmulator({ beforeAll, afterAll });
 const spans = new InMemorySpanExporter();
 const tracer = new BasicTracerProvider({
   spanProcessors: [new SimpleSpanProcessor(spans)],
@@ -31,11 +30,9 @@ const tracer = new BasicTracerProvider({
 
 beforeAll(async () => {
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  emulator = await startGraphEmulator();
 });
 afterAll(async () => {
   context.disable();
-  await emulator?.stop();
 });
 
 describe("Graph spans", () => {

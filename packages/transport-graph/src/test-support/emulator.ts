@@ -6,6 +6,7 @@ import {
   DEFAULT_CLIENT_SECRET,
   DEFAULT_SENDER,
   type Emulator,
+  emulatorCredentials,
   type StartEmulatorOptions,
   startEmulator,
 } from "@mailpath/emulator";
@@ -58,14 +59,7 @@ export function recordingFetch(): { fetch: typeof globalThis.fetch; requests: Re
 
 /** Options that point a Graph transport at the emulator with the default app's secret. */
 export function emulatorOptions(emulator: Emulator): GraphTransportOptions {
-  return {
-    tenantId: emulator.entra.tenantId,
-    clientId: DEFAULT_CLIENT_ID,
-    clientSecret: DEFAULT_CLIENT_SECRET,
-    authorityHost: emulator.entra.authorityHost,
-    baseUrl: emulator.graph.baseUrl,
-    tls: { ca: emulator.ca },
-  };
+  return { ...emulatorCredentials(emulator), baseUrl: emulator.graph.baseUrl };
 }
 
 /** A Graph transport pointed at the emulator. */
