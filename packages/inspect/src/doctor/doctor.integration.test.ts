@@ -18,6 +18,15 @@ import type { PathReport } from "./steps.js";
 const emulator = useEmulator({ beforeAll, afterAll });
 beforeEach(() => emulator.reset({ tenant: true }));
 
+/** checkRelay against the emulator's relay endpoint, trusting its CA, from the default sender. */
+const relayCheck = (options: Omit<Parameters<typeof checkRelay>[0], "host" | "from">) =>
+  checkRelay({
+    host: emulator.relay.host,
+    port: emulator.relay.port,
+    ca: emulator.ca,
+    from: DEFAULT_SENDER,
+    ...options,
+  });
 const statuses = (report: PathReport) =>
   Object.fromEntries(report.steps.map((step) => [step.id, step.status]));
 const failed = (report: PathReport) => report.steps.find((step) => step.status === "fail");
@@ -236,12 +245,8 @@ describe("checkSmtp against the emulator", () => {
 
 describe("checkRelay against the emulator", () => {
   it("passes from the connector's IP and lets RCPT to an external address through", async () => {
-    const report = await checkRelay({
-      host: emulator.relay.host,
-      port: emulator.relay.port,
+    const report = await relayCheck({
       localAddress: "127.0.0.2",
-      ca: emulator.ca,
-      from: DEFAULT_SENDER,
     });
     expect(report.status).toBe("pass");
     expect(statuses(report)).toMatchObject({
@@ -260,13 +265,9 @@ describe("checkRelay against the emulator", () => {
     });
     try {
       const probe = (domain: string) =>
-        checkRelay({
+        relayCheck({
           domain,
-          host: emulator.relay.host,
-          port: emulator.relay.port,
           localAddress: "127.0.0.2",
-          ca: emulator.ca,
-          from: DEFAULT_SENDER,
           dnsServer: dns.address,
         });
       const good = await probe("contoso.com");
@@ -288,12 +289,8 @@ describe("checkRelay against the emulator", () => {
   });
 
   it("explains 5.7.1 Unable to relay from an address no connector lists", async () => {
-    const report = await checkRelay({
-      host: emulator.relay.host,
-      port: emulator.relay.port,
+    const report = await relayCheck({
       localAddress: "127.0.0.1",
-      ca: emulator.ca,
-      from: DEFAULT_SENDER,
     });
     const step = failed(report);
     expect(step).toMatchObject({ id: "relay.rcpt", reply: "550 5.7.1 Unable to relay" });
@@ -303,13 +300,9 @@ describe("checkRelay against the emulator", () => {
   it("passes with a client certificate a certificate connector matches", async () => {
     emulator.configure({ connectors: [{ name: "cert", tlsCertificateName: "relay.contoso.com" }] });
     const { cert, key } = await emulator.issueClientCertificate("relay.contoso.com");
-    const report = await checkRelay({
-      host: emulator.relay.host,
-      port: emulator.relay.port,
-      ca: emulator.ca,
+    const report = await relayCheck({
       clientCert: cert,
       clientKey: key,
-      from: DEFAULT_SENDER,
     });
     expect(report.status).toBe("pass");
     expect(report.steps.find((step) => step.id === "relay.client-cert")?.detail).toMatch(
@@ -322,13 +315,9 @@ describe("checkRelay with a certificate no connector matches", () => {
   it("explains 5.7.64 TenantAttribution and points at TlsSenderCertificateName", async () => {
     emulator.configure({ connectors: [{ name: "cert", tlsCertificateName: "mail.contoso.com" }] });
     const { cert, key } = await emulator.issueClientCertificate("relay.contoso.com");
-    const report = await checkRelay({
-      host: emulator.relay.host,
-      port: emulator.relay.port,
-      ca: emulator.ca,
+    const report = await relayCheck({
       clientCert: cert,
       clientKey: key,
-      from: DEFAULT_SENDER,
     });
     const step = failed(report);
     expect(step).toMatchObject({
