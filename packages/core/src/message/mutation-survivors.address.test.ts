@@ -1,0 +1,220 @@
+// Addresses at their edges (issue 17, core-message survivors): the length limits of an
+// address, its local part, a domain label and a display name, where a list is split, how a
+// refused address is shown, and when a display name is quoted.
+import { describe, expect, it } from "vitest";
+import { formatAddress, isValidAddress, parseAddressInput, toAddressList } from "./address.js";
+
+const reasons = (input: Parameters<typeof parseAddressInput>[0]) =>
+  parseAddressInput(input).map((entry) => (entry.ok ? entry.value : entry.reason));
+
+describe("isValidAddress at its limits", () => {
+  it("takes a local part of 64 characters, not 65", () => {
+    expect(isValidAddress(`${"a".repeat(64)}@contoso.com`)).toBe(true);
+    expect(isValidAddress(`${"a".repeat(65)}@contoso.com`)).toBe(false);
+  });
+
+  it("the same limits hold for a non-ASCII address (an accented local part, an IDN domain)", () => {
+    expect(isValidAddress(`${"é".repeat(64)}@contoso.com`)).toBe(true);
+    expect(isValidAddress(`${"é".repeat(65)}@contoso.com`)).toBe(false);
+    expect(isValidAddress(`ada@${"ü".repeat(63)}.de`)).toBe(true);
+    expect(isValidAddress(`ada@${"ü".repeat(64)}.de`)).toBe(false);
+    const labels = (count: number) => Array.from({ length: count }, () => "ü".repeat(49));
+    // 64 + 1 + 5 × 50 − 1 + 6 = 320, then 321 with a longer top level.
+    const at320 = `${"a".repeat(64)}@${labels(5).join(".")}.dddde`;
+    expect(at320.length).toBe(320);
+    expect(isValidAddress(at320)).toBe(true);
+    expect(isValidAddress(`${at320.slice(0, -1)}ee`)).toBe(false);
+    expect(isValidAddress("ü@bücher.de")).toBe(true);
+    expect(isValidAddress("@bücher.de")).toBe(false);
+    expect(isValidAddress("ada@bücher")).toBe(false);
+    expect(isValidAddress("ada@bücher.123")).toBe(false);
+  });
+
+  it("takes an address of 320 characters, not 321", () => {
+    const domain = (length: number) =>
+      `${Array.from({ length: Math.ceil(length / 50) }, () => "d".repeat(49)).join(".")}`.slice(
+        0,
+        length - 4,
+      );
+    const at320 = `${"a".repeat(64)}@${domain(255)}.com`;
+    expect(at320.length).toBe(320);
+    expect(isValidAddress(at320)).toBe(true);
+    const at321 = `${"a".repeat(64)}@${domain(256)}.com`;
+    expect(at321.length).toBe(321);
+    expect(isValidAddress(at321)).toBe(false);
+  });
+
+  it("takes a domain label of 63 characters, not 64, and no label starting or ending with a hyphen", () => {
+    expect(isValidAddress(`ada@${"d".repeat(63)}.com`)).toBe(true);
+    expect(isValidAddress(`ada@${"d".repeat(64)}.com`)).toBe(false);
+    expect(isValidAddress("ada@-contoso.com")).toBe(false);
+    expect(isValidAddress("ada@contoso-.com")).toBe(false);
+    expect(isValidAddress("ada@con-toso.com")).toBe(true);
+    expect(isValidAddress("ada@a.co")).toBe(true);
+  });
+
+  it("needs one character before the @ and one after it, a dot in the domain and a non-numeric top level", () => {
+    expect(isValidAddress("a@contoso.com")).toBe(true);
+    expect(isValidAddress("@contoso.com")).toBe(false);
+    expect(isValidAddress("ada@")).toBe(false);
+    expect(isValidAddress("ada@localhost")).toBe(false);
+    expect(isValidAddress("ada@10.0.0.1")).toBe(false);
+    expect(isValidAddress("ada@contoso.c0m")).toBe(true);
+    expect(isValidAddress("ada@contoso..com")).toBe(false);
+  });
+
+  it("takes a quoted local part with a space or an @, but no white space or brackets outside quotes", () => {
+    expect(isValidAddress('"ada lovelace"@contoso.com')).toBe(true);
+    expect(isValidAddress('"ada@home"@contoso.com')).toBe(true);
+    expect(isValidAddress("ada lovelace@contoso.com")).toBe(false);
+    expect(isValidAddress("ada\t@contoso.com")).toBe(false);
+    expect(isValidAddress("<ada>@contoso.com")).toBe(false);
+    expect(isValidAddress("ada.lovelace@contoso.com")).toBe(true);
+    expect(isValidAddress("ada..lovelace@contoso.com")).toBe(false);
+    expect(isValidAddress(".ada@contoso.com")).toBe(false);
+  });
+
+  it("refuses a control character anywhere, inside quotes too", () => {
+    expect(isValidAddress('"ada\u0000"@contoso.com')).toBe(false);
+    expect(isValidAddress("ada@contoso.com\u007f")).toBe(false);
+  });
+});
+
+describe("a list in one string", () => {
+  it("is split on commas and semicolons outside quotes and angle brackets", () => {
+    expect(reasons('"A; B" <a@contoso.com>;b@contoso.com , <c,d@contoso.com>')).toEqual([
+      { address: "a@contoso.com", name: "A; B" },
+      { address: "b@contoso.com" },
+      '"c,d@contoso.com" is not a valid mail address',
+    ]);
+  });
+
+  it("keeps an escaped quote inside a quoted name from ending it", () => {
+    expect(reasons('"Ada \\", Countess" <ada@contoso.com>, bob@contoso.com')).toEqual([
+      { address: "ada@contoso.com", name: 'Ada ", Countess' },
+      { address: "bob@contoso.com" },
+    ]);
+  });
+
+  it("skips empty entries, and is refused when nothing is left", () => {
+    expect(reasons(" , ada@contoso.com ,, ")).toEqual([{ address: "ada@contoso.com" }]);
+    expect(reasons(" ; , ")).toEqual(["is empty"]);
+    expect(reasons("")).toEqual(["is empty"]);
+  });
+});
+
+describe("one address in a string", () => {
+  it("refuses text after the closing bracket, or no closing bracket", () => {
+    expect(reasons("Ada <ada@contoso.com> x")).toEqual([
+      '"Ada <ada@contoso.com> x" has an unclosed or misplaced "<…>"',
+    ]);
+    expect(reasons("Ada <ada@contoso.com")).toEqual([
+      '"Ada <ada@contoso.com" has an unclosed or misplaced "<…>"',
+    ]);
+    expect(reasons("Ada <ada@contoso.com>  ")).toEqual([
+      { address: "ada@contoso.com", name: "Ada" },
+    ]);
+  });
+
+  it("reads the last bracketed part as the address, white space around it trimmed", () => {
+    expect(reasons("Ada <x> < ada@contoso.com >")).toEqual([
+      { address: "ada@contoso.com", name: "Ada <x>" },
+    ]);
+  });
+
+  it("keeps a one-character quote as the name, and unquotes only a closed pair", () => {
+    expect(reasons('" <ada@contoso.com>')).toEqual([{ address: "ada@contoso.com", name: '"' }]);
+    expect(reasons('"Ada" <ada@contoso.com>')).toEqual([
+      { address: "ada@contoso.com", name: "Ada" },
+    ]);
+    expect(reasons('"" <ada@contoso.com>')).toEqual([{ address: "ada@contoso.com" }]);
+  });
+
+  it("refuses a line break anywhere, before looking at the address", () => {
+    expect(reasons("Ada\n <ada@contoso.com>")).toEqual(["contains a line break"]);
+    expect(reasons("ada@con\rtoso.com")).toEqual(["contains a line break"]);
+  });
+
+  it("shows control characters of a refused address as \\uXXXX", () => {
+    expect(reasons("ad\u0000a@contoso.com")).toEqual([
+      '"ad\\u0000a@contoso.com" is not a valid mail address',
+    ]);
+    expect(reasons({ address: "ad\u001ba@contoso.com" })).toEqual([
+      '"ad\\u001ba@contoso.com" is not a valid mail address',
+    ]);
+  });
+});
+
+describe("a display name", () => {
+  it("takes 900 octets, not 901 (UTF-8 octets, not characters)", () => {
+    expect(reasons({ address: "ada@contoso.com", name: "a".repeat(900) })).toEqual([
+      { address: "ada@contoso.com", name: "a".repeat(900) },
+    ]);
+    expect(reasons({ address: "ada@contoso.com", name: "a".repeat(901) })).toEqual([
+      "display name is longer than 900 octets",
+    ]);
+    expect(reasons({ address: "ada@contoso.com", name: "é".repeat(451) })).toEqual([
+      "display name is longer than 900 octets",
+    ]);
+    expect(reasons(`${"b".repeat(901)} <ada@contoso.com>`)).toEqual([
+      "display name is longer than 900 octets",
+    ]);
+  });
+
+  it("takes a tab but no other control character, and no line break", () => {
+    expect(reasons({ address: "ada@contoso.com", name: "Ada\tL" })).toEqual([
+      { address: "ada@contoso.com", name: "Ada\tL" },
+    ]);
+    expect(reasons({ address: "ada@contoso.com", name: "Ada\u0000" })).toEqual([
+      "display name contains NUL or another control character",
+    ]);
+    expect(reasons({ address: "ada@contoso.com", name: "Ada\nL" })).toEqual([
+      "display name contains a line break",
+    ]);
+    expect(reasons("Ada\u0007 <ada@contoso.com>")).toEqual([
+      "display name contains NUL or another control character",
+    ]);
+  });
+
+  it("that is blank is left out", () => {
+    expect(reasons({ address: "ada@contoso.com", name: "  " })).toEqual([
+      { address: "ada@contoso.com" },
+    ]);
+  });
+});
+
+describe("an address object", () => {
+  it("needs a string address and, if any, a string name", () => {
+    expect(reasons({ address: 7 } as never)).toEqual(["must be a string or { address, name? }"]);
+    expect(reasons({ address: "ada@contoso.com", name: 7 } as never)).toEqual([
+      "display name must be a string",
+    ]);
+    expect(reasons(null as never)).toEqual(["must be a string or { address, name? }"]);
+    expect(reasons(42 as never)).toEqual(["must be a string or { address, name? }"]);
+  });
+});
+
+describe("toAddressList", () => {
+  it("is empty for undefined and null, one entry for one, the array itself for many", () => {
+    expect(toAddressList(undefined)).toEqual([]);
+    expect(toAddressList(null as never)).toEqual([]);
+    expect(toAddressList("ada@contoso.com")).toEqual(["ada@contoso.com"]);
+    const many = ["a@contoso.com", "b@contoso.com"];
+    expect(toAddressList(many)).toBe(many);
+  });
+});
+
+describe("formatAddress", () => {
+  it.each([",", ".", ":", ";", "<", ">", "@", "(", ")", "[", "]", '"', "\\"])(
+    "quotes a name with %s",
+    (special) => {
+      expect(formatAddress({ address: "a@contoso.com", name: `A${special}B` })).toMatch(/^"/);
+    },
+  );
+
+  it("escapes quotes and backslashes inside the quotes", () => {
+    expect(formatAddress({ address: "a@contoso.com", name: 'Ada "A\\L"' })).toBe(
+      '"Ada \\"A\\\\L\\"" <a@contoso.com>',
+    );
+  });
+});
