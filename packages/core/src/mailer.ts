@@ -264,10 +264,12 @@ function asMailError(error: unknown, transport: string, duringSend = false): Mai
   });
 }
 
+const NO_OPTIONS = {};
+
 /** `normalizeMessage`, with anything it throws besides a MailError (a throwing getter, a Proxy) as `INVALID_MESSAGE`. */
 function validated(message: MailMessage, from: MailerOptions["from"]): NormalizedMessage {
   try {
-    return normalizeMessage(message, from === undefined ? {} : { from });
+    return normalizeMessage(message, from === undefined ? NO_OPTIONS : { from });
   } catch (error) {
     if (MailError.isInstance(error)) throw error;
     throw new MailError({

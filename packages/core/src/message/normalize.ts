@@ -153,13 +153,15 @@ export function normalizeMessage(
   const addresses = (field: string, input: unknown): Address[] => {
     const list = toAddressList(input as AddressInput | AddressInput[] | undefined);
     const result: Address[] = [];
-    list.forEach((item, index) => {
-      const path = Array.isArray(input) ? `${field}[${index}]` : field;
-      for (const parsed of parseAddressInput(item)) {
+    for (let index = 0; index < list.length; index++) {
+      for (const parsed of parseAddressInput(list[index] as AddressInput)) {
         if (parsed.ok) result.push(parsed.value);
-        else issues.push({ path, message: parsed.reason });
+        else {
+          const path = Array.isArray(input) ? `${field}[${index}]` : field;
+          issues.push({ path, message: parsed.reason });
+        }
       }
-    });
+    }
     return result;
   };
 
@@ -198,14 +200,13 @@ export function normalizeMessage(
   if (text === undefined && html === undefined) {
     issues.push({ path: "text", message: "a text or html body is required" });
   }
-  for (const [path, body] of [
-    ["text", text],
-    ["html", html],
-  ] as const) {
-    if (body === undefined) continue;
+  const checkBody = (path: "text" | "html", body: unknown) => {
+    if (body === undefined) return;
     if (typeof body !== "string") issues.push({ path, message: "must be a string" });
     else if (body.includes("\u0000")) issues.push({ path, message: "must not contain NUL" });
-  }
+  };
+  checkBody("text", text);
+  checkBody("html", html);
 
   // A list that is not an array (or a map that is not an object) must fail validation, not
   // throw a TypeError from forEach or be read character by character by Object.entries.
@@ -371,18 +372,27 @@ export function normalizeMessage(
   if (issues.length > 0) throw invalid(issues);
 
   const from = fromList[0]!;
-  const seen = new Set<string>();
-  const recipients: string[] = [];
-  for (const { address } of [...to, ...cc, ...bcc]) {
-    const key = address.toLowerCase();
-    if (!seen.has(key)) {
-      seen.add(key);
-      recipients.push(address);
+  let recipients: string[];
+  if (to.length + cc.length + bcc.length === 1) {
+    recipients = [((to[0] ?? cc[0] ?? bcc[0]) as Address).address];
+  } else {
+    const seen = new Set<string>();
+    recipients = [];
+    for (const group of [to, cc, bcc]) {
+      for (const { address } of group) {
+        const key = address.toLowerCase();
+        if (!seen.has(key)) {
+          seen.add(key);
+          recipients.push(address);
+        }
+      }
     }
   }
   const messageId = givenId ?? (options.generateMessageId ?? defaultMessageId)(from);
 
-  return {
+  // Built field by field (same fields, same order) rather than with conditional spreads, which
+  // allocate an object each and copy it.
+  const normalized: { -readonly [Key in keyof NormalizedMessage]?: NormalizedMessage[Key] } = {
     messageId,
     from,
     to,
@@ -390,15 +400,16 @@ export function normalizeMessage(
     bcc,
     replyTo,
     subject: subject as string,
-    ...(text !== undefined && { text: endLines(text) }),
-    ...(html !== undefined && { html: endLines(html) }),
-    attachments,
-    headers,
-    importance,
-    ...(inReplyTo !== undefined && { inReplyTo }),
-    references,
-    recipients,
   };
+  if (text !== undefined) normalized.text = endLines(text);
+  if (html !== undefined) normalized.html = endLines(html);
+  normalized.attachments = attachments;
+  normalized.headers = headers;
+  normalized.importance = importance;
+  if (inReplyTo !== undefined) normalized.inReplyTo = inReplyTo;
+  normalized.references = references;
+  normalized.recipients = recipients;
+  return normalized as NormalizedMessage;
 }
 
 /**
