@@ -150,39 +150,31 @@ describe("Entra token endpoint", () => {
     });
   });
 
-  it("refuses an assertion signed with a certificate the app has not registered (AADSTS700027)", async () => {
-    const registered = await suite.emulator.issueClientCertificate("registered");
-    const other = await suite.emulator.issueClientCertificate("someone-else");
-    const app = certificateClient({
-      registered: registered.cert,
-      thumbprintOf: other.cert,
-      signingKey: other.key,
-    });
-    const failure = await msalFailure(
-      app.acquireTokenByClientCredential({ scopes: [GRAPH_SCOPE] }),
-    );
-    expect(failure).toMatchObject({ errorCode: "invalid_client", status: 401 });
-    expect(failure.errorMessage).toMatch(
+  it.each([
+    [
+      "signed with a certificate the app has not registered",
+      "other",
       /^AADSTS700027: The certificate with identifier used to sign the client assertion is not registered on application\./,
-    );
-  });
-
-  it("refuses an assertion whose signature does not match the registered certificate (AADSTS700027)", async () => {
+    ],
+    // The registered certificate's thumbprint, but signed with another key.
+    [
+      "whose signature does not match the registered certificate",
+      "registered",
+      /^AADSTS700027: Client assertion failed signature validation\./,
+    ],
+  ] as const)("refuses an assertion %s (AADSTS700027)", async (_case, thumbprintOf, message) => {
     const registered = await suite.emulator.issueClientCertificate("registered");
     const other = await suite.emulator.issueClientCertificate("someone-else");
-    // The registered certificate's thumbprint, but signed with another key.
     const app = certificateClient({
       registered: registered.cert,
-      thumbprintOf: registered.cert,
+      thumbprintOf: (thumbprintOf === "registered" ? registered : other).cert,
       signingKey: other.key,
     });
     const failure = await msalFailure(
       app.acquireTokenByClientCredential({ scopes: [GRAPH_SCOPE] }),
     );
     expect(failure).toMatchObject({ errorCode: "invalid_client", status: 401 });
-    expect(failure.errorMessage).toMatch(
-      /^AADSTS700027: Client assertion failed signature validation\./,
-    );
+    expect(failure.errorMessage).toMatch(message);
   });
 
   it("answers 400 invalid_request AADSTS90002 for an unknown tenant", async () => {
