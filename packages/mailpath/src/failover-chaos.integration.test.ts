@@ -6,7 +6,7 @@
 // (it still moves with real time, so sockets work) and jumped over each reset timeout: no sleeps.
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { createMailer, type Mailer } from "@mailpath/core";
-import { DEFAULT_SENDER, type Emulator, startEmulator } from "@mailpath/emulator";
+import { DEFAULT_SENDER, useEmulator } from "@mailpath/emulator";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createTransportFromEnv } from "./index.js";
 
@@ -48,16 +48,14 @@ async function gate(targetPort: number) {
   return { port: () => port, up, down };
 }
 
-let emulator: Emulator;
+const emulator = useEmulator({ beforeAll, afterAll });
 let graph: Awaited<ReturnType<typeof gate>>;
 
 beforeAll(async () => {
-  emulator = await startEmulator();
   graph = await gate(Number(new URL(emulator.graph.baseUrl).port));
 });
 afterAll(async () => {
   await graph?.down();
-  await emulator?.stop();
 });
 
 describe("failover chaos: graph,smtp with the primary down and back", () => {

@@ -1,17 +1,16 @@
 // createOutboxFromEnv against the emulator and a real redis-server: MAILPATH_TEST_REDIS_URL, or
 // a private one started here (never the machine's own Redis).
 import { randomUUID } from "node:crypto";
-import { type Emulator, startEmulator } from "@mailpath/emulator";
+import { useEmulator } from "@mailpath/emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRedisServer } from "../../outbox/test/support/redis-global-setup.js";
 import { createOutboxFromEnv } from "./outbox.js";
 
-let emulator: Emulator;
+const emulator = useEmulator({ beforeAll, afterAll });
 let redisUrl: string;
 let stopRedis: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
-  emulator = await startEmulator();
   if (process.env.MAILPATH_TEST_REDIS_URL) {
     redisUrl = process.env.MAILPATH_TEST_REDIS_URL;
   } else {
@@ -21,7 +20,6 @@ beforeAll(async () => {
   }
 });
 afterAll(async () => {
-  await emulator?.stop();
   await stopRedis?.();
 });
 

@@ -1,10 +1,10 @@
 import { compareDelivered } from "@mailpath/conformance";
-import { type Emulator, startEmulator } from "@mailpath/emulator";
+import { useEmulator } from "@mailpath/emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ConfiguredMailer, createMailerFromEnv, type MailMessage } from "./index.js";
 import { CONNECTOR_IP } from "./test-support/ports.js";
 
-let emulator: Emulator;
+const emulator = useEmulator({ beforeAll, afterAll });
 const mailers: Record<string, ConfiguredMailer> = {};
 
 const PNG = Uint8Array.from([
@@ -58,7 +58,6 @@ const MESSAGES: Record<string, MailMessage> = {
 };
 
 beforeAll(async () => {
-  emulator = await startEmulator();
   for (const path of ["smtp", "relay", "graph"] as const) {
     mailers[path] = await createMailerFromEnv(
       emulator.env({ MAILPATH_TRANSPORT: path, MAILPATH_RELAY_LOCAL_ADDRESS: CONNECTOR_IP }),
@@ -67,7 +66,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await Promise.all(Object.values(mailers).map((mailer) => mailer.close()));
-  await emulator?.stop();
 });
 
 async function deliverThrough(path: string, message: MailMessage) {

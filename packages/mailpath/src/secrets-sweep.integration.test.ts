@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { inspect } from "node:util";
 import { MAILER_EVENTS, MailError, type MailerEvent } from "@mailpath/core";
-import { DEFAULT_SENDER, type Emulator, startEmulator } from "@mailpath/emulator";
+import { DEFAULT_SENDER, useEmulator } from "@mailpath/emulator";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createMailerFromEnv } from "./index.js";
 import { CONNECTOR_IP } from "./test-support/ports.js";
@@ -21,13 +21,12 @@ const PASSPHRASE_FREE_KEY = "PRIVATE KEY";
 const JWT = /eyJ[A-Za-z0-9_-]{8,}/;
 const EVENTS: readonly MailerEvent[] = MAILER_EVENTS;
 
-let emulator: Emulator;
+const emulator = useEmulator({ beforeAll, afterAll });
 let directory: string;
 /** Tokens the emulator issued for this app: the shape of what travels on the wire. */
 const tokens: string[] = [];
 
 beforeAll(async () => {
-  emulator = await startEmulator();
   directory = await mkdtemp(join(tmpdir(), "mailpath-sweep-"));
   tokens.push(
     await emulator.issueAccessToken(),
@@ -36,9 +35,6 @@ beforeAll(async () => {
 });
 afterEach(() => {
   emulator.reset({ tenant: true });
-});
-afterAll(async () => {
-  await emulator?.stop();
 });
 
 function configureSecrets(): void {
