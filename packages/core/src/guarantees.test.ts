@@ -151,31 +151,26 @@ describe("defect 2: routing follows the ambiguity rule of retry", () => {
     expect(graph.sent).toHaveLength(1);
   });
 
-  it("weighted does not move an ambiguous failure to another path when retryAmbiguous is false", async () => {
+  /** Two weighted paths of weight 1; the draw picks "a", which drops after the DATA. */
+  const weightedAmbiguousFirst = () => {
     const a = createMemoryTransport({ name: "a" }).failNext(ambiguousDrop);
     const b = createMemoryTransport({ name: "b" });
-    const transport = weighted(
-      [
-        { transport: a, weight: 1 },
-        { transport: b, weight: 1 },
-      ],
-      { random: () => 0.1 },
-    );
+    const paths = [
+      { transport: a, weight: 1 },
+      { transport: b, weight: 1 },
+    ];
+    return { b, transport: weighted(paths, { random: () => 0.1 }) };
+  };
+
+  it("weighted does not move an ambiguous failure to another path when retryAmbiguous is false", async () => {
+    const { b, transport } = weightedAmbiguousFirst();
     const mailer = createMailer({ transport, retry: { retryAmbiguous: false } });
     expect(await rejectedMailError(mailer.send(message))).toMatchObject({ ambiguous: true });
     expect(b.calls).toBe(0);
   });
 
   it("weighted moving an ambiguous failure flags the delivery", async () => {
-    const a = createMemoryTransport({ name: "a" }).failNext(ambiguousDrop);
-    const b = createMemoryTransport({ name: "b" });
-    const transport = weighted(
-      [
-        { transport: a, weight: 1 },
-        { transport: b, weight: 1 },
-      ],
-      { random: () => 0.1 },
-    );
+    const { transport } = weightedAmbiguousFirst();
     await expect(createMailer({ transport }).send(message)).resolves.toMatchObject({
       transport: "b",
       ambiguousAttempts: 1,
