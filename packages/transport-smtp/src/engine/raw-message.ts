@@ -100,30 +100,47 @@ export function toRawMessage(message: NormalizedMessage, date = new Date()): Buf
   }
   // Content-Type last among the root fields, as nodemailer writes it; the message ends with
   // a line break (nodemailer adds one when the content has none).
-  const end = body.content.endsWith("\r\n") ? "" : "\r\n";
-  return Buffer.from(`${head.join("\r\n")}\r\n${body.head}\r\n\r\n${body.content}${end}`, "latin1");
+  const chunks: Chunk[] = [`${head.join("\r\n")}\r\n${body.head}\r\n\r\n`, ...body.content];
+  const last = chunks[chunks.length - 1] as Chunk;
+  if (!endsWithLineBreak(last)) chunks.push("\r\n");
+  return Buffer.concat(
+    chunks.map((chunk) => (typeof chunk === "string" ? Buffer.from(chunk, "latin1") : chunk)),
+  );
 }
+
+/** ASCII text, or bytes already encoded (base64 lines): never copied into a string. */
+type Chunk = string | Buffer;
 
 /** A MIME part: its header fields and its encoded content (neither with a final CRLF). */
 interface Part {
   readonly head: string;
-  readonly content: string;
+  readonly content: readonly Chunk[];
+}
+
+function endsWithLineBreak(chunk: Chunk): boolean {
+  return typeof chunk === "string"
+    ? chunk.endsWith("\r\n")
+    : chunk.length >= 2 && chunk[chunk.length - 2] === 13 && chunk[chunk.length - 1] === 10;
 }
 
 function multipart(subtype: "alternative" | "mixed", parts: readonly Part[]): Part | undefined {
   // The suffix keeps one boundary from being the start of another.
   const boundary = `${BOUNDARY_PREFIX}${++boundaries}_`;
   // The content is the application's: a body that happens to hold the boundary gets nodemailer's.
-  for (const part of parts) if (part.content.includes(boundary)) return undefined;
-  // The CRLF before each delimiter belongs to the delimiter (RFC 2046 §5.1.1).
-  let content = "";
+  // (Base64 lines cannot hold it: "_" and "-" are not in their alphabet.)
   for (const part of parts) {
-    content += `${content && "\r\n"}--${boundary}\r\n${part.head}\r\n\r\n${part.content}`;
+    for (const chunk of part.content) {
+      if (typeof chunk === "string" && chunk.includes(boundary)) return undefined;
+    }
   }
-  return {
-    head: `Content-Type: multipart/${subtype};\r\n boundary="${boundary}"`,
-    content: `${content}\r\n--${boundary}--\r\n`,
-  };
+  // The CRLF before each delimiter belongs to the delimiter (RFC 2046 §5.1.1).
+  const content: Chunk[] = [];
+  for (const part of parts) {
+    content.push(`${content.length ? "\r\n" : ""}--${boundary}\r\n${part.head}\r\n\r\n`);
+    content.push(...part.content);
+  }
+  content.push(`\r\n--${boundary}--\r\n`);
+  return { head: `Content-Type: multipart/${subtype};\r\n boundary="${boundary}"`, content };
 }
 
 /** A text body: 7bit when ASCII with short lines, else quoted-printable (ASCII) or base64. */
@@ -134,7 +151,7 @@ function textPart(type: "text/plain" | "text/html", value: string): Part | null 
   if (NON_ASCII.test(value)) {
     return {
       head: `${contentType}Content-Transfer-Encoding: base64`,
-      content: base64Lines(Buffer.from(lines.join("\r\n"), "utf8")),
+      content: [base64Lines(Buffer.from(lines.join("\r\n"), "utf8"))],
     };
   }
   let long = false;
@@ -145,11 +162,14 @@ function textPart(type: "text/plain" | "text/html", value: string): Part | null 
     }
   }
   if (!long) {
-    return { head: `${contentType}Content-Transfer-Encoding: 7bit`, content: lines.join("\r\n") };
+    return {
+      head: `${contentType}Content-Transfer-Encoding: 7bit`,
+      content: [lines.join("\r\n")],
+    };
   }
   return {
     head: `${contentType}Content-Transfer-Encoding: quoted-printable`,
-    content: lines.map(quotedPrintableLine).join("\r\n"),
+    content: [lines.map(quotedPrintableLine).join("\r\n")],
   };
 }
 
@@ -177,14 +197,22 @@ function quotedPrintableLine(line: string): string {
   return out + escaped.slice(start);
 }
 
-function base64Lines(content: Buffer): string {
-  const encoded = content.toString("base64");
+/** Base64 in lines of 76 (CRLF between them), written into one Buffer without strings per line. */
+function base64Lines(content: Buffer): Buffer {
+  const encoded = Buffer.from(content.toString("base64"), "latin1");
   if (encoded.length <= LINE) return encoded;
-  const lines: string[] = [];
+  const out = Buffer.allocUnsafe(encoded.length + 2 * (Math.ceil(encoded.length / LINE) - 1));
+  let at = 0;
   for (let start = 0; start < encoded.length; start += LINE) {
-    lines.push(encoded.slice(start, start + LINE));
+    if (start > 0) {
+      out[at++] = 13;
+      out[at++] = 10;
+    }
+    const end = Math.min(start + LINE, encoded.length);
+    out.set(encoded.subarray(start, end), at);
+    at += end - start;
   }
-  return lines.join("\r\n");
+  return out;
 }
 
 function attachmentPart(attachment: NormalizedAttachment): Part | undefined {
@@ -210,7 +238,7 @@ function attachmentPart(attachment: NormalizedAttachment): Part | undefined {
       `Content-Type: ${contentType}${name && `; name=${name}`}\r\n` +
       "Content-Transfer-Encoding: base64\r\n" +
       `Content-Disposition: attachment${name && `; filename=${name}`}`,
-    content: base64Lines(bytes),
+    content: [base64Lines(bytes)],
   };
 }
 
