@@ -74,6 +74,12 @@ async function withCertificate(commonName: string) {
   return issued;
 }
 
+/** The emulator's count of tokens issued once `request` settled. */
+async function issuedAfter(request: Promise<unknown>): Promise<number> {
+  await request;
+  return emulator.stats().tokensIssued;
+}
+
 describe("client credentials against the emulator's token endpoint", () => {
   it("gets a Graph token for a client secret, with aud graph.microsoft.com and the Mail.Send role", async () => {
     const { tokens, events } = provider();
@@ -179,11 +185,9 @@ describe("client credentials against the emulator's token endpoint", () => {
       tokens.getToken({ forceRefresh: true }),
     ]);
     expect(emulator.stats().tokensIssued).toBe(2);
-    await tokens.getToken();
-    expect(emulator.stats().tokensIssued).toBe(2);
+    expect(await issuedAfter(tokens.getToken())).toBe(2);
     tokens.clearCache();
-    await tokens.getToken();
-    expect(emulator.stats().tokensIssued).toBe(3);
+    expect(await issuedAfter(tokens.getToken())).toBe(3);
   });
 
   it("refreshes refreshBeforeExpiryMs ahead of expiry, not earlier", async () => {
@@ -194,14 +198,11 @@ describe("client credentials against the emulator's token endpoint", () => {
     const expiresOn = first?.type === "token" ? first.expiresOn.getTime() : 0;
     expect(expiresOn - clock.now()).toBeGreaterThan(55 * MINUTE_MS);
     clock.advance(expiresOn - clock.now() - 6 * MINUTE_MS);
-    await tokens.getToken();
-    expect(emulator.stats().tokensIssued).toBe(1);
+    expect(await issuedAfter(tokens.getToken())).toBe(1);
     clock.advance(2 * MINUTE_MS);
-    await tokens.getToken();
-    expect(emulator.stats().tokensIssued).toBe(2);
+    expect(await issuedAfter(tokens.getToken())).toBe(2);
     tokens.clearCache();
-    await tokens.getToken();
-    expect(emulator.stats().tokensIssued).toBe(3);
+    expect(await issuedAfter(tokens.getToken())).toBe(3);
   });
 
   it("keeps the cached token when a refresh ahead of expiry fails, and reports the error", async () => {
@@ -278,8 +279,7 @@ describe("client credentials against the emulator's token endpoint", () => {
     expect(error).toMatchObject({ code: "THROTTLED", retryable: true, retryAfterMs: 7_000 });
     expect(error.http?.status).toBe(429);
     clock.advance(7_000);
-    await tokens.getToken();
-    expect(emulator.stats().tokensIssued).toBe(1);
+    expect(await issuedAfter(tokens.getToken())).toBe(1);
   });
 
   it("retries a 5xx without Retry-After on the next call", async () => {
@@ -288,8 +288,7 @@ describe("client credentials against the emulator's token endpoint", () => {
     const error = await failure(tokens.getToken());
     // The core classifier suggests a delay; without Retry-After nothing is enforced locally.
     expect(error).toMatchObject({ code: "SERVER_ERROR", retryable: true, retryAfterMs: 2_000 });
-    await tokens.getToken();
-    expect(emulator.stats().tokensIssued).toBe(1);
+    expect(await issuedAfter(tokens.getToken())).toBe(1);
   });
 
   it("answers CONNECTION_FAILED (retryable) when the connection drops or nothing listens", async () => {
