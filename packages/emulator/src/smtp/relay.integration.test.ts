@@ -136,23 +136,21 @@ describe("relay endpoint", () => {
     });
   });
 
-  it("answers 550 5.7.750 when a connector sends from a domain that is not accepted", async () => {
-    await expect(
-      send({ localAddress: "127.0.0.2" }, { from: "scanner@not-ours.example" }),
-    ).rejects.toMatchObject({
+  it.each<[string, Partial<SendMailOptions>, string]>([
+    [
+      "5.7.750 when a connector sends from a domain that is not accepted",
+      { from: "scanner@not-ours.example" },
+      "550 5.7.750 Service unavailable. Client blocked from sending from unregistered domains.",
+    ],
+    [
+      "5.1.10 to an unknown recipient in an accepted domain",
+      { to: "nobody@contoso.com" },
+      "550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup",
+    ],
+  ])("answers 550 %s", async (_case, mail, response) => {
+    await expect(send({ localAddress: "127.0.0.2" }, mail)).rejects.toMatchObject({
       responseCode: 550,
-      response:
-        "550 5.7.750 Service unavailable. Client blocked from sending from unregistered domains.",
-    });
-  });
-
-  it("answers 550 5.1.10 to an unknown recipient in an accepted domain", async () => {
-    await expect(
-      send({ localAddress: "127.0.0.2" }, { to: "nobody@contoso.com" }),
-    ).rejects.toMatchObject({
-      responseCode: 550,
-      response:
-        "550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup",
+      response,
     });
   });
 
