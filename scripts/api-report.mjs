@@ -49,6 +49,28 @@ function describe(checker, printer, exportName, exported) {
         lines.push(
           printer.printNode(ts.EmitHint.Unspecified, declaration, declaration.getSourceFile()),
         );
+        // A type derived from a value (a schema: `z.input<typeof schema>`) says little by its
+        // declaration: the members it stands for are printed too, so their changes show.
+        const type = checker.getDeclaredTypeOfSymbol(symbol);
+        if (
+          ts.isTypeAliasDeclaration(declaration) &&
+          declaration.type.getText().includes("typeof ") &&
+          type.flags & (ts.TypeFlags.Object | ts.TypeFlags.Intersection)
+        ) {
+          const node = checker.typeToTypeNode(
+            type,
+            declaration,
+            ts.NodeBuilderFlags.NoTruncation |
+              ts.NodeBuilderFlags.InTypeAlias |
+              ts.NodeBuilderFlags.MultilineObjectLiterals,
+          );
+          if (node) {
+            lines.push(
+              `// ${exportName} stands for:`,
+              printer.printNode(ts.EmitHint.Unspecified, node, declaration.getSourceFile()),
+            );
+          }
+        }
       }
     }
   }

@@ -52,5 +52,5 @@ export const MODULES = {
       "src/json-message.ts",
     ],
   },
-  "mailpath-config": { package: "mailpath", files: ["src/config.ts"] },
+  "mailpath-config": { package: "mailpath", files: ["src/config/requirements.ts"] },
 };

@@ -12,6 +12,7 @@ import {
   weighted,
 } from "@mailpath/core";
 import {
+  type ConfigKey,
   type ConfigSource,
   invalidConfig,
   type MailpathConfig,
@@ -61,7 +62,7 @@ export interface ConfiguredMailer extends Mailer {
 }
 
 /** How each factory names its options, in config keys. */
-const OPTION_KEYS: Record<PathName | "entra", Record<string, string>> = {
+const OPTION_KEYS: Record<PathName | "entra", Readonly<Record<string, ConfigKey>>> = {
   smtp: {
     host: "smtp.host",
     port: "smtp.port",
@@ -359,6 +360,7 @@ function buildMailer(
   config: ResolvedConfig,
   options: CreateMailerOptions,
 ): ConfiguredMailer {
+  const logger = loggerFor(config);
   const mailer = createMailer({
     transport,
     ...(config.from !== undefined && { from: config.from }),
@@ -369,7 +371,7 @@ function buildMailer(
       config.circuitBreaker !== undefined && { circuitBreaker: config.circuitBreaker }),
     ...(config.timeoutMs !== undefined && { timeoutMs: config.timeoutMs }),
     ...(options.now && { now: options.now }),
-    ...(loggerFor(config) !== undefined && { logger: loggerFor(config) }),
+    ...(logger !== undefined && { logger }),
     ...(config.telemetry === true && { telemetry: {} }),
   });
   return Object.assign(mailer, { routing: transport.routing, paths: transport.paths });

@@ -1,6 +1,7 @@
 // Every MAILPATH_* environment variable: its config key, how its text is read, its default and
 // an example. One table drives createMailerFromEnv, the names in INVALID_CONFIG messages and
 // docs/configuration.md (a test checks that page lists every variable here).
+import type { ConfigKey } from "./config/schema.js";
 
 /**
  * How a variable's text becomes a config value.
@@ -359,7 +360,7 @@ export const ENV_VARIABLES: readonly VariableSpec[] = [
     defaultValue: "off",
     example: "on",
   },
-];
+] satisfies readonly (VariableSpec & { readonly key: ConfigKey })[];
 
 /** The variable that sets a config key, if any. */
 export const VARIABLE_BY_KEY: ReadonlyMap<string, VariableSpec> = new Map(
