@@ -6,6 +6,7 @@ import type { Transport } from "../contract/transport.js";
 import { MailError } from "../errors/mail-error.js";
 import { createMailer } from "../mailer.js";
 import { failover } from "../routing/failover.js";
+import { rejectedMailError } from "../testing/mail-error.js";
 import { createBreaker } from "./circuit-breaker.js";
 import { checkDelays, delayIssue, MAX_DELAY_MS } from "./delays.js";
 import { createRateLimiter } from "./rate-limiter.js";
@@ -162,7 +163,7 @@ describe("a refused delay names what was being configured", () => {
 
   it("close", async () => {
     const mailer = createMailer({ transport });
-    const error = await mailer.close({ timeoutMs: -1 }).catch((caught: MailError) => caught);
+    const error = await rejectedMailError(mailer.close({ timeoutMs: -1 }));
     expect(error.message.startsWith("close: timeoutMs must be")).toBe(true);
     await mailer.close();
   });
