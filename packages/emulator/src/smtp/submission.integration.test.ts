@@ -82,20 +82,18 @@ describe("SMTP submission endpoint: the session", () => {
     }
   });
 
-  it("answers 530 5.7.57 to MAIL FROM before STARTTLS and AUTH", async () => {
-    const { session } = await RawSmtpSession.open(emulator.smtp.port);
-    try {
-      await session.command("EHLO client.example");
-      expect(await session.command(`MAIL FROM:<${DEFAULT_SENDER}>`)).toBe(
-        `530 5.7.57 Client was not authenticated to send anonymous mail during MAIL FROM [${HOST}]`,
-      );
-    } finally {
-      session.close();
-    }
-  });
-
-  it("answers 530 5.7.57 to MAIL FROM after STARTTLS without AUTH", async () => {
-    const session = await secureSession();
+  it.each([
+    [
+      "before STARTTLS and AUTH",
+      async () => {
+        const { session } = await RawSmtpSession.open(emulator.smtp.port);
+        await session.command("EHLO client.example");
+        return session;
+      },
+    ],
+    ["after STARTTLS without AUTH", secureSession],
+  ])("answers 530 5.7.57 to MAIL FROM %s", async (_when, open) => {
+    const session = await open();
     try {
       expect(await session.command(`MAIL FROM:<${DEFAULT_SENDER}>`)).toBe(
         `530 5.7.57 Client was not authenticated to send anonymous mail during MAIL FROM [${HOST}]`,
