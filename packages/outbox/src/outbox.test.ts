@@ -263,20 +263,29 @@ describe("dead letters", () => {
 });
 
 describe("graceful shutdown", () => {
+  /** Starts the worker and waits for its first attempt. */
+  const startAttempting = async (outbox: Outbox) => {
+    const attempt = nextEvent(outbox, "attempt");
+    await outbox.startWorker();
+    await attempt;
+  };
+  /** A second outbox on the same queue, sending through a fresh memory transport. */
+  const successorOn = (prefix: string) => {
+    const next = createMemoryTransport();
+    return { next, successor: outboxWith(next, { queue: { prefix } }).outbox };
+  };
+
   it("finishes the send in flight and leaves queued messages in Redis for the next worker", async () => {
     const transport = createMemoryTransport({ latencyMs: 300, limits: { maxConcurrency: 1 } });
     const { outbox, prefix } = outboxWith(transport);
     const ids: string[] = [];
     for (let index = 0; index < 4; index++)
       ids.push((await outbox.enqueue(message(`#${index}`))).id);
-    const attempt = nextEvent(outbox, "attempt");
-    await outbox.startWorker();
-    await attempt;
+    await startAttempting(outbox);
     await outbox.close({ timeoutMs: 5_000 });
     expect(transport.sent).toHaveLength(1);
 
-    const next = createMemoryTransport();
-    const { outbox: successor } = outboxWith(next, { queue: { prefix } });
+    const { next, successor } = successorOn(prefix);
     const states = await Promise.all(ids.map(async (id) => (await successor.status(id))?.state));
     expect(states.filter((state) => state === "sent")).toHaveLength(1);
     expect(states.filter((state) => state === "queued")).toHaveLength(3);
@@ -290,14 +299,11 @@ describe("graceful shutdown", () => {
     const transport = createMemoryTransport({ latencyMs: 10_000 });
     const { outbox, prefix } = outboxWith(transport);
     const { id, messageId } = await outbox.enqueue(message());
-    const attempt = nextEvent(outbox, "attempt");
-    await outbox.startWorker();
-    await attempt;
+    await startAttempting(outbox);
     await outbox.close({ timeoutMs: 200 });
     expect(transport.sent).toHaveLength(0);
 
-    const next = createMemoryTransport();
-    const { outbox: successor } = outboxWith(next, { queue: { prefix } });
+    const { next, successor } = successorOn(prefix);
     expect((await successor.status(id))?.state).toMatch(/queued|delayed/);
     const sent = nextEvent(successor, "sent");
     await successor.startWorker();
