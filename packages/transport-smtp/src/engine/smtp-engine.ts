@@ -1,4 +1,4 @@
-import type { Readable } from "node:stream";
+import { Readable } from "node:stream";
 import { createSecureContext, type SecureContext } from "node:tls";
 import {
   MailError,
@@ -83,6 +83,8 @@ export interface SmtpSendProgress {
 }
 
 const PROGRESS_KEY = "mailpathProgress";
+/** The bytes of a message written by raw-message.ts, streamed as they are (see trackMessageStreams). */
+const RAW_KEY = "mailpathRaw";
 
 /**
  * Builds the building blocks of an SMTP-based transport over one nodemailer pool: sending a
@@ -145,7 +147,8 @@ export function createSmtpEngine(options: SmtpEngineOptions): SmtpEngine {
       let retried = false;
       for (;;) {
         const progress: SmtpSendProgress = {};
-        const mail = (
+        // The two keys of ours ride along in the message data for trackMessageStreams.
+        const mail: SendMailOptions & Record<string, unknown> =
           raw === undefined
             ? { ...toNodemailerMessage(message), signal, [PROGRESS_KEY]: progress }
             : {
@@ -155,8 +158,8 @@ export function createSmtpEngine(options: SmtpEngineOptions): SmtpEngine {
                 disableUrlAccess: true,
                 signal,
                 [PROGRESS_KEY]: progress,
-              }
-        ) as SendMailOptions;
+                [RAW_KEY]: raw,
+              };
         try {
           const info = await transporter.sendMail(mail);
           return toSmtpReceipt(info, name, secrets());
@@ -284,7 +287,21 @@ export function trackMessageStreams(transporter: Transporter): void {
       | SmtpSendProgress
       | undefined;
     const source = mail.message as unknown as { createReadStream(...args: unknown[]): Readable };
-    if (progress && typeof source.createReadStream === "function") {
+    const raw = (mail.data as Record<string, unknown>)[RAW_KEY];
+    if (progress && Buffer.isBuffer(raw)) {
+      // A message already in its final bytes (CRLF, ending with one) needs none of the MIME
+      // node's stages (PassThrough, newline fixer, pipeline): one chunk, then the end.
+      source.createReadStream = () => {
+        const stream = new Readable({
+          read() {
+            this.push(raw);
+            this.push(null);
+          },
+        });
+        progress.stream = stream;
+        return stream;
+      };
+    } else if (progress && typeof source.createReadStream === "function") {
       const create = source.createReadStream.bind(source);
       source.createReadStream = (...args: unknown[]) => {
         const stream = create(...args);
