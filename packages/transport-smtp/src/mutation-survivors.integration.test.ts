@@ -5,27 +5,16 @@ import { rejectedMailError } from "@mailpath/core/testing";
 import { DEFAULT_SENDER, type Emulator } from "@mailpath/emulator";
 import { describe, expect, it, vi } from "vitest";
 import { createSmtpTransport } from "./smtp-transport.js";
-import { emulatorForFile, emulatorSmtpOptions } from "./test-support/emulator-harness.js";
+import {
+  emulatorForFile,
+  emulatorSmtpOptions,
+  watchHold,
+} from "./test-support/emulator-harness.js";
 
 let emulator: Emulator;
 const track = emulatorForFile((started) => {
   emulator = started;
 });
-
-/** Records when the in-process emulator sets its fault timer of `holdMs`. */
-function watchHold(holdMs: number): { held: () => boolean } {
-  const realSetTimeout = globalThis.setTimeout;
-  let held = false;
-  vi.spyOn(globalThis, "setTimeout").mockImplementation(((
-    callback: (...args: unknown[]) => void,
-    ms?: number,
-    ...args: unknown[]
-  ) => {
-    if (ms === holdMs) held = true;
-    return realSetTimeout(callback, ms, ...args);
-  }) as unknown as typeof setTimeout);
-  return { held: () => held };
-}
 
 describe("an abort while the server holds its answer", () => {
   // Mutation: the abort error loses `ambiguous` (the server may have taken the message, so

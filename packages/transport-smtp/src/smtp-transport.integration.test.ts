@@ -14,7 +14,11 @@ import { rejectedMailError } from "@mailpath/core/testing";
 import { DEFAULT_SENDER, type Emulator } from "@mailpath/emulator";
 import { describe, expect, it, vi } from "vitest";
 import { createSmtpTransport, type SmtpTransport, type SmtpTransportOptions } from "./index.js";
-import { emulatorForFile, emulatorSmtpOptions } from "./test-support/emulator-harness.js";
+import {
+  emulatorForFile,
+  emulatorSmtpOptions,
+  watchHold,
+} from "./test-support/emulator-harness.js";
 
 let emulator: Emulator;
 const track = emulatorForFile((started) => {
@@ -110,21 +114,7 @@ describe("SMTP AUTH submission against the emulator", () => {
     // timer tells when the answer is held and whether it was released: the abort must settle
     // the send while the answer is still held. The order of events is checked, not a duration.
     const HOLD_MS = 5_000;
-    const realSetTimeout = globalThis.setTimeout;
-    let held = false;
-    let released = false;
-    vi.spyOn(globalThis, "setTimeout").mockImplementation(((
-      callback: (...args: unknown[]) => void,
-      ms?: number,
-      ...args: unknown[]
-    ) => {
-      if (ms !== HOLD_MS) return realSetTimeout(callback, ms, ...args);
-      held = true;
-      return realSetTimeout(() => {
-        released = true;
-        callback(...args);
-      }, ms);
-    }) as unknown as typeof setTimeout);
+    const hold = watchHold(HOLD_MS);
     emulator.failNext({ endpoint: "smtp", kind: "latency", ms: HOLD_MS, stage: "mail" });
     const controller = new AbortController();
     const sending = send(smtp, message({ subject: "Aborted" }), controller.signal);
@@ -133,13 +123,15 @@ describe("SMTP AUTH submission against the emulator", () => {
       () => (settled = true),
       () => (settled = true),
     );
-    await vi.waitFor(() => expect(held, "the server holds its answer to MAIL FROM").toBe(true));
+    await vi.waitFor(() =>
+      expect(hold.held(), "the server holds its answer to MAIL FROM").toBe(true),
+    );
     expect(settled).toBe(false);
     controller.abort();
     const error = await rejectedMailError(sending);
     expect(error.code).toBe("ABORTED");
     expect(error.ambiguous).toBeUndefined();
-    expect(released, "the send settled before the server answered").toBe(false);
+    expect(hold.released(), "the send settled before the server answered").toBe(false);
     expect(emulator.messages()).toEqual([]);
     const receipt = await send(smtp, message({ subject: "After the abort" }));
     expect(receipt.accepted).toEqual(["ada@contoso.com"]);

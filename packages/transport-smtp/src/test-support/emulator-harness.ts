@@ -9,8 +9,32 @@ import {
   emulatorHarness,
   startEmulator,
 } from "@mailpath/emulator";
-import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, vi } from "vitest";
 import { createSmtpTransport, type SmtpTransport, type SmtpTransportOptions } from "../index.js";
+
+/**
+ * Watches the in-process emulator's fault timer of `holdMs` (a latency fault holding an
+ * answer): `held()` once it is set, `released()` once it fired. Tells the order of events
+ * without timing anything.
+ */
+export function watchHold(holdMs: number): { held(): boolean; released(): boolean } {
+  const realSetTimeout = globalThis.setTimeout;
+  let held = false;
+  let released = false;
+  vi.spyOn(globalThis, "setTimeout").mockImplementation(((
+    callback: (...args: unknown[]) => void,
+    ms?: number,
+    ...args: unknown[]
+  ) => {
+    if (ms !== holdMs) return realSetTimeout(callback, ms, ...args);
+    held = true;
+    return realSetTimeout(() => {
+      released = true;
+      callback(...args);
+    }, ms);
+  }) as unknown as typeof setTimeout);
+  return { held: () => held, released: () => released };
+}
 
 /**
  * Starts the emulator once for the test file (handing it to `onStart`), resets its tenant
