@@ -389,3 +389,222 @@ describe("moving on between paths", () => {
     });
   });
 });
+
+describe("ambiguity across the paths of a route, sent through the route itself", () => {
+  // A failover and a weighted route, each over its own pair made by `pair()`.
+  const routes = (pair: () => [Transport, Transport]) => {
+    const [a, b] = pair();
+    const [c, d] = pair();
+    return [
+      failover([a, b], { circuitBreaker: false }),
+      weighted(
+        [
+          { transport: c, weight: 1 },
+          { transport: d, weight: 1 },
+        ],
+        { random: () => 0, circuitBreaker: false },
+      ),
+    ];
+  };
+
+  it("moves on after an ambiguous failure when the caller says nothing of retryAmbiguous", async () => {
+    for (const route of routes(() => [
+      createMemoryTransport({ name: "a" }).failNext({ code: "CONNECTION_FAILED", delivered: true }),
+      createMemoryTransport({ name: "b" }),
+    ])) {
+      await expect(route.send(normalized(), sendOptions())).resolves.toMatchObject({
+        transport: "b",
+      });
+    }
+  });
+
+  it("throws the last path's error as ambiguous when an earlier path may have delivered", async () => {
+    for (const route of routes(() => [
+      createMemoryTransport({ name: "a" }).failNext({ code: "CONNECTION_FAILED", delivered: true }),
+      createMemoryTransport({ name: "b" }).failNext("SERVER_ERROR"),
+    ])) {
+      const error = await route.send(normalized(), sendOptions()).catch((e: MailError) => e);
+      expect(error).toMatchObject({ code: "SERVER_ERROR", transport: "b", ambiguous: true });
+    }
+  });
+
+  it("throws the last path's error as it is when no path may have delivered", async () => {
+    for (const route of routes(() => [
+      createMemoryTransport({ name: "a" }).failNext("CONNECTION_FAILED"),
+      createMemoryTransport({ name: "b" }).failNext("SERVER_ERROR"),
+    ])) {
+      const error = await route.send(normalized(), sendOptions()).catch((e: MailError) => e);
+      expect(error.code).toBe("SERVER_ERROR");
+      expect(error.ambiguous ?? false).toBe(false);
+    }
+  });
+
+  it("an abort between paths after an ambiguous failure is ambiguous, after a clean one it is not", async () => {
+    for (const delivered of [true, false]) {
+      for (const route of routes(() => [
+        createMemoryTransport({ name: "a" }).failNext({ code: "CONNECTION_FAILED", delivered }),
+        createMemoryTransport({ name: "b" }),
+      ])) {
+        const controller = new AbortController();
+        const error = await route
+          .send(
+            normalized(),
+            sendOptions({
+              signal: controller.signal,
+              onPathFailure: () => controller.abort(new Error("stop")),
+            }),
+          )
+          .catch((e: MailError) => e);
+        expect(error).toMatchObject({ code: "ABORTED" });
+        expect(error.ambiguous ?? false).toBe(delivered);
+      }
+    }
+  });
+});
+
+describe("a routed path's guards", () => {
+  it("tells the breaker's open state with its wait, and the others without one", async () => {
+    const events: unknown[] = [];
+    const a = createMemoryTransport({ name: "a" }).failNext("CONNECTION_FAILED", 1);
+    const route = failover([a, createMemoryTransport({ name: "b" })], {
+      circuitBreaker: { volumeThreshold: 1, resetTimeoutMs: 1_000 },
+      onBreakerStateChange: (transport, state, retryAfterMs) =>
+        events.push([transport, state, retryAfterMs]),
+    });
+    const listened: unknown[] = [];
+    route.router?.subscribe((event) => listened.push(event));
+    await route.send(normalized(), sendOptions());
+    await vi.advanceTimersByTimeAsync(1_000);
+    await route.send(normalized(), sendOptions());
+    expect(events).toEqual([
+      ["a", "open", 1_000],
+      ["a", "halfOpen", undefined],
+      ["a", "close", undefined],
+    ]);
+    // No retryAfterMs key at all on halfOpen and close.
+    expect(listened).toStrictEqual([
+      { transport: "a", state: "open", retryAfterMs: 1_000 },
+      { transport: "a", state: "halfOpen" },
+      { transport: "a", state: "close" },
+    ]);
+    await route.close?.();
+  });
+
+  it("closing the route stops its paths' breakers: no timer left", async () => {
+    const before = vi.getTimerCount();
+    const a = createMemoryTransport({ name: "a" }).failNext("CONNECTION_FAILED", 1);
+    const route = failover([a, createMemoryTransport({ name: "b" })], {
+      circuitBreaker: { volumeThreshold: 1 },
+    });
+    await route.send(normalized(), sendOptions());
+    expect(vi.getTimerCount()).toBeGreaterThan(before);
+    await route.close?.();
+    expect(vi.getTimerCount()).toBe(before);
+  });
+
+  it("paces a sender whatever the case of its address", async () => {
+    const log: string[] = [];
+    let finish!: () => void;
+    const a: Transport = {
+      specificationVersion: "v1",
+      name: "a",
+      limits: { maxConcurrency: 1 },
+      send: (message) =>
+        new Promise((resolve) => {
+          log.push(message.from.address);
+          finish = () => resolve({ accepted: [], rejected: [] });
+        }),
+    };
+    const route = failover([a], { circuitBreaker: false });
+    const upper = normalizeMessage(
+      { from: "App@Contoso.com", to: "ada@contoso.com", subject: "s", text: "t" },
+      {},
+    );
+    const first = route.send(normalized(), sendOptions());
+    const second = route.send(upper, sendOptions());
+    await vi.advanceTimersByTimeAsync(0);
+    expect(log).toEqual(["app@contoso.com"]);
+    finish();
+    await first;
+    await vi.advanceTimersByTimeAsync(0);
+    expect(log).toEqual(["app@contoso.com", "App@Contoso.com"]);
+    finish();
+    await second;
+  });
+
+  it("a send aborted while waiting for a slot is ABORTED on that path, never tried", async () => {
+    let finish!: () => void;
+    let calls = 0;
+    const a: Transport = {
+      specificationVersion: "v1",
+      name: "a",
+      limits: { maxConcurrency: 1 },
+      send: () =>
+        new Promise((resolve) => {
+          calls++;
+          finish = () => resolve({ accepted: [], rejected: [] });
+        }),
+    };
+    const route = failover([a], { circuitBreaker: false });
+    const first = route.send(normalized(), sendOptions());
+    const controller = new AbortController();
+    const waiting = route.send(
+      normalized("<w@contoso.com>"),
+      sendOptions({ signal: controller.signal }),
+    );
+    controller.abort(new Error("gave up"));
+    const error = await waiting.catch((e: MailError) => e);
+    expect(MailError.isInstance(error)).toBe(true);
+    expect(error).toMatchObject({
+      code: "ABORTED",
+      transport: "a",
+      messageId: "<w@contoso.com>",
+      message: 'The send was aborted while waiting for a slot on "a".',
+    });
+    expect(error.cause).toEqual(new Error("gave up"));
+    finish();
+    await first;
+    expect(calls).toBe(1);
+  });
+});
+
+describe("a path that throws something other than a MailError", () => {
+  it("is UNKNOWN and ambiguous, named, with a hint; the route moves on, a nested route too", async () => {
+    const buggy: Transport = {
+      specificationVersion: "v1",
+      name: "buggy",
+      send: () => Promise.reject(new TypeError("boom")),
+    };
+    const failures: MailError[] = [];
+    const options = sendOptions({ onPathFailure: ({ error }) => failures.push(error) });
+    const b = createMemoryTransport({ name: "b" });
+    await expect(failover([buggy, b]).send(normalized(), options)).resolves.toMatchObject({
+      transport: "b",
+    });
+    const nested = failover([failover([buggy], { name: "inner" }), b]);
+    const innerBug: Transport = {
+      ...buggy,
+      name: "bug-route",
+      router: { paths: ["x"], subscribe: () => () => {} },
+    };
+    await expect(failover([innerBug, b]).send(normalized(), options)).resolves.toMatchObject({
+      transport: "b",
+    });
+    expect(
+      failures.map((error) => [error.code, error.ambiguous, error.transport, error.message]),
+    ).toEqual([
+      ["UNKNOWN", true, "buggy", 'Transport "buggy" failed with a non-MailError: boom'],
+      ["UNKNOWN", true, "bug-route", 'Transport "bug-route" failed with a non-MailError: boom'],
+    ]);
+    expect(failures[0]?.hint).toMatch(/only throw MailError/);
+    expect(nested.router?.paths).toEqual(["buggy", "b"]);
+  });
+
+  it("a route over no array is refused in its own name", () => {
+    expect(refusal(() => failover("ab" as never))).toMatchObject({
+      code: "INVALID_CONFIG",
+      message: "failover() needs at least one transport.",
+    });
+    expect(refusal(() => weighted([null] as never)).code).toBe("INVALID_CONFIG");
+  });
+});
