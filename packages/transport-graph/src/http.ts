@@ -1,6 +1,5 @@
-import { readFileSync } from "node:fs";
 import * as tls from "node:tls";
-import { MailError, type TokenProvider } from "@mailpath/core";
+import { MailError, type TokenProvider, withDefaultRoots } from "@mailpath/core";
 import { type ResolvedProxy, usesProxy } from "@mailpath/entra";
 import {
   AuthenticationHandler,
@@ -22,32 +21,6 @@ export const MAX_ERROR_BODY_BYTES = 64 * 1024;
  * most the 4 MB request); nothing sent needs more than its `id` or `uploadUrl`.
  */
 export const MAX_SUCCESS_BODY_BYTES = 16 * 1024 * 1024;
-
-/**
- * The CA list for a `ca` option: the process's default roots plus the extra CAs. Node's `ca`
- * replaces its default roots, so they are added back: a private CA adds trust, it does not
- * remove the public roots Graph and Entra are signed by. The defaults are Node's bundled roots
- * (with Node 22.15+, whatever `tls.getCACertificates("default")` holds) and the file named by
- * NODE_EXTRA_CA_CERTS, which Node trusts without a `ca` option.
- */
-export function withDefaultRoots(
-  ca: string | Buffer | readonly (string | Buffer)[],
-): (string | Buffer)[] {
-  const extra = Array.isArray(ca) ? [...ca] : [ca as string | Buffer];
-  const getDefaults = (
-    tls as unknown as { getCACertificates?: (type: "default") => readonly string[] }
-  ).getCACertificates;
-  const defaults: (string | Buffer)[] = [...(getDefaults?.("default") ?? tls.rootCertificates)];
-  const extraFile = process.env.NODE_EXTRA_CA_CERTS;
-  if (extraFile) {
-    try {
-      defaults.push(readFileSync(extraFile, "utf8"));
-    } catch {
-      // Node warns about an unreadable file at startup and goes on without it; so do we.
-    }
-  }
-  return [...defaults, ...extra];
-}
 
 /** An error thrown inside the middleware chain, carried out of the Graph client unchanged. */
 class CarriedError extends GraphClientError {

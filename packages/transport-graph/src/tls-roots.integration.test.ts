@@ -2,10 +2,9 @@
 // process already trusts (here one named by NODE_EXTRA_CA_CERTS, standing for a public root
 // Graph is signed by) still verifies.
 import { rootCertificates } from "node:tls";
-import { normalizeMessage } from "@mailpath/core";
+import { normalizeMessage, withDefaultRoots } from "@mailpath/core";
 import { useEmulator } from "@mailpath/emulator";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { withDefaultRoots } from "./http.js";
 import { createGraphTransport } from "./index.js";
 import { DEFAULT_SENDER } from "./test-support/emulator.js";
 import { startLoopback } from "./test-support/loopback.js";
