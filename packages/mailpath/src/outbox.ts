@@ -76,6 +76,8 @@ export async function createOutboxFromEnv(
       ...(config.from !== undefined && { from: config.from }),
       ...(config.timeoutMs !== undefined && { timeoutMs: config.timeoutMs }),
       ...(maxAttempts !== undefined && { retry: { maxAttempts } }),
+      // MAILPATH_OTEL=on: trace context stored with each job, the worker's sends traced.
+      ...(config.telemetry === true && { telemetry: {} }),
       ...extra,
       queue: {
         ...(config.outbox?.prefix !== undefined && { prefix: config.outbox.prefix }),
