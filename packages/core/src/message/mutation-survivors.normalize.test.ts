@@ -129,7 +129,7 @@ describe("defaults and what is handed on", () => {
 
   it("a base64 content may be wrapped in white space, and must be base64", () => {
     const attachment = (content: string) => ({
-      attachments: [{ filename: "a.bin", content, encoding: "base64" }],
+      attachments: [{ filename: "a.bin", content, encoding: "base64" as const }],
     });
     expect(paths(attachment("QUJD\r\nREVG\n"))).toEqual([]);
     expect(issues(attachment("not base64!"))).toEqual([

@@ -34,6 +34,10 @@ const sendOptions = (overrides: Partial<TransportSendOptions> = {}): TransportSe
   ...overrides,
 });
 
+const resolvedInstead = (): never => {
+  throw new Error("expected a rejection");
+};
+
 function refusal(run: () => unknown): MailError {
   try {
     run();
@@ -351,7 +355,7 @@ describe("moving on between paths", () => {
     const b = createMemoryTransport({ name: "b" });
     const error = await failover([a, b])
       .send(normalized(), sendOptions({ signal: controller.signal }))
-      .catch((caught: unknown) => caught as MailError);
+      .then(resolvedInstead, (caught: unknown) => caught as MailError);
     expect(error).toMatchObject({ code: "CONNECTION_FAILED" });
     expect(error.ambiguous ?? false).toBe(false);
     expect(b.calls).toBe(0);
@@ -367,7 +371,7 @@ describe("moving on between paths", () => {
     ]) {
       const error = await route
         .send(normalized("<m@contoso.com>"), sendOptions({ signal: controller.signal }))
-        .catch((caught: unknown) => caught as MailError);
+        .then(resolvedInstead, (caught: unknown) => caught as MailError);
       expect(error).toMatchObject({
         code: "ABORTED",
         transport: "r",
@@ -425,7 +429,9 @@ describe("ambiguity across the paths of a route, sent through the route itself",
       createMemoryTransport({ name: "a" }).failNext({ code: "CONNECTION_FAILED", delivered: true }),
       createMemoryTransport({ name: "b" }).failNext("SERVER_ERROR"),
     ])) {
-      const error = await route.send(normalized(), sendOptions()).catch((e: MailError) => e);
+      const error = await route
+        .send(normalized(), sendOptions())
+        .then(resolvedInstead, (caught: unknown) => caught as MailError);
       expect(error).toMatchObject({ code: "SERVER_ERROR", transport: "b", ambiguous: true });
     }
   });
@@ -435,7 +441,9 @@ describe("ambiguity across the paths of a route, sent through the route itself",
       createMemoryTransport({ name: "a" }).failNext("CONNECTION_FAILED"),
       createMemoryTransport({ name: "b" }).failNext("SERVER_ERROR"),
     ])) {
-      const error = await route.send(normalized(), sendOptions()).catch((e: MailError) => e);
+      const error = await route
+        .send(normalized(), sendOptions())
+        .then(resolvedInstead, (caught: unknown) => caught as MailError);
       expect(error.code).toBe("SERVER_ERROR");
       expect(error.ambiguous ?? false).toBe(false);
     }
@@ -456,7 +464,7 @@ describe("ambiguity across the paths of a route, sent through the route itself",
               onPathFailure: () => controller.abort(new Error("stop")),
             }),
           )
-          .catch((e: MailError) => e);
+          .then(resolvedInstead, (caught: unknown) => caught as MailError);
         expect(error).toMatchObject({ code: "ABORTED" });
         expect(error.ambiguous ?? false).toBe(delivered);
       }
@@ -555,7 +563,7 @@ describe("a routed path's guards", () => {
       sendOptions({ signal: controller.signal }),
     );
     controller.abort(new Error("gave up"));
-    const error = await waiting.catch((e: MailError) => e);
+    const error = await waiting.then(resolvedInstead, (caught: unknown) => caught as MailError);
     expect(MailError.isInstance(error)).toBe(true);
     expect(error).toMatchObject({
       code: "ABORTED",
