@@ -1,5 +1,5 @@
 // Public API of @mailpath/emulator. Explicit named re-exports only.
-export { certificateNameMatches, certificateNames, type EmulatorTlsInput } from "./certs.js";
+export type { EmulatorTlsInput } from "./certs.js";
 export { closedPort } from "./closed-port.js";
 export { type ConnectProxy, type ConnectRecord, startConnectProxy } from "./connect-proxy.js";
 export type {
@@ -22,7 +22,6 @@ export {
   type StartEmulatorOptions,
   startEmulator,
 } from "./emulator.js";
-export { createFaultRegistry, defaultFaultStage } from "./faults.js";
 export {
   type EmulatorHarness,
   type EmulatorHarnessOptions,
@@ -32,15 +31,11 @@ export {
   emulatorHarness,
 } from "./harness.js";
 export {
-  ADVERTISED_SIZE,
   RELAY_HOSTNAME,
-  replies as SMTP_REPLIES,
-  SMTP_TOKEN_AUDIENCE,
   type SmtpReply,
   SUBMISSION_HOSTNAME,
 } from "./smtp/index.js";
-export { EXCHANGE_OUTBOUND_IP, type SenderDomainDns } from "./stamp/exchange-stamp.js";
-export { createMailStore, parseDelivery } from "./store.js";
+export type { SenderDomainDns } from "./stamp/exchange-stamp.js";
 export {
   type EmulatorCredentials,
   emulatorCredentials,
@@ -53,7 +48,6 @@ export {
   type ConnectorPolicy,
   DEFAULT_CLIENT_ID,
   DEFAULT_CLIENT_SECRET,
-  DEFAULT_LIMITS,
   DEFAULT_PASSWORD,
   DEFAULT_SENDER,
   DEFAULT_TENANT_ID,
