@@ -1,3 +1,4 @@
+// @ts-check
 // Moving a service from SMTP AUTH to Graph without touching its sending code:
 //   0. plan: what would Graph deliver differently? (planDelivery, nothing is sent)
 //   1. MAILPATH_TRANSPORT=smtp                today

@@ -1,3 +1,4 @@
+// @ts-check
 // The copy-out procedure of examples/README.md, run for this example: copied out of the
 // repository with the workspace packages packed into tarballs and installed with plain npm (into
 // an empty npm cache of its own), it must run on its own (scripts/verify-example-copy-out.sh).

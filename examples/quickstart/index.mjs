@@ -1,3 +1,4 @@
+// @ts-check
 // mailpath quickstart: the same send() through SMTP AUTH, the relay connector and Graph, where
 // only the configuration changes. Runs against the local emulator unless MAILPATH_TRANSPORT is
 // set (in the environment or a .env file), then it sends through your tenant.

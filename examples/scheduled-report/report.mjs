@@ -1,3 +1,4 @@
+// @ts-check
 // A scheduled job (cron, a systemd timer, a Kubernetes CronJob): generate a CSV report, mail it,
 // exit 0 on success and 1 on failure. The 5 MB file is over Graph's 3 MB inline limit, so the
 // Graph transport creates a draft, uploads the file in chunks through an upload session and
