@@ -1,3 +1,4 @@
+// @ts-check
 // The service with MAILPATH_REDIS_URL: /notify answers 202 with the outbox job, the worker in
 // the same process sends it to the emulator. Redis is MAILPATH_TEST_REDIS_URL, or a private
 // redis-server started here on a free port (never the machine's own).
@@ -16,8 +17,8 @@ let child;
 
 async function freePort() {
   const server = createServer();
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address();
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(undefined)));
+  const { port } = /** @type {import("node:net").AddressInfo} */ (server.address());
   await new Promise((resolve) => server.close(resolve));
   return port;
 }

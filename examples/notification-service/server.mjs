@@ -1,3 +1,4 @@
+// @ts-check
 // A notification service: POST /notify with JSON { to, subject, text | html } sends one
 // message through whatever MAILPATH_TRANSPORT names. Validation answers 400 with every
 // problem, the mailer's events are logged as JSON lines, and SIGTERM / SIGINT drain the
@@ -108,9 +109,11 @@ async function main() {
       };
     }
     outbox = await createOutboxFromEnv(env);
-    for (const event of ["sent", "retrying", "failed", "dead"]) {
+    for (const event of /** @type {const} */ (["sent", "retrying", "failed", "dead"])) {
       outbox.on(event, (payload) => {
-        const { error, ...rest } = payload;
+        const { error, ...rest } = /** @type {{ error?: import("mailpath").MailError }} */ (
+          payload
+        );
         log(`outbox.${event}`, error ? { ...rest, error: error.toJSON() } : rest);
       });
     }
@@ -120,7 +123,7 @@ async function main() {
   // Every event but "attempt" (one per try: too chatty for this log).
   for (const event of MAILER_EVENTS.filter((name) => name !== "attempt")) {
     mailer.on(event, (payload) => {
-      const { error, ...rest } = payload;
+      const { error, ...rest } = /** @type {{ error?: import("mailpath").MailError }} */ (payload);
       log(`mail.${event}`, error ? { ...rest, error: error.toJSON() } : rest);
     });
   }
@@ -205,8 +208,8 @@ async function main() {
 
   const port = Number(process.env.PORT ?? 3000);
   const host = process.env.HOST ?? "127.0.0.1";
-  await new Promise((resolve) => server.listen(port, host, resolve));
-  const address = server.address();
+  await new Promise((resolve) => server.listen(port, host, () => resolve(undefined)));
+  const address = /** @type {import("node:net").AddressInfo} */ (server.address());
   log("listening", {
     url: `http://${host}:${address.port}`,
     routing: mailer.routing,

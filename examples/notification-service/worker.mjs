@@ -1,3 +1,4 @@
+// @ts-check
 // The outbox worker on its own: sends what server.mjs (OUTBOX_WORKER=separate) or any other
 // replica enqueued, within the sender mailbox's quota shared by every worker. Run as many as
 // you like. SIGTERM / SIGINT finish the sends in flight and leave the rest queued in Redis.
@@ -13,9 +14,9 @@ function log(event, fields = {}) {
 
 async function main() {
   const outbox = await createOutboxFromEnv();
-  for (const event of ["sent", "retrying", "failed", "dead"]) {
+  for (const event of /** @type {const} */ (["sent", "retrying", "failed", "dead"])) {
     outbox.on(event, (payload) => {
-      const { error, ...rest } = payload;
+      const { error, ...rest } = /** @type {{ error?: import("mailpath").MailError }} */ (payload);
       log(`outbox.${event}`, error ? { ...rest, error: error.toJSON() } : rest);
     });
   }
