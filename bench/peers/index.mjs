@@ -69,6 +69,12 @@ const RECIPIENT = "ada@contoso.com";
 
 const cap = setTimeout(() => {
   console.error(`peers: time cap of ${LIMIT_MS} ms reached`);
+  // The emulator's child process would outlive the exit (a stalled peer hit the cap once).
+  try {
+    emulator.child.kill();
+  } catch {
+    // Not started yet.
+  }
   process.exit(2);
 }, LIMIT_MS);
 cap.unref();
