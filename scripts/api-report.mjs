@@ -88,7 +88,7 @@ function describe(checker, printer, exportName, exported) {
         })
         .map(
           (member) =>
-            `  ${prefix}${member.name}: ${checker.typeToString(checker.getTypeOfSymbolAtLocation(member, declaration), declaration, FORMAT)};`,
+            `  ${prefix}${member.name}${member.flags & ts.SymbolFlags.Optional ? "?" : ""}: ${checker.typeToString(checker.getTypeOfSymbolAtLocation(member, declaration), declaration, FORMAT)};`,
         );
     lines.push(
       `class ${exportName} {`,
