@@ -12,7 +12,7 @@
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { MODULES } from "./modules.mjs";
+import { MODULES, writeCheckerTsconfig } from "./modules.mjs";
 import {
   acceptedSurvivors,
   guaranteeFiles,
@@ -35,18 +35,7 @@ else process.exit(await supervise());
 async function worker({ module, packageName, files, mutate, dir, concurrency }) {
   const { Stryker } = await import("@stryker-mutator/core");
   const tsconfig = `scripts/mutation/tsconfig.ci-${module}.generated.json`;
-  writeFileSync(
-    tsconfig,
-    `${JSON.stringify(
-      {
-        extends: "../../tsconfig.base.json",
-        compilerOptions: { noEmit: true, declaration: false, rootDir: "../.." },
-        files: files.map((file) => `../../${file}`),
-      },
-      null,
-      2,
-    )}\n`,
-  );
+  writeCheckerTsconfig(tsconfig, files);
   process.env.MAILPATH_MUTATION_PACKAGE = packageName;
   const stryker = new Stryker({
     packageManager: "pnpm",

@@ -1,3 +1,5 @@
+import { writeFileSync } from "node:fs";
+
 // The modules that carry mailpath's guarantees, each mutated on its own (one package's tests
 // per run). `files` are the sources Stryker mutates; the package's own tests judge them.
 export const MODULES = {
@@ -54,3 +56,16 @@ export const MODULES = {
   },
   "mailpath-config": { package: "mailpath", files: ["src/config/requirements.ts"] },
 };
+
+/**
+ * Writes the TypeScript checker's tsconfig for one Stryker run: only the mutated files and
+ * what they import (not the tests) are compiled. `path` is under scripts/mutation/.
+ */
+export function writeCheckerTsconfig(path, files) {
+  const tsconfig = {
+    extends: "../../tsconfig.base.json",
+    compilerOptions: { noEmit: true, declaration: false, rootDir: "../.." },
+    files: files.map((file) => `../../${file}`),
+  };
+  writeFileSync(path, `${JSON.stringify(tsconfig, null, 2)}\n`);
+}

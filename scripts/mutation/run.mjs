@@ -11,7 +11,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Stryker } from "@stryker-mutator/core";
-import { MODULES } from "./modules.mjs";
+import { MODULES, writeCheckerTsconfig } from "./modules.mjs";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 process.chdir(ROOT);
@@ -55,18 +55,7 @@ for (const [name, module] of Object.entries(MODULES)) {
   mkdirSync(dir, { recursive: true });
   // The checker compiles only the mutated files and what they import (not the tests).
   const tsconfig = `scripts/mutation/tsconfig.${name}.generated.json`;
-  writeFileSync(
-    tsconfig,
-    `${JSON.stringify(
-      {
-        extends: "../../tsconfig.base.json",
-        compilerOptions: { noEmit: true, declaration: false, rootDir: "../.." },
-        files: files.map((file) => `../../${file}`),
-      },
-      null,
-      2,
-    )}\n`,
-  );
+  writeCheckerTsconfig(tsconfig, files);
   process.env.MAILPATH_MUTATION_PACKAGE = module.package;
   const started = Date.now();
   const stryker = new Stryker({
