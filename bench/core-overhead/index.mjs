@@ -10,27 +10,12 @@
 // It also measures the pipeline with `telemetry: {}` (OpenTelemetry API loaded, no provider
 // registered: every span and instrument is a no-op), against telemetry off.
 import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { createMailer, normalizeMessage } from "@mailpath/core";
+import { everyPolicy, message, noopTransport as noop, registerSdkWhenAsked } from "./fixtures.mjs";
 
 const SENDS = Number(process.env.SENDS ?? 200_000);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 64);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
-
-const noop = {
-  specificationVersion: "v1",
-  name: "noop",
-  limits: { maxConcurrency: 1_000_000, maxMessagesPerInterval: 100_000_000, intervalMs: 1_000 },
-  async send(message) {
-    return { accepted: message.recipients, rejected: [] };
-  },
-};
-const message = {
-  from: "app@contoso.com",
-  to: "Ada Lovelace <ada@contoso.com>",
-  subject: "Report ready",
-  text: "Your report is ready.",
-};
 
 async function run(label, sendOne) {
   const cpu = process.cpuUsage();
@@ -50,30 +35,9 @@ async function run(label, sendOne) {
   return { label, sendsPerSecond: SENDS / seconds, seconds, cpuUsPerSend };
 }
 
-const mailer = createMailer({
-  transport: noop,
-  retry: { maxAttempts: 3 },
-  rateLimit: {},
-  circuitBreaker: {},
-  timeoutMs: 30_000,
-});
-if (process.env.TELEMETRY_SDK === "1") {
-  // The SDK is a dev dependency of core, not of this bench: resolved from there.
-  const fromCore = createRequire(new URL("../../packages/core/package.json", import.meta.url));
-  const { trace, metrics } = fromCore("@opentelemetry/api");
-  const { BasicTracerProvider } = fromCore("@opentelemetry/sdk-trace-base");
-  const { MeterProvider } = fromCore("@opentelemetry/sdk-metrics");
-  trace.setGlobalTracerProvider(new BasicTracerProvider());
-  metrics.setGlobalMeterProvider(new MeterProvider());
-}
-const observed = createMailer({
-  transport: noop,
-  retry: { maxAttempts: 3 },
-  rateLimit: {},
-  circuitBreaker: {},
-  timeoutMs: 30_000,
-  telemetry: {},
-});
+const mailer = createMailer(everyPolicy);
+registerSdkWhenAsked();
+const observed = createMailer({ ...everyPolicy, telemetry: {} });
 let sent = 0;
 mailer.on("sent", () => sent++);
 const signal = new AbortController().signal;

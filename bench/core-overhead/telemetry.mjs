@@ -27,12 +27,12 @@
 // Either prints the ratio, MET / NOT MET against 1.10, and one JSON line for the record.
 import { execFile, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { everyPolicy, message, registerSdkWhenAsked } from "./fixtures.mjs";
 
 const METHOD = process.env.METHOD ?? "cpu";
 const SENDS = Number(process.env.SENDS ?? 20_000);
@@ -49,39 +49,10 @@ const median = (values) => {
 /** The two mailers of the comparison: identical but for `telemetry`. */
 async function mailers() {
   const { createMailer } = await import("@mailpath/core");
-  if (process.env.TELEMETRY_SDK === "1") {
-    // The SDK is a dev dependency of core, not of this bench: resolved from there.
-    const fromCore = createRequire(new URL("../../packages/core/package.json", import.meta.url));
-    const { trace, metrics } = fromCore("@opentelemetry/api");
-    const { BasicTracerProvider } = fromCore("@opentelemetry/sdk-trace-base");
-    const { MeterProvider } = fromCore("@opentelemetry/sdk-metrics");
-    trace.setGlobalTracerProvider(new BasicTracerProvider());
-    metrics.setGlobalMeterProvider(new MeterProvider());
-  }
-  const noop = {
-    specificationVersion: "v1",
-    name: "noop",
-    limits: { maxConcurrency: 1_000_000, maxMessagesPerInterval: 100_000_000, intervalMs: 1_000 },
-    async send(message) {
-      return { accepted: message.recipients, rejected: [] };
-    },
-  };
-  const options = {
-    transport: noop,
-    retry: { maxAttempts: 3 },
-    rateLimit: {},
-    circuitBreaker: {},
-    timeoutMs: 30_000,
-  };
+  registerSdkWhenAsked();
+  const options = everyPolicy;
   return { off: createMailer(options), on: createMailer({ ...options, telemetry: {} }) };
 }
-
-const message = {
-  from: "app@contoso.com",
-  to: "Ada Lovelace <ada@contoso.com>",
-  subject: "Report ready",
-  text: "Your report is ready.",
-};
 
 /** `sends` sends through `mailer`, CONCURRENCY at a time. */
 async function drive(mailer, sends) {
