@@ -9,6 +9,7 @@ import {
   SMTP_FALLBACK_OTHER,
   SMTP_RULES,
 } from "./smtp-rules.js";
+import type { HttpRule } from "./types.js";
 
 const cell = (text: string) => text.replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
 const width = (text: string) => [...text].length;
@@ -33,6 +34,30 @@ function duration(ms: number | undefined): string {
   if (ms % 60_000 === 0) return `${ms / 60_000} min`;
   return `${ms / 1000} s`;
 }
+
+/** The columns every SMTP and HTTP rule table shows (the fields `SmtpRule` shares). */
+type DocumentedRule = Pick<HttpRule, "match" | "code" | "retryable" | "retryAfterMs" | "hint">;
+
+/** A classifier table, one row a rule in order, its example in the first column. */
+function ruleTable<Rule extends DocumentedRule>(
+  exampleHeader: string,
+  rules: readonly Rule[],
+  example: (rule: Rule) => string,
+): string[] {
+  return table(
+    [exampleHeader, "matches", "code", "retryable", "retryAfterMs", "hint"],
+    rules.map((rule) => [
+      example(rule),
+      rule.match,
+      `\`${rule.code}\``,
+      yesNo(rule.retryable),
+      duration(rule.retryAfterMs),
+      rule.hint,
+    ]),
+  );
+}
+
+const smtpExample = (rule: { readonly example: string }) => `\`${rule.example}\``;
 
 const DECISIONS = [
   "**Other SMTP servers are read by the standards.** Beneath the Exchange Online rows, a generic layer reads what every server sends (on-premises Exchange, Postfix, Exim, Sendmail, Google): the RFC 3463 enhanced status code (class.subject.detail, with the RFC 4954 authentication codes), the words servers share for relaying, a refused sender, greylisting and rate limiting, and, for a reply with no enhanced code, the RFC 5321 / RFC 4954 reply code. So `535 5.7.8` is `AUTH_FAILED`, `553 5.7.1 … Sender address rejected: not owned by user` is `SEND_AS_DENIED`, `552 5.2.2` mailbox full is `RECIPIENT_REJECTED`, greylisting and rate limits are `THROTTLED`, retryable.",
@@ -116,16 +141,10 @@ export function renderErrorsDoc(): string {
     "",
     "## Exchange Online SMTP replies",
     "",
-    ...table(
-      ["reply (example)", "matches", "code", "retryable", "retryAfterMs", "hint"],
-      [...SMTP_RULES, SMTP_FALLBACK_4XX, SMTP_FALLBACK_5XX, SMTP_FALLBACK_OTHER].map((rule) => [
-        `\`${rule.example}\``,
-        rule.match,
-        `\`${rule.code}\``,
-        yesNo(rule.retryable),
-        duration(rule.retryAfterMs),
-        rule.hint,
-      ]),
+    ...ruleTable(
+      "reply (example)",
+      [...SMTP_RULES, SMTP_FALLBACK_4XX, SMTP_FALLBACK_5XX, SMTP_FALLBACK_OTHER],
+      smtpExample,
     ),
     "",
     "## Other SMTP servers (RFC 3463, RFC 5321, RFC 4954)",
@@ -134,26 +153,17 @@ export function renderErrorsDoc(): string {
     "only for a reply without an enhanced status code. The examples are what the server named in",
     "the row sends.",
     "",
-    ...table(
-      ["reply (example)", "matches", "code", "retryable", "retryAfterMs", "hint"],
-      [...GENERIC_SMTP_RULES, ...BASIC_SMTP_RULES].map((rule) => [
-        `\`${rule.example}\``,
-        rule.match,
-        `\`${rule.code}\``,
-        yesNo(rule.retryable),
-        duration(rule.retryAfterMs),
-        rule.hint,
-      ]),
-    ),
+    ...ruleTable("reply (example)", [...GENERIC_SMTP_RULES, ...BASIC_SMTP_RULES], smtpExample),
     "",
     "## Microsoft Graph and Entra errors",
     "",
     "`retryAfterMs` is the response's `Retry-After` when it has one; the column shows the value",
     "used when it does not.",
     "",
-    ...table(
-      ["response (example)", "matches", "code", "retryable", "retryAfterMs", "hint"],
-      [...HTTP_RULES, HTTP_FALLBACK_4XX, HTTP_FALLBACK_OTHER].map((rule) => [
+    ...ruleTable(
+      "response (example)",
+      [...HTTP_RULES, HTTP_FALLBACK_4XX, HTTP_FALLBACK_OTHER],
+      (rule) =>
         [
           String(rule.example.status),
           rule.example.code && `\`${rule.example.code}\``,
@@ -161,12 +171,6 @@ export function renderErrorsDoc(): string {
         ]
           .filter(Boolean)
           .join(" "),
-        rule.match,
-        `\`${rule.code}\``,
-        yesNo(rule.retryable),
-        duration(rule.retryAfterMs),
-        rule.hint,
-      ]),
     ),
     "",
     "## Network and TLS errors",
