@@ -39,33 +39,50 @@ function runEnd(text: string, from: number, pattern: RegExp): number {
 }
 
 /**
+ * Replaces with `[redacted]` each secret that starts with `marker` at a word boundary.
+ * `measure(at)` reads the candidate at `at`: whether it is a secret, and where it ends (for one
+ * that is not, where the search for the next `marker` goes on).
+ */
+function scrubMarked(
+  text: string,
+  marker: string,
+  measure: (at: number) => { readonly secret: boolean; readonly end: number },
+): string {
+  let result = "";
+  let copied = 0;
+  let at = text.indexOf(marker);
+  while (at >= 0) {
+    let next = at + 1;
+    if (at === 0 || !isWord(text.charCodeAt(at - 1))) {
+      const candidate = measure(at);
+      next = candidate.end;
+      if (candidate.secret) {
+        result += text.slice(copied, at) + REDACTED;
+        copied = candidate.end;
+      }
+    }
+    at = text.indexOf(marker, next);
+  }
+  return copied === 0 ? text : result + text.slice(copied);
+}
+
+/**
  * `eyJ<8+>.<8+>.<0+>` at a word boundary (a JWT: the first segment is base64url JSON, so it
  * starts with `eyJ`), each run of characters read a bounded number of times.
  */
 function scrubJwts(text: string): string {
-  let result = "";
-  let copied = 0;
-  let at = text.indexOf("eyJ");
-  while (at >= 0) {
-    let next = at + 1;
-    if (at === 0 || !isWord(text.charCodeAt(at - 1))) {
-      const first = runEnd(text, at + 3, JWT_RUN);
-      // A later "eyJ" inside this first segment has the same segment end and a shorter
-      // segment: it fails where this one fails, so the search goes on after the segment.
-      next = first;
-      if (first - (at + 3) >= 8 && text[first] === ".") {
-        const second = runEnd(text, first + 1, JWT_RUN);
-        if (second - (first + 1) >= 8 && text[second] === ".") {
-          const end = runEnd(text, second + 1, JWT_RUN);
-          result += text.slice(copied, at) + REDACTED;
-          copied = end;
-          next = end;
-        }
+  return scrubMarked(text, "eyJ", (at) => {
+    const first = runEnd(text, at + 3, JWT_RUN);
+    if (first - (at + 3) >= 8 && text[first] === ".") {
+      const second = runEnd(text, first + 1, JWT_RUN);
+      if (second - (first + 1) >= 8 && text[second] === ".") {
+        return { secret: true, end: runEnd(text, second + 1, JWT_RUN) };
       }
     }
-    at = text.indexOf("eyJ", next);
-  }
-  return copied === 0 ? text : result + text.slice(copied);
+    // A later "eyJ" inside this first segment has the same segment end and a shorter
+    // segment: it fails where this one fails, so the search goes on after the segment.
+    return { secret: false, end: first };
+  });
 }
 
 /** `Bearer <8+ token characters>` (any case, any white space between) with the token replaced. */
@@ -90,22 +107,10 @@ function scrubBearerTokens(text: string): string {
 
 /** base64("user=...\x01auth=Bearer ...") (SASL XOAUTH2) always starts with "dXNlcj1". */
 function scrubXoauth2(text: string): string {
-  let result = "";
-  let copied = 0;
-  let at = text.indexOf("dXNlcj1");
-  while (at >= 0) {
-    let next = at + 1;
-    if (at === 0 || !isWord(text.charCodeAt(at - 1))) {
-      const end = runEnd(text, at + 7, BASE64_RUN);
-      if (end - (at + 7) >= 16) {
-        result += text.slice(copied, at) + REDACTED;
-        copied = end;
-        next = end;
-      }
-    }
-    at = text.indexOf("dXNlcj1", next);
-  }
-  return copied === 0 ? text : result + text.slice(copied);
+  return scrubMarked(text, "dXNlcj1", (at) => {
+    const end = runEnd(text, at + 7, BASE64_RUN);
+    return end - (at + 7) >= 16 ? { secret: true, end } : { secret: false, end: at + 1 };
+  });
 }
 
 /**
