@@ -73,6 +73,10 @@ const TRACE_PREFIXES = ["resent-", "content-", "arc-", "x-ms-exchange-organizati
 
 const octets = (text: string) => Buffer.byteLength(text, "utf8");
 
+/** A string of the form `pattern` that fits on a header line (`MAX_FIELD` octets). */
+const isFieldValue = (value: unknown, pattern: RegExp): boolean =>
+  typeof value === "string" && pattern.test(value) && octets(value) <= MAX_FIELD;
+
 function isAttachmentContent(content: unknown): boolean {
   return (
     typeof content === "string" ||
@@ -310,23 +314,13 @@ export function normalizeMessage(
           : headerTextProblem(filename, MAX_FILENAME);
       if (problem) issues.push({ path: `${path}.filename`, message: problem });
     }
-    if (
-      contentId !== undefined &&
-      (typeof contentId !== "string" ||
-        !CONTENT_ID.test(contentId) ||
-        octets(contentId) > MAX_FIELD)
-    ) {
+    if (contentId !== undefined && !isFieldValue(contentId, CONTENT_ID)) {
       issues.push({
         path: `${path}.contentId`,
         message: `must be a printable ASCII token without spaces or angle brackets, at most ${MAX_FIELD} octets`,
       });
     }
-    if (
-      contentType !== undefined &&
-      (typeof contentType !== "string" ||
-        !CONTENT_TYPE.test(contentType) ||
-        octets(contentType) > MAX_FIELD)
-    ) {
+    if (contentType !== undefined && !isFieldValue(contentType, CONTENT_TYPE)) {
       issues.push({
         path: `${path}.contentType`,
         message: "must be a MIME type such as application/pdf, in ASCII on one line",
