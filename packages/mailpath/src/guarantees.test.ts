@@ -2,31 +2,12 @@
 // a routed configuration reports each path's breaker changes and failures (defect 9).
 import { createMemoryTransport } from "@mailpath/core/testing";
 import { describe, expect, it } from "vitest";
-import { createMailerFromConfig, createMailerFromEnv, type MailError } from "./index.js";
-
-const failure = (promise: Promise<unknown>) =>
-  promise.then(
-    () => {
-      throw new Error("expected INVALID_CONFIG");
-    },
-    (error: MailError) => error,
-  );
-
-const ENTRA = {
-  MAILPATH_TENANT_ID: "8a6e2f4c-1b3d-4e5f-9a7b-0c1d2e3f4a5b",
-  MAILPATH_CLIENT_ID: "3f1c9d2e-7a4b-4c5d-8e6f-1a2b3c4d5e6f",
-  MAILPATH_CLIENT_SECRET: "s3cr3t-value-never-shown",
-};
+import { createMailerFromConfig, createMailerFromEnv } from "./index.js";
+import { ENTRA, failure, graphFailure, issuePaths } from "./test-support/config.js";
 
 describe("delays above 2^31 - 1 ms (defect 7)", () => {
   it("refuses MAILPATH_TIMEOUT_MS=3000000000 at start, naming the variable", async () => {
-    const error = await failure(
-      createMailerFromEnv({
-        MAILPATH_TRANSPORT: "graph",
-        ...ENTRA,
-        MAILPATH_TIMEOUT_MS: "3000000000",
-      }),
-    );
+    const error = await graphFailure({ MAILPATH_TIMEOUT_MS: "3000000000" });
     expect(error).toMatchObject({ code: "INVALID_CONFIG" });
     expect(error.issues).toEqual([
       { path: "MAILPATH_TIMEOUT_MS", message: expect.stringMatching(/at most 2147483647/) },
@@ -59,7 +40,7 @@ describe("delays above 2^31 - 1 ms (defect 7)", () => {
       ),
     );
     expect(error).toMatchObject({ code: "INVALID_CONFIG" });
-    expect(error.issues?.map((issue) => issue.path)).toEqual([path]);
+    expect(issuePaths(error)).toEqual([path]);
   });
 });
 

@@ -2,12 +2,8 @@
 // (node dist/index.js; turbo builds the package before its tests, as for the CLI tests), where
 // a module.register() hook records every module URL loaded from the first import on. So each
 // test sees exactly what its own app loads, whatever ran before it or in which order.
-import { execFile } from "node:child_process";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-
-const ENTRY = pathToFileURL(fileURLToPath(new URL("../dist/index.js", import.meta.url))).href;
+import { ENTRY, GRAPH_ENV, runApp } from "./test-support/fresh-process.js";
 
 const HOOKS = `
 let port;
@@ -38,24 +34,12 @@ process.stdout.write(JSON.stringify(seen.filter((url) => !url.startsWith("data:"
 `;
 
 /** Module URLs a fresh process loads to build and close a mailer from `env`. */
-async function loadsOfApp(env: Record<string, string>): Promise<string[]> {
-  const { stdout } = await promisify(execFile)(
-    process.execPath,
-    ["--input-type=module", "--eval", APP],
-    { env: { PATH: process.env.PATH ?? "", APP_ENV: JSON.stringify(env) }, timeout: 15_000 },
-  );
-  return JSON.parse(stdout) as string[];
+function loadsOfApp(env: Record<string, string>): Promise<string[]> {
+  return runApp(APP, env);
 }
 
 const uses = (urls: readonly string[], library: string) =>
   urls.some((url) => url.includes(`/node_modules/${library}/`));
-
-const GRAPH_ENV = {
-  MAILPATH_TRANSPORT: "graph",
-  MAILPATH_TENANT_ID: "8a6e2f4c-1b3d-4e5f-9a7b-0c1d2e3f4a5b",
-  MAILPATH_CLIENT_ID: "3f1c9d2e-7a4b-4c5d-8e6f-1a2b3c4d5e6f",
-  MAILPATH_CLIENT_SECRET: "not-a-real-secret",
-};
 
 describe("transports load lazily (each app in a fresh process)", () => {
   // Building a Graph mailer loads the Graph path and msal; nodemailer waits for the first

@@ -1,12 +1,8 @@
 // @opentelemetry/api is an optional peer of core, loaded (with require, once) only when
 // telemetry is on. Each app runs in a fresh Node process on the built packages (turbo builds
 // them before these tests), and reports the CommonJS modules it loaded.
-import { execFile } from "node:child_process";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-
-const ENTRY = pathToFileURL(fileURLToPath(new URL("../dist/index.js", import.meta.url))).href;
+import { ENTRY, GRAPH_ENV, runApp } from "./test-support/fresh-process.js";
 
 const APP = `
 import { createRequire } from "node:module";
@@ -16,21 +12,10 @@ await mailer.close();
 process.stdout.write(JSON.stringify(Object.keys(createRequire(import.meta.url).cache)));
 `;
 
-async function requiredBy(env: Record<string, string>): Promise<string[]> {
-  const { stdout } = await promisify(execFile)(
-    process.execPath,
-    ["--input-type=module", "--eval", APP],
-    { env: { PATH: process.env.PATH ?? "", APP_ENV: JSON.stringify(env) }, timeout: 15_000 },
-  );
-  return JSON.parse(stdout) as string[];
+function requiredBy(env: Record<string, string>): Promise<string[]> {
+  return runApp(APP, env);
 }
 
-const GRAPH_ENV = {
-  MAILPATH_TRANSPORT: "graph",
-  MAILPATH_TENANT_ID: "8a6e2f4c-1b3d-4e5f-9a7b-0c1d2e3f4a5b",
-  MAILPATH_CLIENT_ID: "3f1c9d2e-7a4b-4c5d-8e6f-1a2b3c4d5e6f",
-  MAILPATH_CLIENT_SECRET: "not-a-real-secret",
-};
 const otel = (paths: readonly string[]) =>
   paths.some((path) => path.includes("/@opentelemetry/api/"));
 

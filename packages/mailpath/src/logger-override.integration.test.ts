@@ -5,6 +5,7 @@ import type { Logger } from "@mailpath/core";
 import { useEmulator } from "@mailpath/emulator";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { createMailerFromEnv } from "./index.js";
+import { captureStdout } from "./test-support/config.js";
 
 const emulator = useEmulator({ beforeAll, afterAll });
 afterEach(() => {
@@ -14,11 +15,7 @@ afterEach(() => {
 
 describe("a logger passed in code", () => {
   it("wins over MAILPATH_LOG_LEVEL for the mailer, the Graph path and its Entra token provider", async () => {
-    const stdout: string[] = [];
-    vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
-      stdout.push(String(chunk));
-      return true;
-    });
+    const stdout = captureStdout();
     const lines: { level: string; fields: Record<string, unknown>; message: string }[] = [];
     const record =
       (level: string) =>
@@ -62,11 +59,7 @@ describe("a logger passed in code", () => {
   });
 
   it("without one, MAILPATH_LOG_LEVEL's JSON lines are written", async () => {
-    const stdout: string[] = [];
-    vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
-      stdout.push(String(chunk));
-      return true;
-    });
+    const stdout = captureStdout();
     const mailer = await createMailerFromEnv(
       emulator.env({ MAILPATH_TRANSPORT: "graph", MAILPATH_LOG_LEVEL: "info" }),
     );

@@ -1,49 +1,30 @@
 // MAILPATH_LOG_LEVEL, MAILPATH_OTEL and MAILPATH_PROXY: read, validated and named like every
 // other variable; the log lines are JSON, one per line.
-import { MailError } from "@mailpath/core";
 import { createMemoryTransport } from "@mailpath/core/testing";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createMailerFromEnv } from "./index.js";
 import { createJsonLogger } from "./json-logger.js";
-
-const ENTRA = {
-  MAILPATH_TENANT_ID: "8a6e2f4c-1b3d-4e5f-9a7b-0c1d2e3f4a5b",
-  MAILPATH_CLIENT_ID: "3f1c9d2e-7a4b-4c5d-8e6f-1a2b3c4d5e6f",
-  MAILPATH_CLIENT_SECRET: "s3cr3t-value-never-shown",
-};
-
-async function failure(promise: Promise<unknown>): Promise<MailError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(MailError.isInstance(error)).toBe(true);
-  return error as MailError;
-}
+import {
+  captureStdout,
+  ENTRA,
+  failure,
+  graphFailure,
+  issuePaths,
+  itNamesWrongValues,
+} from "./test-support/config.js";
 
 afterEach(() => {
   vi.restoreAllMocks();
 });
 
 describe("observability settings from the environment", () => {
-  it.each([
+  itNamesWrongValues([
     ["MAILPATH_LOG_LEVEL", "loud", /must be "debug", "info", "warn", "error" or "silent"/],
     ["MAILPATH_OTEL", "maybe", /must be true or false/],
-  ])("names %s when its value is wrong", async (name, value, message) => {
-    const error = await failure(
-      createMailerFromEnv({ MAILPATH_TRANSPORT: "graph", ...ENTRA, [name]: value }),
-    );
-    expect(error.issues).toEqual([{ path: name, message: expect.stringMatching(message) }]);
-  });
+  ]);
 
   it("refuses a SOCKS proxy in MAILPATH_PROXY at start", async () => {
-    const error = await failure(
-      createMailerFromEnv({
-        MAILPATH_TRANSPORT: "graph",
-        ...ENTRA,
-        MAILPATH_PROXY: "socks5://127.0.0.1:1080",
-      }),
-    );
+    const error = await graphFailure({ MAILPATH_PROXY: "socks5://127.0.0.1:1080" });
     expect(error.code).toBe("INVALID_CONFIG");
     expect(error.issues).toEqual([
       {
@@ -60,16 +41,12 @@ describe("observability settings from the environment", () => {
     ],
     ["http://[::1", /^is not a URL/],
   ])("names MAILPATH_PROXY (not the option key) when it is %s", async (proxy, message) => {
-    const error = await failure(
-      createMailerFromEnv({ MAILPATH_TRANSPORT: "graph", ...ENTRA, MAILPATH_PROXY: proxy }),
-    );
+    const error = await graphFailure({ MAILPATH_PROXY: proxy });
     expect(error.issues).toEqual([
       { path: "MAILPATH_PROXY", message: expect.stringMatching(message) },
     ]);
     // The same value given in code is named by its config key.
-    const overridden = await failure(
-      createMailerFromEnv({ MAILPATH_TRANSPORT: "graph", ...ENTRA }, { proxy }),
-    );
+    const overridden = await graphFailure({}, { proxy });
     expect(overridden.issues).toEqual([{ path: "proxy", message: expect.stringMatching(message) }]);
   });
 
@@ -83,15 +60,11 @@ describe("observability settings from the environment", () => {
         MAILPATH_PROXY: "socks5://127.0.0.1:1080",
       }),
     );
-    expect(error.issues?.map((issue) => issue.path)).toEqual(["MAILPATH_PROXY"]);
+    expect(issuePaths(error)).toEqual(["MAILPATH_PROXY"]);
   });
 
   it("logs JSON lines from MAILPATH_LOG_LEVEL and turns telemetry on with MAILPATH_OTEL=on", async () => {
-    const lines: string[] = [];
-    vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
-      lines.push(String(chunk));
-      return true;
-    });
+    const lines = captureStdout();
     const mailer = await createMailerFromEnv(
       {
         MAILPATH_TRANSPORT: "smtp",
