@@ -17,6 +17,8 @@ import { normalizeMessage } from "@mailpath/core";
 import { DEFAULT_SENDER } from "@mailpath/emulator";
 import { createGraphTransport } from "@mailpath/transport-graph";
 import { forkEmulator } from "../emulator-process.mjs";
+import { verdict } from "../support/figures.mjs";
+import { sampleRss } from "../support/rss.mjs";
 
 const SIZE_MB = Number(process.env.SIZE_MB ?? 100);
 const SIZE = SIZE_MB * 1024 * 1024;
@@ -58,12 +60,7 @@ try {
     { from: DEFAULT_SENDER },
   );
 
-  globalThis.gc?.();
-  const baseline = process.memoryUsage().rss;
-  let peak = baseline;
-  const sampler = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage().rss);
-  }, 5);
+  const rss = sampleRss(5);
   const started = performance.now();
   const deadline = setTimeout(() => {
     console.error(`deadline of ${DEADLINE_MS} ms passed`);
@@ -72,17 +69,16 @@ try {
   await transport.send(message, { signal: AbortSignal.timeout(DEADLINE_MS) });
   const seconds = (performance.now() - started) / 1000;
   clearTimeout(deadline);
-  clearInterval(sampler);
-  peak = Math.max(peak, process.memoryUsage().rss);
+  const peak = rss.stop();
   await transport.close();
 
   const [delivered] = await emulator.messages();
   const attachment = delivered?.attachments.find((item) => item.filename === "large.bin");
   const stats = await emulator.stats();
-  const growthMb = (peak - baseline) / MiB;
+  const growthMb = (peak - rss.before) / MiB;
   console.log(`graph-large: one ${SIZE_MB} MB attachment from a file; node ${process.version}`);
   console.table({
-    "RSS before send (MB)": Math.round(baseline / MiB),
+    "RSS before send (MB)": Math.round(rss.before / MiB),
     "peak RSS growth (MB)": Math.round(growthMb * 10) / 10,
     "time (s)": Math.round(seconds * 100) / 100,
     "MB/s": Math.round((SIZE_MB / seconds) * 10) / 10,
@@ -90,7 +86,7 @@ try {
     "delivered sha256 equal": attachment?.sha256 === sha256,
   });
   console.log(
-    `peak RSS growth ${Math.round(growthMb)} MB (target ≤ 64 MB): ${growthMb <= 64 ? "MET" : "NOT MET"}`,
+    `peak RSS growth ${Math.round(growthMb)} MB (target ≤ 64 MB): ${verdict(growthMb <= 64)}`,
   );
 } finally {
   await emulator.stop().catch(() => {});
