@@ -16,19 +16,11 @@
 //   MESSAGES=1000 LATENCY_MS=50 node bench/graph-throughput/index.mjs
 
 import { createMailer } from "@mailpath/core";
-import { DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_SENDER } from "@mailpath/emulator";
-import { createClientCredentialsProvider } from "@mailpath/entra";
+import { DEFAULT_SENDER } from "@mailpath/emulator";
 import { createGraphTransport } from "@mailpath/transport-graph";
-import {
-  AuthenticationHandler,
-  Client,
-  HTTPMessageHandler,
-  RedirectHandler,
-  RetryHandler,
-  TelemetryHandler,
-} from "@microsoft/microsoft-graph-client";
-import { Agent, setGlobalDispatcher } from "undici";
 import { forkEmulator } from "../emulator-process.mjs";
+import { verdict } from "../support/figures.mjs";
+import { graphClientDefaultChain, sendMailBody, withBusyTime } from "../support/graph-clients.mjs";
 
 const MESSAGES = Number(process.env.MESSAGES ?? 1_000);
 const LATENCY_MS = Number(process.env.LATENCY_MS ?? 50);
@@ -55,48 +47,27 @@ function withDeadline(promise, label) {
   return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
 
-async function runMailpath() {
-  await prepare();
-  const transport = createGraphTransport(emulator.graphApp);
-  // Measures how long the 4 slots the mailer allows are busy inside transport.send(): the
-  // ceiling assumes 50 ms per request, but the emulator also spends time on each one.
-  let busyMs = 0;
-  const measured = {
-    specificationVersion: "v1",
-    name: transport.name,
-    limits: transport.limits,
-    async send(message, options) {
-      const started = performance.now();
-      try {
-        return await transport.send(message, options);
-      } finally {
-        busyMs += performance.now() - started;
-      }
-    },
-    verify: () => transport.verify(),
-    close: () => transport.close(),
-  };
-  const mailer = createMailer({ transport: measured, from: DEFAULT_SENDER });
-  await mailer.verify(); // the token, so the clock measures sending only
-  busyMs = 0;
+/**
+ * Fires `send(n)` for n = 1..MESSAGES at once, under the deadline; `onFailure` sees each
+ * rejection. Figures: time, what the emulator delivered and its Graph counters.
+ */
+async function fireAll(label, send, onFailure = () => {}) {
   let failed = 0;
   const started = performance.now();
   await withDeadline(
     Promise.all(
       Array.from({ length: MESSAGES }, (_, index) =>
-        mailer
-          .send({ to: recipient, subject: `mailpath ${index + 1}`, text: `Message ${index + 1}` })
-          .catch(() => {
-            failed++;
-          }),
+        send(index + 1).catch((error) => {
+          failed++;
+          onFailure(error);
+        }),
       ),
     ),
-    "mailpath",
+    label,
   );
   const seconds = (performance.now() - started) / 1000;
   const stats = await emulator.stats();
   const delivered = await emulator.count();
-  await mailer.close();
   return {
     seconds,
     messagesPerSecond: delivered / seconds,
@@ -106,75 +77,44 @@ async function runMailpath() {
     throttled429: stats.throttled.graph,
     requests: stats.requests.graph,
     maxConcurrency: stats.maxConcurrency.graph,
-    slotUtilization: busyMs / (CONCURRENCY_LIMIT * seconds * 1000),
-    meanRequestMs: busyMs / delivered,
+  };
+}
+
+async function runMailpath() {
+  await prepare();
+  // Measures how long the 4 slots the mailer allows are busy inside transport.send(): the
+  // ceiling assumes 50 ms per request, but the emulator also spends time on each one.
+  const timed = withBusyTime(createGraphTransport(emulator.graphApp));
+  const mailer = createMailer({ transport: timed.transport, from: DEFAULT_SENDER });
+  await mailer.verify(); // the token, so the clock measures sending only
+  timed.busyMs = 0;
+  const figures = await fireAll("mailpath", (index) =>
+    mailer.send({ to: recipient, subject: `mailpath ${index}`, text: `Message ${index}` }),
+  );
+  await mailer.close();
+  return {
+    ...figures,
+    slotUtilization: timed.busyMs / (CONCURRENCY_LIMIT * figures.seconds * 1000),
+    meanRequestMs: timed.busyMs / figures.delivered,
   };
 }
 
 async function runGraphClientDefault() {
   await prepare();
-  // Node's global fetch ignores `ca`; the Graph client's HTTPMessageHandler calls the global
-  // fetch, so the emulator's CA goes into the global dispatcher.
-  setGlobalDispatcher(new Agent({ connect: { ca: emulator.ca } }));
-  const tokens = createClientCredentialsProvider({
-    tenantId: emulator.tenantId,
-    clientId: DEFAULT_CLIENT_ID,
-    clientSecret: DEFAULT_CLIENT_SECRET,
-    authorityHost: emulator.authorityHost,
-    tls: { ca: emulator.ca },
-  });
-  await tokens.getToken();
-  // The chain HTTPClientFactory builds by default (Auth → Retry → Redirect → Telemetry → fetch),
-  // with the RetryHandler's defaults: 3 retries of 429/503/504 honouring Retry-After.
-  const client = Client.initWithMiddleware({
-    baseUrl: emulator.baseUrl,
-    customHosts: new Set([new URL(emulator.baseUrl).hostname]),
-    middleware: [
-      new AuthenticationHandler({ getAccessToken: () => tokens.getToken() }),
-      new RetryHandler(),
-      new RedirectHandler(),
-      new TelemetryHandler(),
-      new HTTPMessageHandler(),
-    ],
-  });
-  let failed = 0;
+  const { client } = await graphClientDefaultChain(emulator);
   const failures = new Map();
-  const started = performance.now();
-  await withDeadline(
-    Promise.all(
-      Array.from({ length: MESSAGES }, (_, index) =>
-        client
-          .api(`/users/${DEFAULT_SENDER}/sendMail`)
-          .post({
-            message: {
-              subject: `graph-client ${index + 1}`,
-              body: { contentType: "Text", content: `Message ${index + 1}` },
-              toRecipients: [{ emailAddress: { address: recipient } }],
-            },
-          })
-          .catch((error) => {
-            failed++;
-            const key = `${error.statusCode} ${error.code}`;
-            failures.set(key, (failures.get(key) ?? 0) + 1);
-          }),
-      ),
-    ),
+  const figures = await fireAll(
     "graph client",
+    (index) =>
+      client
+        .api(`/users/${DEFAULT_SENDER}/sendMail`)
+        .post(sendMailBody("graph-client", index, recipient)),
+    (error) => {
+      const key = `${error.statusCode} ${error.code}`;
+      failures.set(key, (failures.get(key) ?? 0) + 1);
+    },
   );
-  const seconds = (performance.now() - started) / 1000;
-  const stats = await emulator.stats();
-  const delivered = await emulator.count();
-  return {
-    seconds,
-    messagesPerSecond: delivered / seconds,
-    fractionOfCeiling: delivered / seconds / CEILING,
-    delivered,
-    failed,
-    failures: Object.fromEntries(failures),
-    throttled429: stats.throttled.graph,
-    requests: stats.requests.graph,
-    maxConcurrency: stats.maxConcurrency.graph,
-  };
+  return { ...figures, failures: Object.fromEntries(failures) };
 }
 
 const round = (value) => Math.round(value * 100) / 100;
@@ -206,7 +146,7 @@ try {
     `mailpath: the 4 slots were busy ${round(mailpath.slotUtilization * 100)}% of the time; a send took ${round(mailpath.meanRequestMs)} ms on average (50 ms latency + the emulator's own work), so the reachable rate was ${round((CONCURRENCY_LIMIT * 1000) / mailpath.meanRequestMs)}/s`,
   );
   console.log(
-    `mailpath: ${round(mailpath.fractionOfCeiling)} of the ceiling (target ≥ 0.95), ${mailpath.throttled429} 429s (target 0): ${ok ? "MET" : "NOT MET"}`,
+    `mailpath: ${round(mailpath.fractionOfCeiling)} of the ceiling (target ≥ 0.95), ${mailpath.throttled429} 429s (target 0): ${verdict(ok)}`,
   );
 } finally {
   await emulator.stop().catch(() => {});
