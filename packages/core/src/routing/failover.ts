@@ -1,15 +1,5 @@
 import type { Transport } from "../contract/transport.js";
-import type { MailError } from "../errors/mail-error.js";
-import {
-  abortedBetweenPaths,
-  lifecycle,
-  type RoutingOptions,
-  reportMove,
-  routedPaths,
-  routeError,
-  routingLimits,
-  shouldMoveOn,
-} from "./paths.js";
+import { type RoutingOptions, routeTransport } from "./paths.js";
 
 export type { RoutingOptions } from "./paths.js";
 
@@ -32,36 +22,15 @@ export function failover(
   transports: readonly Transport[],
   options: RoutingOptions = {},
 ): Transport {
-  const { paths, router } = routedPaths(transports, options, "failover");
-  const limits = routingLimits(transports);
-  const name =
-    options.name ?? `failover(${transports.map((transport) => transport.name).join(",")})`;
-  return {
-    specificationVersion: "v1",
-    name,
-    ...(limits && { limits }),
-    router,
-    ...lifecycle(paths),
-    async send(message, sendOptions) {
-      const retryAmbiguous = sendOptions.retryAmbiguous ?? true;
-      let ambiguous = false;
-      for (let index = 0; ; index++) {
-        const path = paths[index]!;
-        if (sendOptions.signal.aborted) {
-          throw abortedBetweenPaths(sendOptions.signal, name, message.messageId, ambiguous);
-        }
-        try {
-          return await path.send(message, sendOptions);
-        } catch (caught) {
-          const error = caught as MailError;
-          const next = paths[index + 1];
-          if (!next || sendOptions.signal.aborted || !shouldMoveOn(error, retryAmbiguous)) {
-            throw routeError(error, ambiguous);
-          }
-          ambiguous ||= error.ambiguous === true;
-          reportMove(error, next.transport, sendOptions);
-        }
-      }
-    },
-  };
+  return routeTransport({
+    transports,
+    options,
+    kind: "failover",
+    defaultName: () => `failover(${transports.map((transport) => transport.name).join(",")})`,
+    // In order; after the last path, none.
+    walk: () => ({
+      first: 0,
+      next: (index) => (index + 1 < transports.length ? index + 1 : undefined),
+    }),
+  });
 }

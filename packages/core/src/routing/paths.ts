@@ -19,7 +19,8 @@ import { createRateLimiter, type RateLimitOptions } from "../resilience/rate-lim
 import { timeoutError, withTimeout } from "../resilience/timeout.js";
 
 // What failover() and weighted() share: each child path wrapped with its breaker and limiter,
-// the route's limits and lifecycle, and the rules for moving a message to another path.
+// the route's limits and lifecycle, and the walk that moves a message to another path. They
+// differ only in which path comes first and which comes next (a `PathWalk`).
 
 /**
  * Options shared by the routing transports.
@@ -184,7 +185,7 @@ export function routedPaths(
  * of the children's. Pacing limits (concurrency, rate) are left out on purpose: each path is
  * paced by its own limiter, and the mailer must not pace the whole route by one path's figures.
  */
-export function routingLimits(transports: readonly Transport[]): TransportLimits | undefined {
+function routingLimits(transports: readonly Transport[]): TransportLimits | undefined {
   const smallest = (pick: (limits: TransportLimits) => number | undefined) => {
     const values = transports
       .map((transport) => transport.limits && pick(transport.limits))
@@ -201,7 +202,7 @@ export function routingLimits(transports: readonly Transport[]): TransportLimits
 }
 
 /** Verifies every child; closes every child. */
-export function lifecycle(paths: readonly RoutedPath[]): Pick<Transport, "verify" | "close"> {
+function lifecycle(paths: readonly RoutedPath[]): Pick<Transport, "verify" | "close"> {
   return {
     async verify() {
       await Promise.all(paths.map((path) => path.transport.verify?.()));
@@ -218,7 +219,7 @@ export function lifecycle(paths: readonly RoutedPath[]): Pick<Transport, "verify
  * breaker or a bug of the path — unless the failure is ambiguous (the path may have delivered)
  * and `retryAmbiguous` is false, the same rule the mailer's retry follows.
  */
-export function shouldMoveOn(error: MailError, retryAmbiguous: boolean): boolean {
+function shouldMoveOn(error: MailError, retryAmbiguous: boolean): boolean {
   if (error.ambiguous && !retryAmbiguous) return false;
   // PATH_FAILURE_CODES includes CIRCUIT_OPEN: an open path is skipped like a failing one.
   return PATH_FAILURE_CODES.has(error.code) || transportBugs.has(error);
@@ -228,7 +229,7 @@ export function shouldMoveOn(error: MailError, retryAmbiguous: boolean): boolean
  * What a route throws: the last path's error, ambiguous if any path before it may have
  * delivered the message.
  */
-export function routeError(error: MailError, earlierAmbiguous: boolean): MailError {
+function routeError(error: MailError, earlierAmbiguous: boolean): MailError {
   return earlierAmbiguous && !error.ambiguous ? error.with({ ambiguous: true }) : error;
 }
 
@@ -236,12 +237,12 @@ export function routeError(error: MailError, earlierAmbiguous: boolean): MailErr
  * Tells the caller a path failed and the message goes to `next`; open breakers are skipped
  * silently (their `breaker:open` said it).
  */
-export function reportMove(error: MailError, next: Transport, options: TransportSendOptions): void {
+function reportMove(error: MailError, next: Transport, options: TransportSendOptions): void {
   if (error.code !== "CIRCUIT_OPEN") options.onPathFailure?.({ error, next: next.name });
 }
 
 /** The error for an abort between two paths. */
-export function abortedBetweenPaths(
+function abortedBetweenPaths(
   signal: AbortSignal,
   route: string,
   messageId: string,
@@ -255,4 +256,69 @@ export function abortedBetweenPaths(
     ...(earlierAmbiguous && { ambiguous: true }),
     cause: signal.reason,
   });
+}
+
+/** How a route walks its paths for one message; an index is a position in the paths. */
+export interface PathWalk {
+  /** The path tried first. */
+  readonly first: number;
+  /** Told before each path is tried. */
+  readonly enter?: (index: number) => void;
+  /** The path after `index` failed in a way that moves on; `undefined`: none is left. */
+  readonly next: (index: number) => number | undefined;
+}
+
+/** What a route is: its children, and how it walks them for each message. */
+export interface RouteDefinition {
+  readonly transports: readonly Transport[];
+  readonly options: RoutingOptions;
+  /** `"failover"`, `"weighted"`: names the route in its configuration errors. */
+  readonly kind: string;
+  /** The name when `options.name` is not given (called once the transports are checked). */
+  readonly defaultName: () => string;
+  /** Called once per `send()`, before anything is tried. */
+  readonly walk: (message: NormalizedMessage) => PathWalk;
+}
+
+/**
+ * A routing transport: each message walks the paths as `walk` says until one delivers, an
+ * error that must not move on (see `shouldMoveOn`) or the last path's error is thrown, or the
+ * signal aborts between two paths.
+ */
+export function routeTransport(route: RouteDefinition): Transport {
+  const { paths, router } = routedPaths(route.transports, route.options, route.kind);
+  const limits = routingLimits(route.transports);
+  const name = route.options.name ?? route.defaultName();
+  return {
+    specificationVersion: "v1",
+    name,
+    ...(limits && { limits }),
+    router,
+    ...lifecycle(paths),
+    async send(message, sendOptions) {
+      const retryAmbiguous = sendOptions.retryAmbiguous ?? true;
+      const walk = route.walk(message);
+      let index = walk.first;
+      let ambiguous = false;
+      for (;;) {
+        if (sendOptions.signal.aborted) {
+          throw abortedBetweenPaths(sendOptions.signal, name, message.messageId, ambiguous);
+        }
+        walk.enter?.(index);
+        try {
+          return await paths[index]!.send(message, sendOptions);
+        } catch (caught) {
+          const error = caught as MailError;
+          const next =
+            sendOptions.signal.aborted || !shouldMoveOn(error, retryAmbiguous)
+              ? undefined
+              : walk.next(index);
+          if (next === undefined) throw routeError(error, ambiguous);
+          ambiguous ||= error.ambiguous === true;
+          reportMove(error, paths[next]!.transport, sendOptions);
+          index = next;
+        }
+      }
+    },
+  };
 }

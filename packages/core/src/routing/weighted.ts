@@ -1,16 +1,6 @@
 import type { Transport } from "../contract/transport.js";
 import { MailError } from "../errors/mail-error.js";
-import {
-  abortedBetweenPaths,
-  lifecycle,
-  type RoutedPath,
-  type RoutingOptions,
-  reportMove,
-  routedPaths,
-  routeError,
-  routingLimits,
-  shouldMoveOn,
-} from "./paths.js";
+import { type RoutingOptions, routeTransport } from "./paths.js";
 
 /**
  * One path of a weighted split.
@@ -69,18 +59,13 @@ export function weighted(
       issues: issues.length > 0 ? issues : [{ path: "paths", message: "the weights add up to 0" }],
     });
   }
-  const { paths, router } = routedPaths(
-    entries.map((entry) => entry.transport),
-    options,
-    "weighted",
-  );
   const weights = entries.map((entry) => entry.weight);
   const random = options.random ?? Math.random;
   const stickyLimit = options.stickyMessages ?? 10_000;
   const sticky = new Map<string, number>();
 
   const pick = (exclude: ReadonlySet<number>): number | undefined => {
-    const candidates = paths
+    const candidates = weights
       .map((_, index) => index)
       .filter((index) => !exclude.has(index) && weights[index]! > 0);
     const sum = candidates.reduce((acc, index) => acc + weights[index]!, 0);
@@ -98,43 +83,23 @@ export function weighted(
     if (sticky.size > stickyLimit) sticky.delete(sticky.keys().next().value!);
   };
 
-  const limits = routingLimits(entries.map((entry) => entry.transport));
-  const name =
-    options.name ??
-    `weighted(${entries.map((entry) => `${entry.transport.name}:${entry.weight}`).join(",")})`;
-  return {
-    specificationVersion: "v1",
-    ...(limits && { limits }),
-    name,
-    router,
-    ...lifecycle(paths),
-    async send(message, sendOptions) {
-      const retryAmbiguous = sendOptions.retryAmbiguous ?? true;
+  return routeTransport({
+    transports: entries.map((entry) => entry.transport),
+    options,
+    kind: "weighted",
+    defaultName: () =>
+      `weighted(${entries.map((entry) => `${entry.transport.name}:${entry.weight}`).join(",")})`,
+    walk: ({ messageId }) => {
       const tried = new Set<number>();
-      // A sticky path always has a weight: pick() never returns a path of weight 0.
-      let index = sticky.get(message.messageId) ?? pick(tried)!;
-      let ambiguous = false;
-      for (;;) {
-        if (sendOptions.signal.aborted) {
-          throw abortedBetweenPaths(sendOptions.signal, name, message.messageId, ambiguous);
-        }
-        tried.add(index);
-        remember(message.messageId, index);
-        const path: RoutedPath = paths[index]!;
-        try {
-          return await path.send(message, sendOptions);
-        } catch (caught) {
-          const error = caught as MailError;
-          const next =
-            sendOptions.signal.aborted || !shouldMoveOn(error, retryAmbiguous)
-              ? undefined
-              : pick(tried);
-          if (next === undefined) throw routeError(error, ambiguous);
-          ambiguous ||= error.ambiguous === true;
-          reportMove(error, paths[next]!.transport, sendOptions);
-          index = next;
-        }
-      }
+      return {
+        // A sticky path always has a weight: pick() never returns a path of weight 0.
+        first: sticky.get(messageId) ?? pick(tried)!,
+        enter: (index) => {
+          tried.add(index);
+          remember(messageId, index);
+        },
+        next: () => pick(tried),
+      };
     },
-  };
+  });
 }
