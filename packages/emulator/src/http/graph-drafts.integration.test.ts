@@ -1,11 +1,11 @@
 import { createHash, randomBytes } from "node:crypto";
-import MailComposer from "nodemailer/lib/mail-composer";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_SENDER } from "../tenant.js";
+import { senderMailboxWith } from "../test-support/tenant.js";
 import { GRAPH_AUDIENCE } from "./index.js";
 import { useEmulatorSuite } from "./test-support/emulator-suite.js";
-import type { GraphReply } from "./test-support/graph-fetch.js";
-import { fileAttachment } from "./test-support/graph-json.js";
+import { expectGraphError, type GraphReply } from "./test-support/graph-fetch.js";
+import { fileAttachment, mime, mimeBody } from "./test-support/graph-json.js";
 
 const MB = 1024 * 1024;
 
@@ -73,8 +73,7 @@ describe("Graph drafts, attachments and upload sessions", () => {
       roles: ["Mail.Send"],
     });
     const reply = await graph("POST", MESSAGES, { json: { subject: "x" }, token });
-    expect(reply.status).toBe(403);
-    expect(reply.error).toMatchObject({
+    expectGraphError(reply, 403, {
       code: "ErrorAccessDenied",
       message: "Access is denied. Check credentials and try again.",
     });
@@ -168,15 +167,13 @@ describe("Graph drafts, attachments and upload sessions", () => {
     const reply = await graph("POST", `${MESSAGES}/${draftId}/attachments`, {
       json: fileAttachment("big.bin", Buffer.alloc(1024)),
     });
-    expect(reply.status).toBe(413);
-    expect(reply.error?.code).toBe("RequestEntityTooLarge");
+    expectGraphError(reply, 413, { code: "RequestEntityTooLarge" });
   });
 
   it("answers 400 ErrorAttachmentSizeShouldNotBeLessThanMinimumSize for an upload session under 3 MB", async () => {
     const draftId = await createDraft();
     const { reply } = await createSession(draftId, { name: "small.bin", size: 1024 });
-    expect(reply.status).toBe(400);
-    expect(reply.error).toMatchObject({
+    expectGraphError(reply, 400, {
       code: "ErrorAttachmentSizeShouldNotBeLessThanMinimumSize",
       message: "Attachment size must be greater than the minimum size.",
     });
@@ -200,8 +197,7 @@ describe("Graph drafts, attachments and upload sessions", () => {
     const content = randomBytes(6 * MB);
     const { uploadUrl } = await createSession(draftId, { name: "big.bin", size: content.length });
     const reply = await put(uploadUrl, content.subarray(0, 5 * MB), 0, content.length);
-    expect(reply.status).toBe(413);
-    expect(reply.error?.code).toBe("RequestEntityTooLarge");
+    expectGraphError(reply, 413, { code: "RequestEntityTooLarge" });
     expect(suite.emulator.stats().maxUploadChunkBytes).toBe(5 * MB);
     // The session is still at byte 0: the refused chunk was not kept.
     const retry = await put(uploadUrl, content.subarray(0, 4 * MB), 0, content.length);
@@ -214,8 +210,7 @@ describe("Graph drafts, attachments and upload sessions", () => {
     const { uploadUrl } = await createSession(draftId, { name: "a.bin", size: content.length });
     expect((await put(uploadUrl, content.subarray(0, MB), 0, content.length)).status).toBe(200);
     const skipped = await put(uploadUrl, content.subarray(2 * MB, 3 * MB), 2 * MB, content.length);
-    expect(skipped.status).toBe(416);
-    expect(skipped.error?.code).toBe("ErrorInvalidRange");
+    expectGraphError(skipped, 416, { code: "ErrorInvalidRange" });
     expect(skipped.json).toMatchObject({ nextExpectedRanges: [String(MB)] });
   });
 
@@ -227,8 +222,7 @@ describe("Graph drafts, attachments and upload sessions", () => {
     const reply = await put(uploadUrl, content.subarray(0, MB), 0, content.length, {
       authorization: `Bearer ${token}`,
     });
-    expect(reply.status).toBe(401);
-    expect(reply.error?.code).toBe("InvalidAuthenticationToken");
+    expectGraphError(reply, 401, { code: "InvalidAuthenticationToken" });
   });
 
   it("deletes a draft (204); sending it afterwards answers 404 ErrorItemNotFound", async () => {
@@ -236,34 +230,22 @@ describe("Graph drafts, attachments and upload sessions", () => {
     const deleted = await graph("DELETE", `${MESSAGES}/${draftId}`);
     expect(deleted.status).toBe(204);
     const send = await graph("POST", `${MESSAGES}/${draftId}/send`);
-    expect(send.status).toBe(404);
-    expect(send.error?.code).toBe("ErrorItemNotFound");
+    expectGraphError(send, 404, { code: "ErrorItemNotFound" });
     expect(suite.emulator.messages()).toHaveLength(0);
   });
 
   it("refuses to send a draft whose assembled message exceeds the mailbox's MaxSendSize", async () => {
-    suite.emulator.configure({
-      mailboxes: suite.emulator.tenant.mailboxes.map((mailbox) =>
-        mailbox.address === DEFAULT_SENDER ? { ...mailbox, maxSendBytes: 4 * MB } : mailbox,
-      ),
-    });
+    suite.emulator.configure({ mailboxes: senderMailboxWith({ maxSendBytes: 4 * MB }) });
     const draftId = await createDraft();
     const content = randomBytes(3 * MB + 1);
     const { uploadUrl } = await createSession(draftId, { name: "a.bin", size: content.length });
     expect((await put(uploadUrl, content, 0, content.length)).status).toBe(201);
     const send = await graph("POST", `${MESSAGES}/${draftId}/send`);
-    expect(send.status).toBe(400);
-    expect(send.error?.code).toBe("ErrorMessageSizeExceeded");
+    expectGraphError(send, 400, { code: "ErrorMessageSizeExceeded" });
   });
 });
 
 describe("Graph drafts created from MIME", () => {
-  async function mime(options: ConstructorParameters<typeof MailComposer>[0]): Promise<Buffer> {
-    const node = new MailComposer(options).compile();
-    node.keepBcc = true;
-    return node.build();
-  }
-
   const threaded = () =>
     mime({
       from: DEFAULT_SENDER,
@@ -280,10 +262,7 @@ describe("Graph drafts created from MIME", () => {
     });
 
   it("creates a draft (201) from a base64 text/plain MIME body, read from its headers", async () => {
-    const reply = await graph("POST", MESSAGES, {
-      body: (await threaded()).toString("base64"),
-      contentType: "text/plain",
-    });
+    const reply = await graph("POST", MESSAGES, mimeBody(await threaded()));
     expect(reply.status).toBe(201);
     expect(reply.json).toMatchObject({
       id: expect.stringMatching(/^AAMkAD/),
@@ -298,10 +277,7 @@ describe("Graph drafts created from MIME", () => {
   });
 
   it("sends a MIME draft with an uploaded 4 MB attachment and keeps every header, both bodies and its parts", async () => {
-    const created = await graph("POST", MESSAGES, {
-      body: (await threaded()).toString("base64"),
-      contentType: "text/plain",
-    });
+    const created = await graph("POST", MESSAGES, mimeBody(await threaded()));
     const draftId = (created.json as { id: string }).id;
     const content = randomBytes(4 * MB + 17);
     const { uploadUrl } = await createSession(draftId, {
@@ -356,10 +332,7 @@ describe("Graph drafts created from MIME", () => {
       raw.toString("latin1").replace(/^Message-ID:.*\r\n/im, ""),
       "latin1",
     );
-    const created = await graph("POST", MESSAGES, {
-      body: withoutId.toString("base64"),
-      contentType: "text/plain",
-    });
+    const created = await graph("POST", MESSAGES, mimeBody(withoutId));
     const draft = created.json as { id: string; internetMessageId: string };
     expect(draft.internetMessageId).toMatch(/^<.+@.+\.prod\.outlook\.com>$/);
     expect((await graph("POST", `${MESSAGES}/${draft.id}/send`)).status).toBe(202);
@@ -377,8 +350,7 @@ describe("Graph drafts created from MIME", () => {
       body: "From: x@contoso.com\r\n\r\nnot base64!",
       contentType: "text/plain",
     });
-    expect(reply.status).toBe(400);
-    expect(reply.error).toMatchObject({
+    expectGraphError(reply, 400, {
       code: "ErrorMimeContentInvalidBase64String",
       message: "Invalid base64 string for MIME content.",
     });
@@ -393,12 +365,8 @@ describe("Graph drafts created from MIME", () => {
       text: "x",
       attachments: [{ filename: "big.bin", content: randomBytes(64 * 1024) }],
     });
-    const reply = await graph("POST", MESSAGES, {
-      body: raw.toString("base64"),
-      contentType: "text/plain",
-    });
-    expect(reply.status).toBe(413);
-    expect(reply.error?.code).toBe("RequestEntityTooLarge");
+    const reply = await graph("POST", MESSAGES, mimeBody(raw));
+    expectGraphError(reply, 413, { code: "RequestEntityTooLarge" });
   });
 
   it("refuses to send a MIME draft to an unknown internal recipient, as sendMail does", async () => {
@@ -408,15 +376,11 @@ describe("Graph drafts created from MIME", () => {
       subject: "Unknown",
       text: "x",
     });
-    const created = await graph("POST", MESSAGES, {
-      body: raw.toString("base64"),
-      contentType: "text/plain",
-    });
+    const created = await graph("POST", MESSAGES, mimeBody(raw));
     expect(created.status).toBe(201);
     const id = (created.json as { id: string }).id;
     const send = await graph("POST", `${MESSAGES}/${id}/send`);
-    expect(send.status).toBe(400);
-    expect(send.error?.code).toBe("ErrorInvalidRecipients");
+    expectGraphError(send, 400, { code: "ErrorInvalidRecipients" });
     expect(suite.emulator.messages()).toHaveLength(0);
   });
 });

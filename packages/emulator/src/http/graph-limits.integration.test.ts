@@ -4,6 +4,7 @@ import type { Emulator } from "../emulator.js";
 import { DEFAULT_SENDER } from "../tenant.js";
 import { GRAPH_AUDIENCE } from "./index.js";
 import { useEmulatorSuite } from "./test-support/emulator-suite.js";
+import { expectGraphError } from "./test-support/graph-fetch.js";
 
 const SEND = `/v1.0/users/${DEFAULT_SENDER}/sendMail`;
 const MESSAGE = {
@@ -171,8 +172,7 @@ describe("Graph fault injection", () => {
       errorMessage: "An internal server error occurred. The operation failed.",
     });
     const failed = await graph("POST", SEND, { json: MESSAGE });
-    expect(failed.status).toBe(500);
-    expect(failed.error).toMatchObject({
+    expectGraphError(failed, 500, {
       code: "ErrorInternalServerTransientError",
       message: "An internal server error occurred. The operation failed.",
     });

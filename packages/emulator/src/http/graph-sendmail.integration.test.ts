@@ -1,12 +1,13 @@
 import { createHash } from "node:crypto";
 import { GraphError } from "@microsoft/microsoft-graph-client";
-import MailComposer from "nodemailer/lib/mail-composer";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_CLIENT_ID, DEFAULT_SENDER, defaultTenant } from "../tenant.js";
+import { senderMailboxWith } from "../test-support/tenant.js";
 import { GRAPH_AUDIENCE, mailboxObjectId } from "./index.js";
 import { graphClient } from "./test-support/clients.js";
 import { useEmulatorSuite } from "./test-support/emulator-suite.js";
-import { fileAttachment } from "./test-support/graph-json.js";
+import { expectGraphError } from "./test-support/graph-fetch.js";
+import { fileAttachment, mime, mimeBody } from "./test-support/graph-json.js";
 
 const suite = useEmulatorSuite();
 const { graph } = suite;
@@ -176,12 +177,6 @@ describe("Graph sendMail (JSON)", () => {
 });
 
 describe("Graph sendMail (MIME)", () => {
-  async function mime(options: ConstructorParameters<typeof MailComposer>[0]): Promise<Buffer> {
-    const node = new MailComposer(options).compile();
-    node.keepBcc = true;
-    return node.build();
-  }
-
   it("delivers a base64 MIME message as sent: its Message-ID, both bodies and any header", async () => {
     const raw = await mime({
       from: DEFAULT_SENDER,
@@ -193,10 +188,7 @@ describe("Graph sendMail (MIME)", () => {
       html: "<p>html body</p>",
       headers: { "List-Unsubscribe": "<https://contoso.com/unsubscribe>" },
     });
-    const reply = await graph("POST", SEND, {
-      body: raw.toString("base64"),
-      contentType: "text/plain",
-    });
+    const reply = await graph("POST", SEND, mimeBody(raw));
     expect(reply.status).toBe(202);
     expect(reply.text).toBe("");
     const [message] = await suite.emulator.waitForMessages(1);
@@ -218,8 +210,7 @@ describe("Graph sendMail (MIME)", () => {
       body: "From: x@contoso.com\r\n\r\nnot base64!",
       contentType: "text/plain",
     });
-    expect(reply.status).toBe(400);
-    expect(reply.error).toMatchObject({
+    expectGraphError(reply, 400, {
       code: "ErrorMimeContentInvalidBase64String",
       message: "Invalid base64 string for MIME content.",
     });
@@ -232,20 +223,15 @@ describe("Graph sendMail (MIME)", () => {
       subject: "x",
       text: "x",
     });
-    const reply = await graph("POST", SEND, {
-      body: raw.toString("base64"),
-      contentType: "text/plain",
-    });
-    expect(reply.status).toBe(403);
-    expect(reply.error?.code).toBe("ErrorSendAsDenied");
+    const reply = await graph("POST", SEND, mimeBody(raw));
+    expectGraphError(reply, 403, { code: "ErrorSendAsDenied" });
   });
 });
 
 describe("Graph bearer validation", () => {
   it("answers 401 InvalidAuthenticationToken 'Access token is empty.' without a token", async () => {
     const reply = await graph("POST", SEND, { json: simple(), token: null });
-    expect(reply.status).toBe(401);
-    expect(reply.error).toMatchObject({
+    expectGraphError(reply, 401, {
       code: "InvalidAuthenticationToken",
       message: "Access token is empty.",
     });
@@ -254,8 +240,7 @@ describe("Graph bearer validation", () => {
 
   it("answers 401 for a token that is not a JWT", async () => {
     const reply = await graph("POST", SEND, { json: simple(), token: "not-a-token" });
-    expect(reply.status).toBe(401);
-    expect(reply.error).toMatchObject({
+    expectGraphError(reply, 401, {
       code: "InvalidAuthenticationToken",
       message: "CompactToken parsing failed with error code: 80049217",
     });
@@ -267,8 +252,7 @@ describe("Graph bearer validation", () => {
       lifetimeSeconds: -60,
     });
     const reply = await graph("POST", SEND, { json: simple(), token });
-    expect(reply.status).toBe(401);
-    expect(reply.error).toMatchObject({
+    expectGraphError(reply, 401, {
       code: "InvalidAuthenticationToken",
       message: "Lifetime validation failed, the token is expired.",
     });
@@ -279,8 +263,7 @@ describe("Graph bearer validation", () => {
       audience: "https://outlook.office365.com",
     });
     const reply = await graph("POST", SEND, { json: simple(), token });
-    expect(reply.status).toBe(401);
-    expect(reply.error).toMatchObject({
+    expectGraphError(reply, 401, {
       code: "InvalidAuthenticationToken",
       message: "Access token validation failure. Invalid audience.",
     });
@@ -292,8 +275,7 @@ describe("Graph bearer validation", () => {
       roles: ["Mail.ReadWrite"],
     });
     const reply = await graph("POST", SEND, { json: simple(), token });
-    expect(reply.status).toBe(403);
-    expect(reply.error).toMatchObject({
+    expectGraphError(reply, 403, {
       code: "ErrorAccessDenied",
       message: "Access is denied. Check credentials and try again.",
     });
@@ -305,8 +287,7 @@ describe("Graph bearer validation", () => {
     if (!app) throw new Error("default tenant has an app");
     suite.emulator.configure({ apps: [{ ...app, mailboxes: ["ada@contoso.com"] }] });
     const reply = await graph("POST", SEND, { json: simple() });
-    expect(reply.status).toBe(403);
-    expect(reply.error).toMatchObject({
+    expectGraphError(reply, 403, {
       code: "ErrorAccessDenied",
       message: "Access is denied. Check credentials and try again.",
     });
@@ -329,8 +310,7 @@ describe("Graph bearer validation", () => {
 describe("Graph sendMail policy errors", () => {
   it("answers 403 ErrorSendAsDenied when From is another mailbox without Send As", async () => {
     const reply = await graph("POST", SEND, { json: simple({ from: to("grace@contoso.com") }) });
-    expect(reply.status).toBe(403);
-    expect(reply.error).toMatchObject({
+    expectGraphError(reply, 403, {
       code: "ErrorSendAsDenied",
       message:
         "The user account which was used to submit this request does not have the right to send mail on behalf of the specified sending account., Cannot submit message.",
@@ -338,10 +318,7 @@ describe("Graph sendMail policy errors", () => {
   });
 
   it("sends as another address when the mailbox has Send As on it", async () => {
-    const mailboxes = defaultTenant().mailboxes.map((mailbox) =>
-      mailbox.address === DEFAULT_SENDER ? { ...mailbox, sendAs: ["grace@contoso.com"] } : mailbox,
-    );
-    suite.emulator.configure({ mailboxes });
+    suite.emulator.configure({ mailboxes: senderMailboxWith({ sendAs: ["grace@contoso.com"] }) });
     const reply = await graph("POST", SEND, { json: simple({ from: to("grace@contoso.com") }) });
     expect(reply.status).toBe(202);
     const [message] = await suite.emulator.waitForMessages(1);
@@ -352,8 +329,7 @@ describe("Graph sendMail policy errors", () => {
     const reply = await graph("POST", SEND, {
       json: simple({ toRecipients: [to("not an address")] }),
     });
-    expect(reply.status).toBe(400);
-    expect(reply.error).toMatchObject({
+    expectGraphError(reply, 400, {
       code: "ErrorInvalidRecipients",
       message:
         "At least one recipient isn't valid., Recipient 'not an address' isn't resolved. All recipients must be resolved before a message can be submitted.",
@@ -364,15 +340,15 @@ describe("Graph sendMail policy errors", () => {
     const reply = await graph("POST", SEND, {
       json: simple({ ccRecipients: [to("nobody@contoso.com")] }),
     });
-    expect(reply.status).toBe(400);
-    expect(reply.error?.code).toBe("ErrorInvalidRecipients");
-    expect(reply.error?.message).toContain("Recipient 'nobody@contoso.com' isn't resolved.");
+    expectGraphError(reply, 400, {
+      code: "ErrorInvalidRecipients",
+      message: expect.stringContaining("Recipient 'nobody@contoso.com' isn't resolved."),
+    });
   });
 
   it("answers 400 ErrorInvalidRecipients for a message without recipients", async () => {
     const reply = await graph("POST", SEND, { json: simple({ toRecipients: [] }) });
-    expect(reply.status).toBe(400);
-    expect(reply.error).toMatchObject({
+    expectGraphError(reply, 400, {
       code: "ErrorInvalidRecipients",
       message:
         "At least one recipient isn't valid., A message can't be sent because it contains no recipients.",
@@ -385,8 +361,7 @@ describe("Graph sendMail policy errors", () => {
         internetMessageHeaders: [{ name: "List-Unsubscribe", value: "<mailto:u@contoso.com>" }],
       }),
     });
-    expect(reply.status).toBe(400);
-    expect(reply.error).toMatchObject({
+    expectGraphError(reply, 400, {
       code: "InvalidInternetMessageHeader",
       message:
         "The internet message header name 'List-Unsubscribe' should start with 'x-' or 'X-'.",
@@ -402,8 +377,7 @@ describe("Graph sendMail policy errors", () => {
         ],
       }),
     });
-    expect(reply.status).toBe(413);
-    expect(reply.error).toMatchObject({
+    expectGraphError(reply, 413, {
       code: "RequestEntityTooLarge",
       message: "The maximum request length supported is 4MB.",
     });
@@ -416,21 +390,18 @@ describe("Graph sendMail policy errors", () => {
         attachments: [fileAttachment("a.bin", Buffer.alloc(1024))],
       }),
     });
-    expect(reply.status).toBe(413);
-    expect(reply.error?.code).toBe("RequestEntityTooLarge");
-    expect(reply.error?.message).toMatch(/must be added with an upload session/);
+    expectGraphError(reply, 413, {
+      code: "RequestEntityTooLarge",
+      message: expect.stringMatching(/must be added with an upload session/),
+    });
   });
 
   it("answers 400 ErrorMessageSizeExceeded for a message over the mailbox's MaxSendSize", async () => {
-    const mailboxes = defaultTenant().mailboxes.map((mailbox) =>
-      mailbox.address === DEFAULT_SENDER ? { ...mailbox, maxSendBytes: 10_000 } : mailbox,
-    );
-    suite.emulator.configure({ mailboxes });
+    suite.emulator.configure({ mailboxes: senderMailboxWith({ maxSendBytes: 10_000 }) });
     const reply = await graph("POST", SEND, {
       json: simple({ body: { contentType: "Text", content: "x".repeat(20_000) } }),
     });
-    expect(reply.status).toBe(400);
-    expect(reply.error).toMatchObject({
+    expectGraphError(reply, 400, {
       code: "ErrorMessageSizeExceeded",
       message:
         "The message exceeds the maximum supported size., Cannot save changes made to an item to store.",
@@ -438,13 +409,9 @@ describe("Graph sendMail policy errors", () => {
   });
 
   it("answers 404 MailboxNotEnabledForRESTAPI for an unlicensed mailbox", async () => {
-    const mailboxes = defaultTenant().mailboxes.map((mailbox) =>
-      mailbox.address === DEFAULT_SENDER ? { ...mailbox, licensed: false } : mailbox,
-    );
-    suite.emulator.configure({ mailboxes });
+    suite.emulator.configure({ mailboxes: senderMailboxWith({ licensed: false }) });
     const reply = await graph("POST", SEND, { json: simple() });
-    expect(reply.status).toBe(404);
-    expect(reply.error).toMatchObject({
+    expectGraphError(reply, 404, {
       code: "MailboxNotEnabledForRESTAPI",
       message: "The mailbox is either inactive, soft-deleted, or is hosted on-premise.",
     });
@@ -452,8 +419,7 @@ describe("Graph sendMail policy errors", () => {
 
   it("answers 404 ErrorInvalidUser for a user the tenant does not have", async () => {
     const reply = await graph("POST", "/v1.0/users/ghost@contoso.com/sendMail", { json: simple() });
-    expect(reply.status).toBe(404);
-    expect(reply.error).toMatchObject({
+    expectGraphError(reply, 404, {
       code: "ErrorInvalidUser",
       message: "The requested user 'ghost@contoso.com' is invalid.",
     });
@@ -461,23 +427,20 @@ describe("Graph sendMail policy errors", () => {
 
   it("answers 400 UnableToDeserializePostBody for a body that is not JSON", async () => {
     const reply = await graph("POST", SEND, { body: "{nope", contentType: "application/json" });
-    expect(reply.status).toBe(400);
-    expect(reply.error?.code).toBe("UnableToDeserializePostBody");
+    expectGraphError(reply, 400, { code: "UnableToDeserializePostBody" });
   });
 
   it("answers 400 BadRequest for a segment Graph does not have, even a malformed one", async () => {
     const unknown = await graph("POST", `/v1.0/users/${DEFAULT_SENDER}/sendMails`, {
       json: simple(),
     });
-    expect(unknown.status).toBe(400);
-    expect(unknown.error).toMatchObject({
+    expectGraphError(unknown, 400, {
       code: "BadRequest",
       message: "Resource not found for the segment 'sendMails'.",
     });
     const malformed = await graph("POST", `/v1.0/users/${DEFAULT_SENDER}/%E0%A4%A`, {
       json: simple(),
     });
-    expect(malformed.status).toBe(400);
-    expect(malformed.error?.code).toBe("BadRequest");
+    expectGraphError(malformed, 400, { code: "BadRequest" });
   });
 });

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { useEmulator } from "../suite.js";
 import { DEFAULT_PASSWORD, DEFAULT_SENDER, defaultTenant } from "../tenant.js";
 import { RawSmtpSession } from "../test-support/raw-smtp.js";
+import { senderMailboxWith } from "../test-support/tenant.js";
 import { SUBMISSION_HOSTNAME } from "./submission.js";
 
 const HOST = SUBMISSION_HOSTNAME;
@@ -209,10 +210,7 @@ describe("SMTP submission endpoint: Basic auth and tenant policy", () => {
   });
 
   it("answers 535 5.7.139 (Mailbox) when SMTP AUTH is disabled for the mailbox", async () => {
-    const mailboxes = defaultTenant().mailboxes.map((mailbox) =>
-      mailbox.address === DEFAULT_SENDER ? { ...mailbox, smtpAuthEnabled: false } : mailbox,
-    );
-    emulator.configure({ mailboxes });
+    emulator.configure({ mailboxes: senderMailboxWith({ smtpAuthEnabled: false }) });
     await expect(send()).rejects.toMatchObject({
       responseCode: 535,
       response:
@@ -221,10 +219,10 @@ describe("SMTP submission endpoint: Basic auth and tenant policy", () => {
   });
 
   it("lets a mailbox with SMTP AUTH enabled send when the tenant switch is off", async () => {
-    const mailboxes = defaultTenant().mailboxes.map((mailbox) =>
-      mailbox.address === DEFAULT_SENDER ? { ...mailbox, smtpAuthEnabled: true } : mailbox,
-    );
-    emulator.configure({ smtpAuthEnabled: false, mailboxes });
+    emulator.configure({
+      smtpAuthEnabled: false,
+      mailboxes: senderMailboxWith({ smtpAuthEnabled: true }),
+    });
     await expect(send()).resolves.toMatchObject({ accepted: ["ada@contoso.com"] });
   });
 
@@ -265,12 +263,7 @@ describe("SMTP submission endpoint: Basic auth and tenant policy", () => {
   });
 
   it("accepts another From address the mailbox has Send As on", async () => {
-    const mailboxes = defaultTenant().mailboxes.map((mailbox) =>
-      mailbox.address === DEFAULT_SENDER
-        ? { ...mailbox, sendAs: ["reports@contoso.com"] }
-        : mailbox,
-    );
-    emulator.configure({ mailboxes });
+    emulator.configure({ mailboxes: senderMailboxWith({ sendAs: ["reports@contoso.com"] }) });
     await send({ from: "reports@contoso.com" });
     expect(emulator.messages()[0]?.from?.address).toBe("reports@contoso.com");
   });
@@ -304,10 +297,7 @@ describe("SMTP submission endpoint: Basic auth and tenant policy", () => {
   });
 
   it("answers 550 5.5.3 when a message has more recipients than the mailbox's RecipientLimits", async () => {
-    const mailboxes = defaultTenant().mailboxes.map((mailbox) =>
-      mailbox.address === DEFAULT_SENDER ? { ...mailbox, recipientLimit: 2 } : mailbox,
-    );
-    emulator.configure({ mailboxes });
+    emulator.configure({ mailboxes: senderMailboxWith({ recipientLimit: 2 }) });
     await expect(
       send({ to: ["ada@contoso.com", "grace@contoso.com", "alan@contoso.com"] }),
     ).rejects.toMatchObject({
@@ -318,10 +308,7 @@ describe("SMTP submission endpoint: Basic auth and tenant policy", () => {
   });
 
   it("answers 552 5.3.4 when the message is larger than the mailbox's MaxSendSize", async () => {
-    const mailboxes = defaultTenant().mailboxes.map((mailbox) =>
-      mailbox.address === DEFAULT_SENDER ? { ...mailbox, maxSendBytes: 2_000 } : mailbox,
-    );
-    emulator.configure({ mailboxes });
+    emulator.configure({ mailboxes: senderMailboxWith({ maxSendBytes: 2_000 }) });
     await expect(
       send({ attachments: [{ filename: "big.bin", content: Buffer.alloc(4_000, 7) }] }),
     ).rejects.toMatchObject({

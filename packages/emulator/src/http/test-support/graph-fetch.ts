@@ -1,6 +1,7 @@
 // A small fetch wrapper for the Graph endpoint tests: bearer token, JSON or raw bodies, and
 // the reply's status, headers and parsed body.
 import { type Agent, fetch } from "undici";
+import { expect } from "vitest";
 
 /** What a Graph call answered. */
 export interface GraphReply {
@@ -65,4 +66,21 @@ export function graphFetcher(
       ...(error ? { error } : {}),
     };
   };
+}
+
+/**
+ * Asserts that a Graph call answered an error: its HTTP status and the fields of its `error`
+ * body (`code`, and `message` whole or as an asymmetric matcher such as
+ * `expect.stringContaining`).
+ * @param reply what the call answered
+ * @param status the HTTP status expected
+ * @param error the `error` fields expected
+ */
+export function expectGraphError(
+  reply: GraphReply,
+  status: number,
+  error: { readonly code: string; readonly message?: unknown },
+): void {
+  expect(reply.status).toBe(status);
+  expect(reply.error).toMatchObject(error);
 }
