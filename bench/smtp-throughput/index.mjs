@@ -15,10 +15,12 @@
 //   MESSAGES=2000 ROUNDS=2 PACED_MESSAGES=200 RATE=30 WINDOW_MS=2000 node bench/smtp-throughput/index.mjs
 import { setMaxListeners } from "node:events";
 import { createMailer, normalizeMessage } from "@mailpath/core";
-import { DEFAULT_PASSWORD, DEFAULT_SENDER } from "@mailpath/emulator";
+import { DEFAULT_SENDER } from "@mailpath/emulator";
 import { createSmtpTransport } from "@mailpath/transport-smtp";
-import nodemailer from "nodemailer";
 import { forkEmulator } from "../emulator-process.mjs";
+import { drive } from "../support/drive.mjs";
+import { fixed, median } from "../support/figures.mjs";
+import { mailpathAndNodemailer } from "../support/smtp-clients.mjs";
 
 const MESSAGES = Number(process.env.MESSAGES ?? 2_000);
 const ROUNDS = Number(process.env.ROUNDS ?? 6);
@@ -42,44 +44,8 @@ const message = (index) => ({
   text: `Message ${index}: the quick brown fox jumps over the lazy dog.`,
 });
 
-/** Sends `count` messages with at most `inFlight` outstanding; returns messages/s and failures. */
-async function drive(count, inFlight, sendOne) {
-  let next = 0;
-  let failed = 0;
-  const errors = new Map();
-  const started = performance.now();
-  const cpu = process.cpuUsage();
-  const worker = async () => {
-    while (next < count) {
-      const index = next++;
-      try {
-        await sendOne(index);
-      } catch (error) {
-        failed++;
-        const key = error?.code ?? String(error);
-        errors.set(key, (errors.get(key) ?? 0) + 1);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(inFlight, count) }, worker));
-  const seconds = (performance.now() - started) / 1_000;
-  const used = process.cpuUsage(cpu);
-  return {
-    perSecond: (count - failed) / seconds,
-    seconds,
-    // This process only: the emulator runs in its own.
-    cpuMsPerMessage: (used.user + used.system) / 1_000 / count,
-    failed,
-    errors: Object.fromEntries(errors),
-  };
-}
-
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
-const fixed = (value, digits = 1) => value.toFixed(digits);
+/** Failures are counted by their code, else the whole error as text. */
+const errorKey = (error) => error?.code ?? String(error);
 
 // Part 1 lifts every limit, the connection cap too: both clients keep their own 3 pooled
 // connections to the same mailbox open between rounds.
@@ -92,33 +58,9 @@ const emulator = await forkEmulator({ tenant: { limits: LIFTED } });
 
 try {
   // ---- Part 1: limits lifted ------------------------------------------------------------
-  const connection = {
-    host: emulator.smtp.host,
-    port: emulator.smtp.port,
-    auth: { user: DEFAULT_SENDER, pass: DEFAULT_PASSWORD },
-  };
-  const mailer = createMailer({
-    transport: createSmtpTransport({
-      ...connection,
-      tls: { ca: emulator.ca },
-      pool: { maxConnections: CONNECTIONS },
-      // Lifted: the pool still opens at most CONNECTIONS connections, but the mailer keeps
-      // its queue full like a caller of plain nodemailer does.
-      limits: {
-        maxConcurrency: IN_FLIGHT,
-        maxMessagesPerInterval: 1_000_000_000,
-        intervalMs: 1_000,
-      },
-    }),
-    from: DEFAULT_SENDER,
-  });
-  const plain = nodemailer.createTransport({
-    ...connection,
-    pool: true,
-    maxConnections: CONNECTIONS,
-    secure: false,
-    requireTLS: true,
-    tls: { ca: emulator.ca, minVersion: "TLSv1.2", rejectUnauthorized: true },
+  const { connection, mailer, plain } = mailpathAndNodemailer(emulator, {
+    connections: CONNECTIONS,
+    inFlight: IN_FLIGHT,
   });
   // The transport alone (normalizeMessage + transport.send, no mailer), to tell the
   // transport's cost from the mailer pipeline's (validation, rate limit, retry, breaker).
@@ -136,7 +78,7 @@ try {
       `${CONNECTIONS} connections, ${IN_FLIGHT} sends outstanding, limits lifted`,
   );
   for (const [name, sendOne] of Object.entries(clients)) {
-    await drive(WARM_UP, IN_FLIGHT, sendOne);
+    await drive(WARM_UP, IN_FLIGHT, sendOne, errorKey);
     await emulator.reset();
     console.log(`  warm-up ${name}: done`);
   }
@@ -147,7 +89,7 @@ try {
     const order = Object.entries(clients);
     if (round % 2 === 1) order.reverse();
     for (const [name, sendOne] of order) {
-      const result = await drive(MESSAGES, IN_FLIGHT, sendOne);
+      const result = await drive(MESSAGES, IN_FLIGHT, sendOne, errorKey);
       const delivered = await emulator.count();
       await emulator.reset();
       rates[name].push(result.perSecond);
@@ -219,7 +161,7 @@ try {
     const cap = setTimeout(() => stop.abort(new Error("part 2 time cap")), PACED_LIMIT_MS);
     const sendOne = (index) => paced.send(message(index), { signal: stop.signal });
     if (warm) {
-      await drive(RATE, IN_FLIGHT, sendOne);
+      await drive(RATE, IN_FLIGHT, sendOne, errorKey);
       // Past the server's window too (it counts completions), with the connections kept open.
       await new Promise((resolve) => setTimeout(resolve, intervalMs + 100));
     }
@@ -227,7 +169,7 @@ try {
       throttled: (await emulator.stats()).throttled.smtp,
       delivered: await emulator.count(),
     };
-    const result = await drive(PACED_MESSAGES, IN_FLIGHT, sendOne);
+    const result = await drive(PACED_MESSAGES, IN_FLIGHT, sendOne, errorKey);
     clearTimeout(cap);
     await paced.close();
     const after = await emulator.stats();
