@@ -16,19 +16,20 @@ export {
 } from "./classifier/to-mail-error.js";
 export type { Classification, HttpErrorInput } from "./classifier/types.js";
 export { CLOUDS, type Cloud, type CloudEndpoints, mxHostForDomain, resolveCloud } from "./cloud.js";
+export type { Logger, LogLevel } from "./contract/logger.js";
 export type {
   Address,
   AddressInput,
   AddressListInput,
   Attachment,
   AttachmentContent,
-  GetTokenOptions,
   Importance,
-  Logger,
-  LogLevel,
   MailMessage,
   NormalizedAttachment,
   NormalizedMessage,
+} from "./contract/message.js";
+export type {
+  GetTokenOptions,
   PathEvent,
   PathFailure,
   TokenProvider,
@@ -37,7 +38,7 @@ export type {
   TransportReceipt,
   TransportRouter,
   TransportSendOptions,
-} from "./contract/index.js";
+} from "./contract/transport.js";
 export {
   isMailErrorCode,
   MAIL_ERROR_CODES,
