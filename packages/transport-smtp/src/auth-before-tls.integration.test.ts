@@ -105,27 +105,30 @@ function expectNoCredentials(received: string): void {
 }
 
 describe("AUTH never before TLS", () => {
-  it("sends neither AUTH nor the password to a server whose EHLO offers no STARTTLS", async () => {
-    const server = await cleartextServer(
+  it.each([
+    [
+      "to a server whose EHLO offers no STARTTLS",
       ["attacker.example", "AUTH LOGIN PLAIN", "8BITMIME"],
       "502 5.5.2 Command not recognized",
-    );
-    const error = await sendThrough(server.port);
-    expect(MailError.isInstance(error)).toBe(true);
-    expect(error).toMatchObject({ code: "TLS_ERROR" });
-    expect(server.received()).toMatch(/^EHLO /m);
-    expectNoCredentials(server.received());
-  });
-
-  it("sends neither AUTH nor the password when the server offers STARTTLS but refuses it (454)", async () => {
-    const server = await cleartextServer(
+      { code: "TLS_ERROR" },
+      /^EHLO /m,
+    ],
+    [
+      "when the server offers STARTTLS but refuses it (454)",
       ["attacker.example", "STARTTLS", "AUTH LOGIN PLAIN"],
       "454 4.7.0 TLS not available due to temporary reason",
-    );
-    const error = await sendThrough(server.port);
-    expect(MailError.isInstance(error)).toBe(true);
-    expect(error).toMatchObject({ code: "TLS_ERROR", retryable: true });
-    expect(server.received()).toMatch(/^STARTTLS/m);
-    expectNoCredentials(server.received());
-  });
+      { code: "TLS_ERROR", retryable: true },
+      /^STARTTLS/m,
+    ],
+  ])(
+    "sends neither AUTH nor the password %s",
+    async (_when, ehlo, starttlsReply, expected, reached) => {
+      const server = await cleartextServer(ehlo, starttlsReply);
+      const error = await sendThrough(server.port);
+      expect(MailError.isInstance(error)).toBe(true);
+      expect(error).toMatchObject(expected);
+      expect(server.received()).toMatch(reached);
+      expectNoCredentials(server.received());
+    },
+  );
 });
