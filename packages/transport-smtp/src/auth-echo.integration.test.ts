@@ -4,8 +4,9 @@
 import { createMailer, MailError, type MailerEvent } from "@mailpath/core";
 import { DEFAULT_SENDER, useEmulator } from "@mailpath/emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSmtpTransport, type SmtpLogger, type SmtpTransportOptions } from "./index.js";
+import { createSmtpTransport, type SmtpTransportOptions } from "./index.js";
 import { emulatorSmtpOptions } from "./test-support/emulator-harness.js";
+import { loggerTo } from "./test-support/logger.js";
 
 const PASSWORD = "Echoed-Horse-Battery-7staple";
 const EVENTS: readonly MailerEvent[] = ["attempt", "retry", "sent", "failed"];
@@ -16,12 +17,7 @@ const emulator = useEmulator({ beforeAll, afterAll });
 /** Sends once with `auth`, the server echoing `echo` to AUTH; returns all a user could see. */
 async function sendWithEcho(auth: SmtpTransportOptions["auth"], echo: string) {
   const seen: string[] = [];
-  const logger: SmtpLogger = {
-    debug: (_fields, line) => seen.push(line),
-    info: (_fields, line) => seen.push(line),
-    warn: (_fields, line) => seen.push(line),
-    error: (_fields, line) => seen.push(line),
-  };
+  const logger = loggerTo((_fields, line) => seen.push(line));
   emulator.failNext({
     endpoint: "smtp",
     kind: "reply",

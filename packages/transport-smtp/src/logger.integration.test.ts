@@ -3,8 +3,9 @@
 import { createMailer } from "@mailpath/core";
 import { DEFAULT_SENDER, useEmulator } from "@mailpath/emulator";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { createSmtpTransport, type SmtpLogger } from "./index.js";
+import { createSmtpTransport } from "./index.js";
 import { emulatorSmtpOptions } from "./test-support/emulator-harness.js";
+import { loggerTo } from "./test-support/logger.js";
 
 const PASSWORD = "Logger-Password-3b9e1f";
 const BODY = "Body-Line-That-Stays-Out-Of-Logs-71c2";
@@ -20,12 +21,7 @@ beforeAll(async () => {
 
 it("logs the SMTP dialogue at debug without the password or the message", async () => {
   const lines: { level: string; fields: Record<string, unknown>; message: string }[] = [];
-  const logger: SmtpLogger = {
-    debug: (fields, message) => lines.push({ level: "debug", fields, message }),
-    info: (fields, message) => lines.push({ level: "info", fields, message }),
-    warn: (fields, message) => lines.push({ level: "warn", fields, message }),
-    error: (fields, message) => lines.push({ level: "error", fields, message }),
-  };
+  const logger = loggerTo((fields, message, level) => lines.push({ level, fields, message }));
   const mailer = createMailer({
     transport: createSmtpTransport(
       emulatorSmtpOptions(emulator, {

@@ -7,8 +7,9 @@ import {
 } from "@mailpath/core";
 import { DEFAULT_SENDER, useEmulator } from "@mailpath/emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSmtpTransport, type SmtpLogger, type SmtpTransportOptions } from "./index.js";
+import { createSmtpTransport, type SmtpTransportOptions } from "./index.js";
 import { emulatorSmtpOptions } from "./test-support/emulator-harness.js";
+import { loggerTo } from "./test-support/logger.js";
 
 const PASSWORD = "Correct-Horse-Battery-5taple";
 const WRONG_PASSWORD = "Wrong-Horse-Battery-5taple";
@@ -27,12 +28,7 @@ beforeAll(async () => {
 /** Everything a user could see or log: errors with their causes, events, log lines. */
 function collector() {
   const seen: string[] = [];
-  const logger: SmtpLogger = {
-    debug: (fields, line) => seen.push(line, JSON.stringify(fields)),
-    info: (fields, line) => seen.push(line, JSON.stringify(fields)),
-    warn: (fields, line) => seen.push(line, JSON.stringify(fields)),
-    error: (fields, line) => seen.push(line, JSON.stringify(fields)),
-  };
+  const logger = loggerTo((fields, line) => seen.push(line, JSON.stringify(fields)));
   const record = (value: unknown, depth = 0): void => {
     if (depth > 4 || value === undefined || value === null) return;
     if (value instanceof Error) {
