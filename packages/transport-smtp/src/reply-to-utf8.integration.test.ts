@@ -2,15 +2,12 @@
 // nodemailer writes the header as raw UTF-8, so the transaction must declare 8-bit content or
 // Exchange refuses the data with 554 5.6.0.
 import { normalizeMessage } from "@mailpath/core";
-import { DEFAULT_SENDER, type Emulator } from "@mailpath/emulator";
+import { DEFAULT_SENDER } from "@mailpath/emulator";
 import { describe, expect, it } from "vitest";
 import { createSmtpTransport } from "./smtp-transport.js";
-import { emulatorForFile, emulatorSmtpOptions } from "./test-support/emulator-harness.js";
+import { emulatorSmtpOptions, useSmtpEmulator } from "./test-support/emulator-harness.js";
 
-let emulator: Emulator;
-const track = emulatorForFile((started) => {
-  emulator = started;
-});
+const { emulator, track } = useSmtpEmulator();
 
 describe("a non-ASCII local part only in Reply-To", () => {
   it("is delivered with the address intact in the Reply-To header", async () => {

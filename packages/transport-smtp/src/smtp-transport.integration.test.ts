@@ -11,19 +11,16 @@ import {
   type TokenProvider,
 } from "@mailpath/core";
 import { rejectedMailError } from "@mailpath/core/testing";
-import { DEFAULT_SENDER, type Emulator } from "@mailpath/emulator";
+import { DEFAULT_SENDER } from "@mailpath/emulator";
 import { describe, expect, it, vi } from "vitest";
 import { createSmtpTransport, type SmtpTransport, type SmtpTransportOptions } from "./index.js";
 import {
-  emulatorForFile,
   emulatorSmtpOptions,
+  useSmtpEmulator,
   watchHold,
 } from "./test-support/emulator-harness.js";
 
-let emulator: Emulator;
-const track = emulatorForFile((started) => {
-  emulator = started;
-});
+const { emulator, track } = useSmtpEmulator();
 
 function transport(overrides: Partial<SmtpTransportOptions> = {}): SmtpTransport {
   return track(createSmtpTransport(emulatorSmtpOptions(emulator, overrides)));

@@ -1,21 +1,13 @@
 // XOAUTH2 with app-only tokens from @mailpath/entra, fetched from the emulator's Entra token
 // endpoint over loopback TLS: the whole OAuth path a production app takes.
 import { MailError, type NormalizedMessage, normalizeMessage } from "@mailpath/core";
-import {
-  DEFAULT_CLIENT_SECRET,
-  DEFAULT_SENDER,
-  type Emulator,
-  emulatorCredentials,
-} from "@mailpath/emulator";
+import { DEFAULT_CLIENT_SECRET, DEFAULT_SENDER, emulatorCredentials } from "@mailpath/emulator";
 import { createClientCredentialsProvider } from "@mailpath/entra";
 import { describe, expect, it } from "vitest";
 import { createSmtpTransport, type SmtpTransport } from "./index.js";
-import { emulatorForFile, emulatorSmtpOptions } from "./test-support/emulator-harness.js";
+import { emulatorSmtpOptions, useSmtpEmulator } from "./test-support/emulator-harness.js";
 
-let emulator: Emulator;
-const track = emulatorForFile((started) => {
-  emulator = started;
-});
+const { emulator, track } = useSmtpEmulator();
 
 function entraProvider(clientSecret = DEFAULT_CLIENT_SECRET) {
   return createClientCredentialsProvider({

@@ -7,7 +7,7 @@ import {
   DEFAULT_SENDER,
   type Emulator,
   emulatorHarness,
-  startEmulator,
+  useEmulator,
 } from "@mailpath/emulator";
 import { afterAll, afterEach, beforeAll, beforeEach, vi } from "vitest";
 import { createSmtpTransport, type SmtpTransport, type SmtpTransportOptions } from "../index.js";
@@ -37,31 +37,37 @@ export function watchHold(holdMs: number): { held(): boolean; released(): boolea
 }
 
 /**
- * Starts the emulator once for the test file (handing it to `onStart`), resets its tenant
- * before each test and closes after each test the transports given to the returned `track`.
+ * Starts the emulator once for the test file, resets its tenant before each test and closes
+ * after each test the transports given to `track`.
  */
-export function emulatorForFile(
-  onStart: (emulator: Emulator) => void,
-): (transport: SmtpTransport) => SmtpTransport {
-  let running: Emulator | undefined;
+export function useSmtpEmulator(): {
+  readonly emulator: Emulator;
+  readonly track: (transport: SmtpTransport) => SmtpTransport;
+} {
+  const emulator = useEmulator({ beforeAll, afterAll });
   const open: SmtpTransport[] = [];
-  beforeAll(async () => {
-    running = await startEmulator();
-    onStart(running);
-  });
-  afterAll(async () => {
-    await running?.stop();
-  });
   beforeEach(() => {
-    running?.reset({ tenant: true });
+    emulator.reset({ tenant: true });
   });
   afterEach(async () => {
     await Promise.all(open.splice(0).map((transport) => transport.close()));
   });
-  return (transport) => {
-    open.push(transport);
-    return transport;
+  return {
+    emulator,
+    track: (transport) => {
+      open.push(transport);
+      return transport;
+    },
   };
+}
+
+/** {@link useSmtpEmulator} for a file that keeps the emulator in its own variable (`onStart`). */
+export function emulatorForFile(
+  onStart: (emulator: Emulator) => void,
+): (transport: SmtpTransport) => SmtpTransport {
+  const { emulator, track } = useSmtpEmulator();
+  onStart(emulator);
+  return track;
 }
 
 /** Options for a transport against the emulator's submission endpoint, with the default mailbox. */
