@@ -22,31 +22,18 @@
 //   MESSAGES=500 ATTACHMENT_MESSAGES=100 ROUNDS=3 GRAPH_MESSAGES=240 GRAPH_ROUNDS=3 node bench/peers/index.mjs
 //   PART=smtp | PART=graph   only one part;   CLIENTS=mailpath,nodemailer   a subset of SMTP clients
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { createMailer } from "@mailpath/core";
-import {
-  DEFAULT_CLIENT_ID,
-  DEFAULT_CLIENT_SECRET,
-  DEFAULT_PASSWORD,
-  DEFAULT_SENDER,
-} from "@mailpath/emulator";
-import { createClientCredentialsProvider } from "@mailpath/entra";
+import { DEFAULT_PASSWORD, DEFAULT_SENDER } from "@mailpath/emulator";
 import { createGraphTransport } from "@mailpath/transport-graph";
-import { createSmtpTransport } from "@mailpath/transport-smtp";
-import {
-  AuthenticationHandler,
-  Client,
-  HTTPMessageHandler,
-  RedirectHandler,
-  RetryHandler,
-  TelemetryHandler,
-} from "@microsoft/microsoft-graph-client";
 import { createMessage } from "@upyo/core";
 import { SmtpTransport as UpyoSmtpTransport } from "@upyo/smtp";
 import { Message as EmailjsMessage, SMTPClient } from "emailjs";
-import nodemailer from "nodemailer";
-import { Agent, setGlobalDispatcher, fetch as undiciFetch } from "undici";
+import { fetch as undiciFetch } from "undici";
 import { forkEmulator } from "../emulator-process.mjs";
+import { drive } from "../support/drive.mjs";
+import { fixed, loadavg, median, printTargets, verdict } from "../support/figures.mjs";
+import { graphClientDefaultChain, sendMailBody, withBusyTime } from "../support/graph-clients.mjs";
+import { mailpathAndNodemailer } from "../support/smtp-clients.mjs";
 
 const MESSAGES = Number(process.env.MESSAGES ?? 500);
 const ATTACHMENT_MESSAGES = Number(process.env.ATTACHMENT_MESSAGES ?? 100);
@@ -78,47 +65,6 @@ const cap = setTimeout(() => {
   process.exit(2);
 }, LIMIT_MS);
 cap.unref();
-
-const loadavg = () => readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
-const fixed = (value, digits = 1) =>
-  Number.isFinite(value) ? value.toFixed(digits) : String(value);
-const verdict = (ok) => (ok ? "MET" : "NOT MET");
-
-/** Sends `count` messages with at most `inFlight` outstanding: msgs/s, client CPU per message. */
-async function drive(count, inFlight, sendOne) {
-  let next = 0;
-  let failed = 0;
-  const errors = new Map();
-  const started = performance.now();
-  const cpu = process.cpuUsage();
-  const worker = async () => {
-    while (next < count) {
-      const index = next++;
-      try {
-        await sendOne(index);
-      } catch (error) {
-        failed++;
-        const key = String(error?.code ?? error?.message ?? error).slice(0, 120);
-        errors.set(key, (errors.get(key) ?? 0) + 1);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(inFlight, count) }, worker));
-  const seconds = (performance.now() - started) / 1_000;
-  const used = process.cpuUsage(cpu);
-  return {
-    perSecond: (count - failed) / seconds,
-    seconds,
-    cpuMsPerMessage: (used.user + used.system) / 1_000 / count,
-    failed,
-    errors: Object.fromEntries(errors),
-  };
-}
 
 // ---- the three messages, as each library spells them ---------------------------------------
 const KINDS = Object.fromEntries(
@@ -201,32 +147,9 @@ function emailjsMessage(kind, index) {
 
 // ---- SMTP ------------------------------------------------------------------------------------
 async function smtpPart(emulator) {
-  const connection = {
-    host: emulator.smtp.host,
-    port: emulator.smtp.port,
-    auth: { user: DEFAULT_SENDER, pass: DEFAULT_PASSWORD },
-  };
-  const mailer = createMailer({
-    transport: createSmtpTransport({
-      ...connection,
-      tls: { ca: emulator.ca },
-      pool: { maxConnections: CONNECTIONS },
-      // Lifted like the peers (none of them paces): the pool still opens CONNECTIONS.
-      limits: {
-        maxConcurrency: IN_FLIGHT,
-        maxMessagesPerInterval: 1_000_000_000,
-        intervalMs: 1_000,
-      },
-    }),
-    from: DEFAULT_SENDER,
-  });
-  const plain = nodemailer.createTransport({
-    ...connection,
-    pool: true,
-    maxConnections: CONNECTIONS,
-    secure: false,
-    requireTLS: true,
-    tls: { ca: emulator.ca, minVersion: "TLSv1.2", rejectUnauthorized: true },
+  const { mailer, plain } = mailpathAndNodemailer(emulator, {
+    connections: CONNECTIONS,
+    inFlight: IN_FLIGHT,
   });
   const upyo = new UpyoSmtpTransport({
     host: emulator.smtp.host,
@@ -346,10 +269,8 @@ async function smtpPart(emulator) {
         met: value <= 1,
       });
     }
-    for (const t of targets) {
-      allMet &&= t.met;
-      console.log(`    target ${t.target}: ${fixed(t.value, 3)} -> ${verdict(t.met)}`);
-    }
+    printTargets(targets);
+    allMet &&= targets.every((t) => t.met);
     figures[kind] = { clients: row, targets, load: loads };
   }
   await mailer.close();
@@ -363,57 +284,15 @@ async function smtpPart(emulator) {
 async function graphPart(emulator) {
   await emulator.reset({ tenant: true });
   await emulator.inject({ endpoint: "graph", kind: "latency", ms: LATENCY_MS, rate: 1 });
-  const graphMessage = (name, index) => ({
-    message: {
-      subject: `${name} ${index}`,
-      body: { contentType: "Text", content: `Message ${index}` },
-      toRecipients: [{ emailAddress: { address: RECIPIENT } }],
-    },
-  });
   // mailpath: the mailer's per-mailbox limiter takes 4 from the transport's limits. The time
   // each send holds a slot is measured around transport.send (client and server time).
-  const transport = createGraphTransport(emulator.graphApp);
-  let busyMs = 0;
-  const measured = {
-    specificationVersion: "v1",
-    name: transport.name,
-    limits: transport.limits,
-    async send(message, options) {
-      const started = performance.now();
-      try {
-        return await transport.send(message, options);
-      } finally {
-        busyMs += performance.now() - started;
-      }
-    },
-    verify: () => transport.verify(),
-    close: () => transport.close(),
-  };
-  const mailer = createMailer({ transport: measured, from: DEFAULT_SENDER });
+  const timed = withBusyTime(createGraphTransport(emulator.graphApp));
+  const mailer = createMailer({ transport: timed.transport, from: DEFAULT_SENDER });
   await mailer.verify();
 
-  // The peers: the token once, from the same provider; the emulator's CA in undici's Agent.
-  const dispatcher = new Agent({ connect: { ca: emulator.ca } });
-  setGlobalDispatcher(dispatcher); // the Graph client's HTTPMessageHandler calls global fetch
-  const tokens = createClientCredentialsProvider({
-    tenantId: emulator.tenantId,
-    clientId: DEFAULT_CLIENT_ID,
-    clientSecret: DEFAULT_CLIENT_SECRET,
-    authorityHost: emulator.authorityHost,
-    tls: { ca: emulator.ca },
-  });
-  await tokens.getToken();
-  const graphClient = Client.initWithMiddleware({
-    baseUrl: emulator.baseUrl,
-    customHosts: new Set([new URL(emulator.baseUrl).hostname]),
-    middleware: [
-      new AuthenticationHandler({ getAccessToken: () => tokens.getToken() }),
-      new RetryHandler(),
-      new RedirectHandler(),
-      new TelemetryHandler(),
-      new HTTPMessageHandler(),
-    ],
-  });
+  // The peers: the token once, from the same provider; the emulator's CA in undici's Agent
+  // (the global dispatcher, for the Graph client's HTTPMessageHandler).
+  const { client: graphClient, tokens, dispatcher } = await graphClientDefaultChain(emulator);
   const sendMailUrl = `${emulator.baseUrl}/v1.0/users/${encodeURIComponent(DEFAULT_SENDER)}/sendMail`;
   const clients = {
     mailpath: {
@@ -426,7 +305,7 @@ async function graphPart(emulator) {
       send: (index) =>
         graphClient
           .api(`/users/${DEFAULT_SENDER}/sendMail`)
-          .post(graphMessage("graph-client", index)),
+          .post(sendMailBody("graph-client", index, RECIPIENT)),
     },
     "undici fetch": {
       inFlight: SLOTS,
@@ -436,7 +315,7 @@ async function graphPart(emulator) {
           method: "POST",
           dispatcher,
           headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-          body: JSON.stringify(graphMessage("undici", index)),
+          body: JSON.stringify(sendMailBody("undici", index, RECIPIENT)),
         });
         await response.arrayBuffer();
         if (response.status !== 202) throw new Error(`HTTP ${response.status}`);
@@ -458,14 +337,14 @@ async function graphPart(emulator) {
     const order = names.map((_, i) => names[(i + round) % names.length]);
     for (const name of order) {
       const before = (await emulator.stats()).throttled.graph;
-      busyMs = 0;
+      timed.busyMs = 0;
       const result = await drive(GRAPH_MESSAGES, clients[name].inFlight, clients[name].send);
       const after = (await emulator.stats()).throttled.graph;
       rates[name].push(result.perSecond);
       cpu[name].push(result.cpuMsPerMessage);
       if (name === "mailpath") {
         throttled += after - before;
-        const meanSlotSeconds = busyMs / 1_000 / GRAPH_MESSAGES;
+        const meanSlotSeconds = timed.busyMs / 1_000 / GRAPH_MESSAGES;
         reachable.push(result.perSecond / (SLOTS / meanSlotSeconds));
       }
       if (result.failed)
@@ -509,8 +388,7 @@ async function graphPart(emulator) {
   console.log(
     `    mailpath: ${fixed(ceilingFraction, 3)} of the latency-only ceiling ${SLOTS / (LATENCY_MS / 1_000)}/s (information)`,
   );
-  for (const t of targets)
-    console.log(`    target ${t.target}: ${fixed(t.value, 3)} -> ${verdict(t.met)}`);
+  printTargets(targets);
   await dispatcher.close();
   return { clients: row, targets, ceilingFraction, load: loads, met: targets.every((t) => t.met) };
 }
