@@ -320,17 +320,22 @@ describe("secret sweep of telemetry and logs", () => {
 });
 
 describe("global providers", () => {
+  /** A mailer with a tracer and no meter, whose first attempt fails and is retried. */
+  const retryOnceMailer = () => {
+    const transport = createMemoryTransport({ name: "smtp" });
+    transport.failNext({ code: "CONNECTION_FAILED", retryable: true });
+    return createMailer({
+      transport,
+      from: "notify@contoso.com",
+      sleep: noWait,
+      telemetry: { tracer: tracerProvider.getTracer("test") },
+    });
+  };
+
   it("counts through a MeterProvider registered before the mailer, and records attempt spans with no meter", async () => {
     metrics.setGlobalMeterProvider(meterProvider);
     try {
-      const transport = createMemoryTransport({ name: "smtp" });
-      transport.failNext({ code: "CONNECTION_FAILED", retryable: true });
-      const mailer = createMailer({
-        transport,
-        from: "notify@contoso.com",
-        sleep: noWait,
-        telemetry: { tracer: tracerProvider.getTracer("test") },
-      });
+      const mailer = retryOnceMailer();
       await mailer.send({ to: "ada@fabrikam.com", subject: "Hi", text: "Hello" });
       await mailer.close();
       const sends = await points("mailpath.sends");
@@ -343,14 +348,7 @@ describe("global providers", () => {
     }
     // Without a MeterProvider (the API's no-op meter) the spans are whole all the same.
     spans.reset();
-    const transport = createMemoryTransport({ name: "smtp" });
-    transport.failNext({ code: "CONNECTION_FAILED", retryable: true });
-    const mailer = createMailer({
-      transport,
-      from: "notify@contoso.com",
-      sleep: noWait,
-      telemetry: { tracer: tracerProvider.getTracer("test") },
-    });
+    const mailer = retryOnceMailer();
     await mailer.send({ to: "ada@fabrikam.com", subject: "Hi", text: "Hello" });
     // A later send after the first: the attempt listener attaches again for it.
     await mailer.send({ to: "ada@fabrikam.com", subject: "Again", text: "Hello" });
