@@ -7,27 +7,36 @@ import { formatAddress, isValidAddress, parseAddressInput, toAddressList } from 
 const reasons = (input: Parameters<typeof parseAddressInput>[0]) =>
   parseAddressInput(input).map((entry) => (entry.ok ? entry.value : entry.reason));
 
+/** Each address of `valid` is taken and each of `invalid` refused (the failures are named). */
+function expectVerdicts({ valid, invalid }: { valid: string[]; invalid: string[] }) {
+  expect(valid.filter((address) => !isValidAddress(address))).toEqual([]);
+  expect(invalid.filter((address) => isValidAddress(address))).toEqual([]);
+}
+
 describe("isValidAddress at its limits", () => {
   it("takes a local part of 64 characters, not 65", () => {
-    expect(isValidAddress(`${"a".repeat(64)}@contoso.com`)).toBe(true);
-    expect(isValidAddress(`${"a".repeat(65)}@contoso.com`)).toBe(false);
+    expectVerdicts({
+      valid: [`${"a".repeat(64)}@contoso.com`],
+      invalid: [`${"a".repeat(65)}@contoso.com`],
+    });
   });
 
   it("the same limits hold for a non-ASCII address (an accented local part, an IDN domain)", () => {
-    expect(isValidAddress(`${"é".repeat(64)}@contoso.com`)).toBe(true);
-    expect(isValidAddress(`${"é".repeat(65)}@contoso.com`)).toBe(false);
-    expect(isValidAddress(`ada@${"ü".repeat(63)}.de`)).toBe(true);
-    expect(isValidAddress(`ada@${"ü".repeat(64)}.de`)).toBe(false);
     const labels = (count: number) => Array.from({ length: count }, () => "ü".repeat(49));
     // 64 + 1 + 5 × 50 − 1 + 6 = 320, then 321 with a longer top level.
     const at320 = `${"a".repeat(64)}@${labels(5).join(".")}.dddde`;
     expect(at320.length).toBe(320);
-    expect(isValidAddress(at320)).toBe(true);
-    expect(isValidAddress(`${at320.slice(0, -1)}ee`)).toBe(false);
-    expect(isValidAddress("ü@bücher.de")).toBe(true);
-    expect(isValidAddress("@bücher.de")).toBe(false);
-    expect(isValidAddress("ada@bücher")).toBe(false);
-    expect(isValidAddress("ada@bücher.123")).toBe(false);
+    expectVerdicts({
+      valid: [`${"é".repeat(64)}@contoso.com`, `ada@${"ü".repeat(63)}.de`, at320, "ü@bücher.de"],
+      invalid: [
+        `${"é".repeat(65)}@contoso.com`,
+        `ada@${"ü".repeat(64)}.de`,
+        `${at320.slice(0, -1)}ee`,
+        "@bücher.de",
+        "ada@bücher",
+        "ada@bücher.123",
+      ],
+    });
   });
 
   it("takes an address of 320 characters, not 321", () => {
@@ -37,46 +46,40 @@ describe("isValidAddress at its limits", () => {
         length - 4,
       );
     const at320 = `${"a".repeat(64)}@${domain(255)}.com`;
-    expect(at320.length).toBe(320);
-    expect(isValidAddress(at320)).toBe(true);
     const at321 = `${"a".repeat(64)}@${domain(256)}.com`;
-    expect(at321.length).toBe(321);
-    expect(isValidAddress(at321)).toBe(false);
+    expect([at320.length, at321.length]).toEqual([320, 321]);
+    expectVerdicts({ valid: [at320], invalid: [at321] });
   });
 
   it("takes a domain label of 63 characters, not 64, and no label starting or ending with a hyphen", () => {
-    expect(isValidAddress(`ada@${"d".repeat(63)}.com`)).toBe(true);
-    expect(isValidAddress(`ada@${"d".repeat(64)}.com`)).toBe(false);
-    expect(isValidAddress("ada@-contoso.com")).toBe(false);
-    expect(isValidAddress("ada@contoso-.com")).toBe(false);
-    expect(isValidAddress("ada@con-toso.com")).toBe(true);
-    expect(isValidAddress("ada@a.co")).toBe(true);
+    expectVerdicts({
+      valid: [`ada@${"d".repeat(63)}.com`, "ada@con-toso.com", "ada@a.co"],
+      invalid: [`ada@${"d".repeat(64)}.com`, "ada@-contoso.com", "ada@contoso-.com"],
+    });
   });
 
   it("needs one character before the @ and one after it, a dot in the domain and a non-numeric top level", () => {
-    expect(isValidAddress("a@contoso.com")).toBe(true);
-    expect(isValidAddress("@contoso.com")).toBe(false);
-    expect(isValidAddress("ada@")).toBe(false);
-    expect(isValidAddress("ada@localhost")).toBe(false);
-    expect(isValidAddress("ada@10.0.0.1")).toBe(false);
-    expect(isValidAddress("ada@contoso.c0m")).toBe(true);
-    expect(isValidAddress("ada@contoso..com")).toBe(false);
+    expectVerdicts({
+      valid: ["a@contoso.com", "ada@contoso.c0m"],
+      invalid: ["@contoso.com", "ada@", "ada@localhost", "ada@10.0.0.1", "ada@contoso..com"],
+    });
   });
 
   it("takes a quoted local part with a space or an @, but no white space or brackets outside quotes", () => {
-    expect(isValidAddress('"ada lovelace"@contoso.com')).toBe(true);
-    expect(isValidAddress('"ada@home"@contoso.com')).toBe(true);
-    expect(isValidAddress("ada lovelace@contoso.com")).toBe(false);
-    expect(isValidAddress("ada\t@contoso.com")).toBe(false);
-    expect(isValidAddress("<ada>@contoso.com")).toBe(false);
-    expect(isValidAddress("ada.lovelace@contoso.com")).toBe(true);
-    expect(isValidAddress("ada..lovelace@contoso.com")).toBe(false);
-    expect(isValidAddress(".ada@contoso.com")).toBe(false);
+    expectVerdicts({
+      valid: ['"ada lovelace"@contoso.com', '"ada@home"@contoso.com', "ada.lovelace@contoso.com"],
+      invalid: [
+        "ada lovelace@contoso.com",
+        "ada\t@contoso.com",
+        "<ada>@contoso.com",
+        "ada..lovelace@contoso.com",
+        ".ada@contoso.com",
+      ],
+    });
   });
 
   it("refuses a control character anywhere, inside quotes too", () => {
-    expect(isValidAddress('"ada\u0000"@contoso.com')).toBe(false);
-    expect(isValidAddress("ada@contoso.com\u007f")).toBe(false);
+    expectVerdicts({ valid: [], invalid: ['"ada\u0000"@contoso.com', "ada@contoso.com\u007f"] });
   });
 });
 
