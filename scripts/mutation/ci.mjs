@@ -20,10 +20,10 @@ import {
   selectMutations,
   survivorKey,
 } from "./select.mjs";
+import { strykerOptions, THRESHOLD } from "./stryker-options.mjs";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 process.chdir(ROOT);
-const THRESHOLD = 85;
 const OUT = "reports/mutation/ci";
 const args = process.argv.slice(2);
 const flag = (name) => args.find((arg) => arg.startsWith(`--${name}=`))?.split("=")[1];
@@ -37,39 +37,23 @@ async function worker({ module, packageName, files, mutate, dir, concurrency }) 
   const tsconfig = `scripts/mutation/tsconfig.ci-${module}.generated.json`;
   writeCheckerTsconfig(tsconfig, files);
   process.env.MAILPATH_MUTATION_PACKAGE = packageName;
-  const stryker = new Stryker({
-    packageManager: "pnpm",
-    plugins: ["@stryker-mutator/vitest-runner", "@stryker-mutator/typescript-checker"],
-    testRunner: "vitest",
-    vitest: { configFile: "scripts/mutation/vitest.config.ts", related: true },
-    checkers: ["typescript"],
-    tsconfigFile: tsconfig,
-    typescriptChecker: { prioritizePerformanceOverAccuracy: true },
+  const options = strykerOptions({
+    tsconfig,
     mutate,
-    mutator: { excludedMutations: MODULES[module].excludedMutations ?? [] },
-    coverageAnalysis: "perTest",
+    excludedMutations: MODULES[module].excludedMutations,
     concurrency,
+    dir,
+  });
+  const stryker = new Stryker({
+    ...options,
     incremental: false,
     // event-recorder writes each tested mutant as it happens: what the supervisor judges
     // when the budget stops the run before the end.
     reporters: ["event-recorder", "html", "json", "clear-text", "progress-append-only"],
     eventReporter: { baseDir: `${dir}/events` },
-    htmlReporter: { fileName: `${dir}/index.html` },
-    jsonReporter: { fileName: `${dir}/mutation.json` },
-    thresholds: { high: 90, low: THRESHOLD, break: null },
-    timeoutMS: 10_000,
     // Its own sandbox parent, so removing it after a stopped run touches no other run.
     tempDirName: ".stryker-tmp-ci",
-    cleanTempDir: true,
-    ignorePatterns: [
-      "/bench",
-      "/examples",
-      "/tests",
-      "/reports",
-      "/.turbo",
-      "**/.turbo",
-      "/.stryker-tmp",
-    ],
+    ignorePatterns: [...options.ignorePatterns, "/.stryker-tmp"],
   });
   await stryker.runMutationTest();
 }

@@ -12,6 +12,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Stryker } from "@stryker-mutator/core";
 import { MODULES, writeCheckerTsconfig } from "./modules.mjs";
+import { strykerOptions } from "./stryker-options.mjs";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 process.chdir(ROOT);
@@ -59,27 +60,17 @@ for (const [name, module] of Object.entries(MODULES)) {
   process.env.MAILPATH_MUTATION_PACKAGE = module.package;
   const started = Date.now();
   const stryker = new Stryker({
-    packageManager: "pnpm",
-    plugins: ["@stryker-mutator/vitest-runner", "@stryker-mutator/typescript-checker"],
-    testRunner: "vitest",
-    vitest: { configFile: "scripts/mutation/vitest.config.ts", related: true },
-    checkers: ["typescript"],
-    tsconfigFile: tsconfig,
-    typescriptChecker: { prioritizePerformanceOverAccuracy: true },
-    mutate: files,
-    mutator: { excludedMutations: module.excludedMutations ?? [] },
-    coverageAnalysis: "perTest",
-    concurrency,
+    ...strykerOptions({
+      tsconfig,
+      mutate: files,
+      excludedMutations: module.excludedMutations,
+      concurrency,
+      dir,
+    }),
     incremental: true,
     incrementalFile: `${dir}/incremental.json`,
     reporters: ["html", "json", "clear-text", "progress"],
-    htmlReporter: { fileName: `${dir}/index.html` },
-    jsonReporter: { fileName: `${dir}/mutation.json` },
-    thresholds: { high: 90, low: 85, break: null },
-    timeoutMS: 10_000,
     tempDirName: ".stryker-tmp",
-    cleanTempDir: true,
-    ignorePatterns: ["/bench", "/examples", "/tests", "/reports", "/.turbo", "**/.turbo"],
   });
   const results = await stryker.runMutationTest();
   const count = (...statuses) => results.filter((m) => statuses.includes(m.status)).length;
