@@ -4,17 +4,17 @@
 // be silently regenerated with UPDATE_DOCS=1). Every row of every table must be listed.
 import { describe, expect, it } from "vitest";
 import type { MailErrorCode } from "../errors/codes.js";
-import { classifyHttpError, classifyNetworkError, classifySmtpReply } from "./classify.js";
+import { classifyHttpError, classifyNetworkError } from "./classify.js";
 import { BASIC_SMTP_RULES, GENERIC_SMTP_RULES } from "./generic-smtp-rules.js";
 import { HTTP_FALLBACK_4XX, HTTP_FALLBACK_OTHER, HTTP_RULES } from "./http-rules.js";
 import { NETWORK_FALLBACK, NETWORK_RULES } from "./network-rules.js";
-import { parseSmtpReply } from "./parse.js";
 import {
   SMTP_FALLBACK_4XX,
   SMTP_FALLBACK_5XX,
   SMTP_FALLBACK_OTHER,
   SMTP_RULES,
 } from "./smtp-rules.js";
+import { classifyReply } from "./test-support/smtp.js";
 
 const HOUR = 3_600_000;
 type Expected = readonly [
@@ -191,11 +191,7 @@ describe("each SMTP row's real reply classifies as documented", () => {
     const example = rule?.example ?? "";
     const command =
       rule && "command" in rule && rule.command?.test("MAIL FROM") ? "MAIL FROM" : "RCPT TO";
-    const result = classifySmtpReply({
-      replyCode: parseSmtpReply(example).replyCode ?? 0,
-      response: example,
-      command,
-    });
+    const result = classifyReply(example, command);
     expect(result.ruleId).toBe(id);
     expect(result.code).toBe(code);
     expect(result.retryable).toBe(retryable);

@@ -1,40 +1,22 @@
 import { describe, expect, it } from "vitest";
 import type { MailErrorCode } from "../errors/codes.js";
 import { PATH_FAILURE_CODES } from "../errors/codes.js";
-import { classifySmtpReply } from "./classify.js";
 import { BASIC_SMTP_RULES, GENERIC_SMTP_RULES } from "./generic-smtp-rules.js";
-import { parseSmtpReply } from "./parse.js";
+import { classifyReply, expectWellWrittenRows } from "./test-support/smtp.js";
 import { smtpErrorToMailError } from "./to-mail-error.js";
-
-function classify(response: string, command?: string) {
-  const parsed = parseSmtpReply(response);
-  return classifySmtpReply({
-    replyCode: parsed.replyCode ?? 0,
-    response,
-    ...(command !== undefined && { command }),
-  });
-}
 
 describe("GENERIC_SMTP_RULES and BASIC_SMTP_RULES", () => {
   const rules = [...GENERIC_SMTP_RULES, ...BASIC_SMTP_RULES];
 
   it("has unique ids, and a hint of one or two sentences on every row", () => {
-    const ids = rules.map((rule) => rule.id);
-    expect(new Set(ids).size).toBe(ids.length);
-    for (const rule of rules) {
-      expect(rule.hint.length, rule.id).toBeGreaterThan(20);
-      expect(rule.hint.split(/[.!?](?:\s|$)/).filter(Boolean).length, rule.id).toBeLessThanOrEqual(
-        3,
-      );
-      expect(rule.example, rule.id).toMatch(/^[45]\d\d /);
-    }
+    expectWellWrittenRows(rules, /^[45]\d\d /);
   });
 
   it.each(rules.map((rule) => [rule.id, rule] as const))(
     "%s: its example classifies to it",
     (_id, rule) => {
       const command = rule.command?.test("MAIL FROM") ? "MAIL FROM" : "RCPT TO";
-      const result = classify(rule.example, command);
+      const result = classifyReply(rule.example, command);
       // The expected code, retryable and delay of each row are in expected-behaviour.test.ts.
       expect(result.ruleId).toBe(rule.id);
     },
@@ -349,7 +331,7 @@ const SERVERS: readonly Case[] = [
 describe("standard replies of Postfix, Exim, Sendmail, on-premises Exchange and Google", () => {
   for (const [server, what, reply, code, retryable, command] of SERVERS) {
     it(`${server}, ${what}: ${reply} → ${code} (retryable ${retryable})`, () => {
-      const result = classify(reply, command);
+      const result = classifyReply(reply, command);
       expect(result.code).toBe(code);
       expect(result.retryable).toBe(retryable);
       expect(result.hint).not.toBe("");
@@ -361,7 +343,7 @@ describe("standard replies of Postfix, Exim, Sendmail, on-premises Exchange and 
       if (
         ["RECIPIENT_REJECTED", "SEND_AS_DENIED", "MESSAGE_TOO_LARGE", "THROTTLED"].includes(code)
       ) {
-        expect(PATH_FAILURE_CODES.has(classify(reply, command).code), reply).toBe(false);
+        expect(PATH_FAILURE_CODES.has(classifyReply(reply, command).code), reply).toBe(false);
       }
     }
   });

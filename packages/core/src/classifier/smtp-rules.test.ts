@@ -8,32 +8,20 @@ import {
   SMTP_FALLBACK_OTHER,
   SMTP_RULES,
 } from "./smtp-rules.js";
+import { classifyReply, expectWellWrittenRows } from "./test-support/smtp.js";
 
 const HOUR = 3_600_000;
 
-function classify(response: string) {
-  const parsed = parseSmtpReply(response);
-  return classifySmtpReply({ replyCode: parsed.replyCode ?? 0, response });
-}
-
 describe("SMTP_RULES", () => {
   it("has unique ids, a hint of one or two sentences and a real example on every row", () => {
-    const ids = SMTP_RULES.map((rule) => rule.id);
-    expect(new Set(ids).size).toBe(ids.length);
-    for (const rule of SMTP_RULES) {
-      expect(rule.hint.length, rule.id).toBeGreaterThan(20);
-      expect(rule.hint.split(/[.!?](?:\s|$)/).filter(Boolean).length, rule.id).toBeLessThanOrEqual(
-        3,
-      );
-      expect(rule.example, rule.id).toMatch(/^[45]\d\d [45]\.\d+\.\d+ /);
-    }
+    expectWellWrittenRows(SMTP_RULES, /^[45]\d\d [45]\.\d+\.\d+ /);
   });
 
   describe.each(SMTP_RULES.map((rule) => [rule.id, rule] as const))("%s", (_id, rule) => {
     // What each row must answer (code, retryable, delay) is in expected-behaviour.test.ts,
     // written independently of the table; here: the row's own example reaches the row.
     it(`matches its own example "${rule.example}"`, () => {
-      const result = classify(rule.example);
+      const result = classifyReply(rule.example);
       expect(result.ruleId).toBe(rule.id);
       expect(result.hint).toBe(rule.hint);
     });
@@ -199,7 +187,7 @@ const EXPECTED: readonly [
 
 describe("Exchange Online replies (reference §5 and §7)", () => {
   it.each(EXPECTED)("answers %s with %s (retryable %s)", (reply, code, retryable, retryAfterMs) => {
-    const result = classify(reply);
+    const result = classifyReply(reply);
     expect(result.code).toBe(code);
     expect(result.retryable).toBe(retryable);
     expect(result.retryAfterMs).toBe(retryAfterMs);
@@ -207,10 +195,10 @@ describe("Exchange Online replies (reference §5 and §7)", () => {
   });
 
   it("tells the tenant-disabled and basic-disabled 535 5.7.139 apart in the hint", () => {
-    const tenant = classify(
+    const tenant = classifyReply(
       "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant. Visit https://aka.ms/smtp_auth_disabled for more information.",
     );
-    const basic = classify(
+    const basic = classifyReply(
       "535 5.7.139 Authentication unsuccessful, basic authentication is disabled.",
     );
     expect(tenant.hint).toContain(
@@ -221,7 +209,7 @@ describe("Exchange Online replies (reference §5 and §7)", () => {
   });
 
   it("names the token scope, New-ServicePrincipal and Add-MailboxPermission for 535 5.7.3", () => {
-    const { hint } = classify("535 5.7.3 Authentication unsuccessful [host]");
+    const { hint } = classifyReply("535 5.7.3 Authentication unsuccessful [host]");
     expect(hint).toContain("https://outlook.office365.com/.default");
     expect(hint).toContain("New-ServicePrincipal");
     expect(hint).toContain("Enterprise Application");
@@ -243,34 +231,34 @@ describe("Exchange Online replies (reference §5 and §7)", () => {
 
   it("does not read 4.7.500–699 into 4.7.700 or 5.7.600 into the 4.7 range", () => {
     // They fall to the generic RFC 3463 security/policy rows instead.
-    expect(classify("451 4.7.700 Something else").ruleId).toBe("generic-policy-temporary");
-    expect(classify("550 5.7.650 Something else").ruleId).toBe("generic-policy-refused");
+    expect(classifyReply("451 4.7.700 Something else").ruleId).toBe("generic-policy-temporary");
+    expect(classifyReply("550 5.7.650 Something else").ruleId).toBe("generic-policy-refused");
   });
 });
 
 describe("fallbacks by reply class", () => {
   it("treats an unknown 4xx as a transient SERVER_ERROR", () => {
-    expect(classify(SMTP_FALLBACK_4XX.example)).toMatchObject({
+    expect(classifyReply(SMTP_FALLBACK_4XX.example)).toMatchObject({
       code: "SERVER_ERROR",
       retryable: true,
       ruleId: "smtp-fallback-4xx",
     });
-    expect(classify("421 Service not available, closing transmission channel").code).toBe(
+    expect(classifyReply("421 Service not available, closing transmission channel").code).toBe(
       "SERVER_ERROR",
     );
   });
 
   it("treats an unknown 5xx as a permanent UNKNOWN", () => {
-    expect(classify(SMTP_FALLBACK_5XX.example)).toMatchObject({
+    expect(classifyReply(SMTP_FALLBACK_5XX.example)).toMatchObject({
       code: "UNKNOWN",
       retryable: false,
       ruleId: "smtp-fallback-5xx",
     });
-    expect(classify("500 Syntax error, command unrecognized").retryable).toBe(false);
+    expect(classifyReply("500 Syntax error, command unrecognized").retryable).toBe(false);
   });
 
   it("treats a reply that is not a failure as UNKNOWN", () => {
-    expect(classify(SMTP_FALLBACK_OTHER.example)).toMatchObject({
+    expect(classifyReply(SMTP_FALLBACK_OTHER.example)).toMatchObject({
       code: "UNKNOWN",
       retryable: false,
     });
