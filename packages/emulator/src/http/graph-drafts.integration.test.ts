@@ -5,7 +5,13 @@ import { senderMailboxWith } from "../test-support/tenant.js";
 import { GRAPH_AUDIENCE } from "./index.js";
 import { useEmulatorSuite } from "./test-support/emulator-suite.js";
 import { expectGraphError, type GraphReply } from "./test-support/graph-fetch.js";
-import { fileAttachment, mime, mimeBody } from "./test-support/graph-json.js";
+import {
+  BOTH_BODIES,
+  expectBothBodiesDelivered,
+  fileAttachment,
+  mime,
+  mimeBody,
+} from "./test-support/graph-json.js";
 
 const MB = 1024 * 1024;
 
@@ -248,16 +254,11 @@ describe("Graph drafts, attachments and upload sessions", () => {
 describe("Graph drafts created from MIME", () => {
   const threaded = () =>
     mime({
-      from: DEFAULT_SENDER,
-      to: "ada@contoso.com",
-      bcc: "alan@contoso.com",
+      ...BOTH_BODIES,
       subject: "Quarterly report",
       messageId: "<large-mime@contoso.com>",
       inReplyTo: "<question@contoso.com>",
       references: ["<thread@contoso.com>", "<question@contoso.com>"],
-      text: "plain body",
-      html: "<p>html body</p>",
-      headers: { "List-Unsubscribe": "<mailto:unsubscribe@contoso.com>" },
       attachments: [{ filename: "notes.txt", content: "small one" }],
     });
 
@@ -294,20 +295,10 @@ describe("Graph drafts created from MIME", () => {
     expect(send.error).toBeUndefined();
     expect(send.status).toBe(202);
     const [message] = await suite.emulator.waitForMessages(1);
-    expect(message).toMatchObject({
-      path: "graph",
-      messageId: "<large-mime@contoso.com>",
-      subject: "Quarterly report",
-      text: "plain body",
-      html: "<p>html body</p>",
-      bcc: [{ address: "alan@contoso.com" }],
-      envelope: { from: DEFAULT_SENDER, to: ["ada@contoso.com", "alan@contoso.com"] },
-      savedToSentItems: true,
-    });
-    expect(message?.headers["list-unsubscribe"]).toBe("<mailto:unsubscribe@contoso.com>");
+    expectBothBodiesDelivered(message, "<large-mime@contoso.com>");
+    expect(message?.subject).toBe("Quarterly report");
     expect(message?.headers["in-reply-to"]).toBe("<question@contoso.com>");
     expect(message?.headers.references).toBe("<thread@contoso.com> <question@contoso.com>");
-    expect(message?.headers.bcc).toBeUndefined();
     expect(message?.attachments).toEqual([
       expect.objectContaining({ filename: "notes.txt", size: 9 }),
       expect.objectContaining({
@@ -322,12 +313,7 @@ describe("Graph drafts created from MIME", () => {
   });
 
   it("sends a MIME draft without added attachments as it was posted", async () => {
-    const raw = await mime({
-      from: DEFAULT_SENDER,
-      to: "ada@contoso.com",
-      subject: "No Message-ID given",
-      text: "hello",
-    });
+    const raw = await mime({ subject: "No Message-ID given", text: "hello" });
     const withoutId = Buffer.from(
       raw.toString("latin1").replace(/^Message-ID:.*\r\n/im, ""),
       "latin1",
@@ -359,10 +345,7 @@ describe("Graph drafts created from MIME", () => {
   it("answers 413 RequestEntityTooLarge to a MIME draft over the request limit", async () => {
     suite.emulator.configure({ limits: { graphMaxRequestBytes: 64 * 1024 } });
     const raw = await mime({
-      from: DEFAULT_SENDER,
-      to: "ada@contoso.com",
       subject: "Too large",
-      text: "x",
       attachments: [{ filename: "big.bin", content: randomBytes(64 * 1024) }],
     });
     const reply = await graph("POST", MESSAGES, mimeBody(raw));
@@ -370,12 +353,7 @@ describe("Graph drafts created from MIME", () => {
   });
 
   it("refuses to send a MIME draft to an unknown internal recipient, as sendMail does", async () => {
-    const raw = await mime({
-      from: DEFAULT_SENDER,
-      to: "nobody@contoso.com",
-      subject: "Unknown",
-      text: "x",
-    });
+    const raw = await mime({ to: "nobody@contoso.com", subject: "Unknown" });
     const created = await graph("POST", MESSAGES, mimeBody(raw));
     expect(created.status).toBe(201);
     const id = (created.json as { id: string }).id;
