@@ -350,12 +350,16 @@ describe("standard replies of Postfix, Exim, Sendmail, on-premises Exchange and 
 });
 
 describe("the party an error names", () => {
-  const recipientsRefused = (response: string) => ({
+  /** nodemailer's error for a refused envelope command. */
+  const envelopeRefused = (command: string, message: string, response: string) => ({
     code: "EENVELOPE",
-    command: "RCPT TO",
-    message: "Can't send mail - all recipients were rejected",
+    command,
+    message,
     response,
     responseCode: Number(response.slice(0, 3)),
+  });
+  const recipientsRefused = (response: string) => ({
+    ...envelopeRefused("RCPT TO", "Can't send mail - all recipients were rejected", response),
     rejected: ["ada@contoso.com"],
   });
 
@@ -373,13 +377,7 @@ describe("the party an error names", () => {
 
   it("names the sender when MAIL FROM was refused", () => {
     const error = smtpErrorToMailError(
-      {
-        code: "EENVELOPE",
-        command: "MAIL FROM",
-        message: "Mail command failed",
-        response: "550 5.7.1 Access denied",
-        responseCode: 550,
-      },
+      envelopeRefused("MAIL FROM", "Mail command failed", "550 5.7.1 Access denied"),
       { transport: "relay" },
     );
     expect(error.code).toBe("SEND_AS_DENIED");
