@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { compareDelivered } from "@mailpath/conformance";
-import { type MailMessage, normalizeMessage } from "@mailpath/core";
+import { type MailError, type MailMessage, normalizeMessage } from "@mailpath/core";
 import { rejectedMailError } from "@mailpath/core/testing";
 import { useEmulator } from "@mailpath/emulator";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -56,6 +56,22 @@ function pattern(size: number, seed: number): Buffer {
 }
 
 const signal = () => new AbortController().signal;
+
+/**
+ * Sends `sent` through a fresh transport (the emulator's defaults with `overrides`), closes it
+ * and returns the MailError the send rejected with.
+ */
+async function sendError(
+  overrides: Parameters<typeof emulatorTransport>[1] = {},
+  sent = message(),
+): Promise<MailError> {
+  const transport = emulatorTransport(emulator, overrides);
+  try {
+    return await rejectedMailError(transport.send(sent, { signal: signal() }));
+  } finally {
+    await transport.close();
+  }
+}
 
 describe("JSON and MIME modes", () => {
   const rich = (): Partial<MailMessage> => ({
@@ -388,7 +404,7 @@ describe("tokens", () => {
   });
 
   it("reads a custom token provider's own failure as AUTH_FAILED, sending nothing", async () => {
-    const transport = emulatorTransport(emulator, {
+    const error = await sendError({
       clientSecret: undefined,
       tokenProvider: {
         getToken: async () => {
@@ -396,11 +412,9 @@ describe("tokens", () => {
         },
       },
     });
-    const error = await rejectedMailError(transport.send(message(), { signal: signal() }));
     expect(error).toMatchObject({ code: "AUTH_FAILED", transport: "graph" });
     expect(error.message).toContain("vault unreachable");
     expect(emulator.stats().requests.graph).toBe(0);
-    await transport.close();
   });
 
   it("gets a new token after a 401 and sends with it", async () => {
@@ -443,7 +457,6 @@ describe("errors", () => {
     emulator.failNext({ endpoint: "graph", kind: "reply", status, errorCode, ...extra });
 
   it("maps a second 401 to AUTH_FAILED after one refresh", async () => {
-    const transport = emulatorTransport(emulator);
     emulator.inject({
       endpoint: "graph",
       kind: "reply",
@@ -451,19 +464,18 @@ describe("errors", () => {
       errorCode: "InvalidAuthenticationToken",
       count: 2,
     });
-    const error = await rejectedMailError(transport.send(message(), { signal: signal() }));
+    const error = await sendError();
     expect(error.code).toBe("AUTH_FAILED");
     expect(error.retryable).toBe(false);
     expect(error.http).toMatchObject({ status: 401, code: "InvalidAuthenticationToken" });
     expect(error.http?.requestId).toMatch(/^[0-9a-f-]{36}$/);
     expect(emulator.stats().tokensIssued).toBe(2);
-    await transport.close();
   });
 
   it("maps 403 ErrorSendAsDenied to SEND_AS_DENIED", async () => {
-    const transport = emulatorTransport(emulator, { mailbox: DEFAULT_SENDER });
-    const error = await rejectedMailError(
-      transport.send(message({ from: "grace@contoso.com" }), { signal: signal() }),
+    const error = await sendError(
+      { mailbox: DEFAULT_SENDER },
+      message({ from: "grace@contoso.com" }),
     );
     expect(error).toMatchObject({
       code: "SEND_AS_DENIED",
@@ -473,22 +485,19 @@ describe("errors", () => {
     });
     expect(emulator.stats().requests.graph).toBeGreaterThan(0); // it was refused, not skipped
     expect(emulator.messages()).toEqual([]);
-    await transport.close();
   });
 
   it("maps 403 ErrorAccessDenied (mailbox outside the app's scope) to PERMISSION_DENIED", async () => {
     emulator.configure({
       apps: emulator.tenant.apps.map((app) => ({ ...app, mailboxes: ["reports@contoso.com"] })),
     });
-    const transport = emulatorTransport(emulator);
-    const error = await rejectedMailError(transport.send(message(), { signal: signal() }));
+    const error = await sendError();
     expect(error).toMatchObject({
       code: "PERMISSION_DENIED",
       retryable: false,
       http: { status: 403, code: "ErrorAccessDenied" },
     });
     expect(error.hint).toMatch(/Mail\.Send/);
-    await transport.close();
   });
 
   it("maps 404 MailboxNotEnabledForRESTAPI (unlicensed mailbox) to MAILBOX_UNAVAILABLE", async () => {
@@ -497,13 +506,10 @@ describe("errors", () => {
         mailbox.address === DEFAULT_SENDER ? { ...mailbox, licensed: false } : mailbox,
       ),
     });
-    const transport = emulatorTransport(emulator);
-    const error = await rejectedMailError(transport.send(message(), { signal: signal() }));
-    expect(error).toMatchObject({
+    expect(await sendError()).toMatchObject({
       code: "MAILBOX_UNAVAILABLE",
       http: { status: 404, code: "MailboxNotEnabledForRESTAPI" },
     });
-    await transport.close();
   });
 
   it("maps 413 and ErrorMessageSizeExceeded to MESSAGE_TOO_LARGE", async () => {
@@ -523,9 +529,8 @@ describe("errors", () => {
   });
 
   it("maps 429 to THROTTLED with retryAfterMs from Retry-After", async () => {
-    const transport = emulatorTransport(emulator);
     fault(429, "ApplicationThrottled", { retryAfterSeconds: 7 });
-    const error = await rejectedMailError(transport.send(message(), { signal: signal() }));
+    const error = await sendError();
     expect(error).toMatchObject({
       code: "THROTTLED",
       retryable: true,
@@ -533,28 +538,22 @@ describe("errors", () => {
       http: { status: 429, code: "ApplicationThrottled" },
     });
     expect(error.ambiguous).toBeUndefined();
-    await transport.close();
   });
 
   it("marks a 5xx answer to sendMail retryable and ambiguous", async () => {
-    const transport = emulatorTransport(emulator);
     fault(503, "ServiceUnavailable");
-    const error = await rejectedMailError(transport.send(message(), { signal: signal() }));
-    expect(error).toMatchObject({
+    expect(await sendError()).toMatchObject({
       code: "SERVER_ERROR",
       retryable: true,
       ambiguous: true,
       http: { status: 503 },
     });
-    await transport.close();
   });
 
   it("marks a connection dropped after the request was sent as retryable and ambiguous", async () => {
-    const transport = emulatorTransport(emulator);
     emulator.failNext({ endpoint: "graph", kind: "drop", stage: "after-data" });
     const sent = message();
-    const error = await rejectedMailError(transport.send(sent, { signal: signal() }));
-    expect(error).toMatchObject({
+    expect(await sendError({}, sent)).toMatchObject({
       code: "CONNECTION_FAILED",
       retryable: true,
       ambiguous: true,
@@ -562,7 +561,6 @@ describe("errors", () => {
     });
     // The request took effect before the connection dropped: that is why it is ambiguous.
     expect(emulator.messages()).toHaveLength(1);
-    await transport.close();
   });
 
   it("marks a request that outlives requestTimeoutMs as TIMEOUT, retryable and ambiguous", async () => {
@@ -578,24 +576,18 @@ describe("errors", () => {
   });
 
   it("does not call a refused connection ambiguous", async () => {
-    const transport = emulatorTransport(emulator, {
-      baseUrl: `https://127.0.0.1:${await closedPort()}`,
-    });
-    const error = await rejectedMailError(transport.send(message(), { signal: signal() }));
+    const error = await sendError({ baseUrl: `https://127.0.0.1:${await closedPort()}` });
     expect(error).toMatchObject({ code: "CONNECTION_FAILED", retryable: true });
     expect(error.ambiguous).toBeUndefined();
-    await transport.close();
   });
 
   it("rejects with TLS_ERROR when the emulator's CA is not trusted", async () => {
-    const transport = emulatorTransport(emulator, {
+    const error = await sendError({
       tls: {},
       tokenProvider: { getToken: async () => "x.y.z" },
       clientSecret: undefined,
     });
-    const error = await rejectedMailError(transport.send(message(), { signal: signal() }));
     expect(error.code).toBe("TLS_ERROR");
-    await transport.close();
   });
 
   it("aborts an in-flight send with ABORTED", async () => {
