@@ -1,4 +1,10 @@
-import { createMailer, MAILER_EVENTS, MailError, type MailerEvent } from "@mailpath/core";
+import {
+  createMailer,
+  MAILER_EVENTS,
+  MailError,
+  type MailerEvent,
+  type MailerOptions,
+} from "@mailpath/core";
 import { useEmulator } from "@mailpath/emulator";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
@@ -11,15 +17,24 @@ import {
 const emulator = useEmulator({ beforeAll, afterAll });
 beforeEach(() => emulator.reset({ tenant: true }));
 
+/** A mailer from the default sender over a Graph transport on the emulator, no circuit breaker. */
+function graphMailer(
+  options: Partial<MailerOptions> = {},
+  transportOptions: Parameters<typeof emulatorTransport>[1] = {},
+) {
+  return createMailer({
+    transport: emulatorTransport(emulator, transportOptions),
+    from: DEFAULT_SENDER,
+    circuitBreaker: false,
+    ...options,
+  });
+}
+
 describe("through createMailer", () => {
   it("honours a 429 Retry-After end to end: waits at least retryAfterMs, then delivers once on attempt 2", async () => {
-    const transport = emulatorTransport(emulator);
     // The mailer's sleep is injected: the test sees the wait the mailer asked for, without waiting.
     const waits: number[] = [];
-    const mailer = createMailer({
-      transport,
-      from: DEFAULT_SENDER,
-      circuitBreaker: false,
+    const mailer = graphMailer({
       sleep: async (ms) => {
         waits.push(ms);
       },
@@ -48,15 +63,14 @@ describe("through createMailer", () => {
 
   it("retries an ambiguous 503 with the same Message-ID", async () => {
     const recorder = recordingFetch();
-    const transport = emulatorTransport(emulator, { fetch: recorder.fetch });
-    const mailer = createMailer({
-      transport,
-      from: DEFAULT_SENDER,
-      retry: { baseDelayMs: 1, maxDelayMs: 5 },
-      circuitBreaker: false,
-      // The 503's suggested back-off is recorded, not waited.
-      sleep: async () => {},
-    });
+    const mailer = graphMailer(
+      {
+        retry: { baseDelayMs: 1, maxDelayMs: 5 },
+        // The 503's suggested back-off is recorded, not waited.
+        sleep: async () => {},
+      },
+      { fetch: recorder.fetch },
+    );
     const retries: MailError[] = [];
     mailer.on("retry", (event) => retries.push(event.error));
     emulator.failNext({ endpoint: "graph", kind: "reply", status: 503, pathIncludes: "/sendMail" });
@@ -69,8 +83,7 @@ describe("through createMailer", () => {
   });
 
   it("keeps the mailer's concurrency at Graph's 4 per mailbox, so 12 parallel sends meet no 429", async () => {
-    const transport = emulatorTransport(emulator);
-    const mailer = createMailer({ transport, from: DEFAULT_SENDER, circuitBreaker: false });
+    const mailer = graphMailer();
     await Promise.all(
       Array.from({ length: 12 }, (_, index) =>
         mailer.send({ to: "ada@contoso.com", subject: `Parallel ${index}`, text: "x" }),
