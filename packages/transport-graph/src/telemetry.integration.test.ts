@@ -4,14 +4,7 @@
 // request-id and error.type, and without the upload URL's credential or any secret.
 import { createMailer } from "@mailpath/core";
 import { useEmulator } from "@mailpath/emulator";
-import { context } from "@opentelemetry/api";
-import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  type ReadableSpan,
-  SimpleSpanProcessor,
-} from "@opentelemetry/sdk-trace-base";
+import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { UPLOAD_CHUNK_BYTES } from "./attachments.js";
 import {
@@ -21,19 +14,10 @@ import {
   emulatorTransport,
   recordingFetch,
 } from "./test-support/emulator.js";
+import { useMemoryTracer } from "./test-support/tracing.js";
 
 const emulator = useEmulator({ beforeAll, afterAll });
-const spans = new InMemorySpanExporter();
-const tracer = new BasicTracerProvider({
-  spanProcessors: [new SimpleSpanProcessor(spans)],
-}).getTracer("test");
-
-beforeAll(async () => {
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-});
-afterAll(async () => {
-  context.disable();
-});
+const { spans, tracer } = useMemoryTracer();
 
 describe("Graph spans", () => {
   it("a token span and one span per upload PUT under each attempt; a failed PUT carries its 500 and error.type", async () => {
