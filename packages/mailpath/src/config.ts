@@ -6,6 +6,7 @@ export type { LoadedClientCertificate } from "./config/pem.js";
 export {
   type ConfigSource,
   invalidConfig,
+  labeller,
   type ResolveConfigOptions,
   type ResolvedConfig,
   resolveConfig,

@@ -15,14 +15,15 @@ import {
   type ConfigKey,
   type ConfigSource,
   invalidConfig,
+  labeller,
   type MailpathConfig,
   type ResolvedConfig,
   resolveConfig,
 } from "./config.js";
 import { configFromEnv, type Env, leafKeys, mergeConfig } from "./env.js";
 import { createJsonLogger } from "./json-logger.js";
+import { entraApp, pickDefined } from "./path-options.js";
 import { formatRouting, type PathName, routingPaths } from "./routing-spec.js";
-import { VARIABLE_BY_KEY } from "./variables.js";
 
 /**
  * Code-level hooks of `createMailerFromConfig` / `createMailerFromEnv`, for tests and custom
@@ -178,11 +179,7 @@ function httpsOptions(config: ResolvedConfig) {
 }
 
 async function buildPath(path: PathName, config: ResolvedConfig): Promise<Transport> {
-  const ca = config.ca !== undefined ? { ca: config.ca } : {};
-  const { entra } = config;
-  const credential = entra.clientCertificate
-    ? { clientCertificate: entra.clientCertificate }
-    : { clientSecret: entra.clientSecret as string };
+  const ca = pickDefined(config, ["ca"]);
   if (path === "smtp") {
     const { createSmtpTransport } = await load.smtp();
     const { smtp } = config;
@@ -192,13 +189,8 @@ async function buildPath(path: PathName, config: ResolvedConfig): Promise<Transp
       let tokenProvider: ReturnType<typeof createClientCredentialsProvider>;
       try {
         tokenProvider = createClientCredentialsProvider({
-          tenantId: entra.tenantId as string,
-          clientId: entra.clientId as string,
-          ...credential,
+          ...entraApp(config),
           target: "smtp",
-          cloud: config.cloud,
-          ...(entra.authorityHost !== undefined && { authorityHost: entra.authorityHost }),
-          tls: ca,
           ...httpsOptions(config),
         });
       } catch (error) {
@@ -212,8 +204,7 @@ async function buildPath(path: PathName, config: ResolvedConfig): Promise<Transp
       auth = { user: smtp.user as string, pass: smtp.password as string };
     }
     return createSmtpTransport({
-      ...(smtp.host !== undefined && { host: smtp.host }),
-      ...(smtp.port !== undefined && { port: smtp.port }),
+      ...pickDefined(smtp, ["host", "port"]),
       cloud: config.cloud,
       auth,
       tls: ca,
@@ -225,11 +216,8 @@ async function buildPath(path: PathName, config: ResolvedConfig): Promise<Transp
     const { createRelayTransport } = await load.relay();
     const { relay } = config;
     return createRelayTransport({
-      ...(relay.host !== undefined && { host: relay.host }),
-      ...(relay.domain !== undefined && { domain: relay.domain }),
-      ...(relay.port !== undefined && { port: relay.port }),
+      ...pickDefined(relay, ["host", "domain", "port", "localAddress"]),
       cloud: config.cloud,
-      ...(relay.localAddress !== undefined && { localAddress: relay.localAddress }),
       tls: {
         ...ca,
         ...(relay.clientCert !== undefined && { cert: relay.clientCert }),
@@ -242,19 +230,15 @@ async function buildPath(path: PathName, config: ResolvedConfig): Promise<Transp
     });
   }
   const { createGraphTransport } = await load.graph();
-  const { graph } = config;
   return createGraphTransport({
-    tenantId: entra.tenantId as string,
-    clientId: entra.clientId as string,
-    ...credential,
-    cloud: config.cloud,
-    ...(entra.authorityHost !== undefined && { authorityHost: entra.authorityHost }),
-    ...(graph.baseUrl !== undefined && { baseUrl: graph.baseUrl }),
-    ...(graph.mode !== undefined && { mode: graph.mode }),
-    ...(graph.saveToSentItems !== undefined && { saveToSentItems: graph.saveToSentItems }),
-    ...(graph.mailbox !== undefined && { mailbox: graph.mailbox }),
-    ...(graph.requestTimeoutMs !== undefined && { requestTimeoutMs: graph.requestTimeoutMs }),
-    tls: ca,
+    ...entraApp(config),
+    ...pickDefined(config.graph, [
+      "baseUrl",
+      "mode",
+      "saveToSentItems",
+      "mailbox",
+      "requestTimeoutMs",
+    ]),
     ...httpsOptions(config),
   });
 }
@@ -286,10 +270,7 @@ async function buildTransport(
   source: ConfigSource,
   options: CreateMailerOptions,
 ): Promise<ConfiguredTransport> {
-  const label = (key: string) =>
-    source.kind === "env" && !source.overridden?.has(key)
-      ? (VARIABLE_BY_KEY.get(key)?.name ?? key)
-      : key;
+  const label = labeller(source);
   // A logger given in code replaces the one MAILPATH_LOG_LEVEL describes, for paths and mailer.
   if (options.logger) loggers.set(config, options.logger);
   const transports = new Map<PathName, Transport>();
@@ -355,11 +336,18 @@ async function buildTransport(
   };
 }
 
-function buildMailer(
-  transport: ConfiguredTransport,
-  config: ResolvedConfig,
+/** A validated config and where it came from (for naming its problems). */
+interface Resolution {
+  readonly resolved: ResolvedConfig;
+  readonly source: ConfigSource;
+}
+
+/** The mailer of a validated config: its routed transport, with the mailer settings around it. */
+async function buildMailer(
+  { resolved: config, source }: Resolution,
   options: CreateMailerOptions,
-): ConfiguredMailer {
+): Promise<ConfiguredMailer> {
+  const transport = await buildTransport(config, source, options);
   const logger = loggerFor(config);
   const mailer = createMailer({
     transport,
@@ -392,11 +380,16 @@ async function guarded<T>(source: ConfigSource, run: () => Promise<T>): Promise<
   }
 }
 
-async function resolveFromEnv(
+/**
+ * Reads and validates the MAILPATH_* variables with `overrides` merged over them, as
+ * createMailerFromEnv does (the CLI reads them through this too).
+ * @throws MailError `INVALID_CONFIG` listing every problem, each named by its variable or key
+ */
+export async function resolveFromEnv(
   env: Env,
   overrides: Partial<MailpathConfig> | undefined,
   options: CreateMailerOptions,
-): Promise<{ resolved: ResolvedConfig; source: ConfigSource }> {
+): Promise<Resolution> {
   const source: ConfigSource = { kind: "env", overridden: new Set() };
   return guarded(source, () => readEnv(env, overrides, options));
 }
@@ -405,7 +398,7 @@ async function readEnv(
   env: Env,
   overrides: Partial<MailpathConfig> | undefined,
   options: CreateMailerOptions,
-): Promise<{ resolved: ResolvedConfig; source: ConfigSource }> {
+): Promise<Resolution> {
   const read = configFromEnv(env);
   const merged = mergeConfig(read.config, overrides) as MailpathConfig;
   const source: ConfigSource = { kind: "env", overridden: new Set(leafKeys(overrides ?? {})) };
@@ -419,7 +412,7 @@ async function readEnv(
 async function resolveFromConfig(
   config: MailpathConfig,
   options: CreateMailerOptions,
-): Promise<{ resolved: ResolvedConfig; source: ConfigSource }> {
+): Promise<Resolution> {
   const source: ConfigSource = { kind: "config" };
   const resolved = await guarded(source, () =>
     resolveConfig(config, source, { injected: injectedPaths(options) }),
@@ -486,8 +479,7 @@ export async function createMailerFromConfig(
   config: MailpathConfig,
   options: CreateMailerOptions = {},
 ): Promise<ConfiguredMailer> {
-  const { resolved, source } = await resolveFromConfig(config, options);
-  return buildMailer(await buildTransport(resolved, source, options), resolved, options);
+  return buildMailer(await resolveFromConfig(config, options), options);
 }
 
 /**
@@ -510,6 +502,5 @@ export async function createMailerFromEnv(
   overrides?: Partial<MailpathConfig>,
   options: CreateMailerOptions = {},
 ): Promise<ConfiguredMailer> {
-  const { resolved, source } = await resolveFromEnv(env, overrides, options);
-  return buildMailer(await buildTransport(resolved, source, options), resolved, options);
+  return buildMailer(await resolveFromEnv(env, overrides, options), options);
 }

@@ -2,8 +2,10 @@
 // variable means the same thing to `mailpath doctor` as to the service.
 import { MailError, resolveCloud } from "@mailpath/core";
 import type { TokenSource } from "@mailpath/inspect";
-import { type ResolvedConfig, resolveConfig } from "../config.js";
-import { configFromEnv, type Env, mergeConfig } from "../env.js";
+import type { ResolvedConfig } from "../config.js";
+import { resolveFromEnv as resolveEnv } from "../create-mailer.js";
+import type { Env } from "../env.js";
+import { entraApp } from "../path-options.js";
 import { PATH_NAMES, type PathName } from "../routing-spec.js";
 import { UsageError } from "./io.js";
 
@@ -21,21 +23,12 @@ export function parsePaths(list: string): PathName[] {
 }
 
 /**
- * Validates the MAILPATH_* variables; `paths` replaces MAILPATH_TRANSPORT (doctor --paths).
+ * Runs `resolve`; an INVALID_CONFIG it throws becomes a usage error listing every problem.
  * @throws UsageError with every problem, named by its variable
  */
-export async function resolveFromEnv(
-  env: Env,
-  paths?: readonly PathName[],
-): Promise<ResolvedConfig> {
-  const read = configFromEnv(env);
-  const config = paths ? mergeConfig(read.config, { transport: paths.join(",") }) : read.config;
+export async function configOrUsageError<T>(resolve: () => Promise<T>): Promise<T> {
   try {
-    return await resolveConfig(
-      config,
-      { kind: "env", overridden: new Set(paths ? ["transport"] : []) },
-      { issues: read.issues },
-    );
+    return await resolve();
   } catch (error) {
     if (MailError.isInstance(error) && error.code === "INVALID_CONFIG")
       throw new UsageError(
@@ -44,6 +37,20 @@ export async function resolveFromEnv(
       );
     throw error;
   }
+}
+
+/**
+ * Validates the MAILPATH_* variables as createMailerFromEnv does; `paths` replaces
+ * MAILPATH_TRANSPORT (doctor --paths).
+ * @throws UsageError with every problem, named by its variable
+ */
+export async function resolveFromEnv(
+  env: Env,
+  paths?: readonly PathName[],
+): Promise<ResolvedConfig> {
+  const overrides = paths ? { transport: paths.join(",") } : undefined;
+  const { resolved } = await configOrUsageError(() => resolveEnv(env, overrides, {}));
+  return resolved;
 }
 
 /** How the doctor gets tokens for this configuration: the secret directly, a certificate through @mailpath/entra. */
@@ -63,13 +70,8 @@ export function tokenSource(config: ResolvedConfig): TokenSource {
     getToken: async (scope) => {
       const { createClientCredentialsProvider } = await import("@mailpath/entra");
       const provider = createClientCredentialsProvider({
-        tenantId: entra.tenantId as string,
-        clientId: entra.clientId as string,
-        clientCertificate: entra.clientCertificate!,
+        ...entraApp(config),
         target: scope.includes("graph") ? "graph" : "smtp",
-        cloud: config.cloud,
-        ...(entra.authorityHost !== undefined && { authorityHost: entra.authorityHost }),
-        tls: config.ca !== undefined ? { ca: config.ca } : {},
       });
       return provider.getToken();
     },

@@ -116,8 +116,11 @@ export function suggest(key: string, candidates: readonly string[]): string | un
   return best?.name;
 }
 
-/** Turns a config key into what the user should look for: a variable name or the key. */
-function labeller(source: ConfigSource): (key: string) => string {
+/**
+ * Turns a config key into what the user should look for: the variable name (from the
+ * environment, unless the overrides argument set the key), else the key.
+ */
+export function labeller(source: ConfigSource): (key: string) => string {
   return (key) => {
     if (source.kind !== "env" || source.overridden?.has(key)) return key;
     return VARIABLE_BY_KEY.get(key)?.name ?? key;

@@ -4,6 +4,7 @@ import { resolveCloud } from "@mailpath/core";
 import type { DoctorProgress, DoctorStep, DomainReport, PathReport } from "@mailpath/inspect";
 import { createSpinner } from "nanospinner";
 import type { ResolvedConfig } from "../../config.js";
+import { pickDefined } from "../../path-options.js";
 import type { PathName } from "../../routing-spec.js";
 import { type CliIo, EXIT, interactive, UsageError, writeJson } from "../io.js";
 import { loadEnv } from "../load-env.js";
@@ -67,7 +68,7 @@ async function runPath(
     from: options.from,
     ...(options.to && { to: options.to }),
     ...(options.send && { send: true }),
-    ...(config.ca !== undefined && { ca: config.ca }),
+    ...pickDefined(config, ["ca"]),
     ...(options.dnsServer && { dnsServer: options.dnsServer }),
     cloud: config.cloud,
     timeoutMs,
@@ -91,15 +92,16 @@ async function runPath(
     });
   }
   if (path === "relay") {
-    const { relay } = config;
     return inspect.checkRelay({
       ...common,
-      ...(relay.host !== undefined && { host: relay.host }),
-      ...(relay.domain !== undefined && { domain: relay.domain }),
-      ...(relay.port !== undefined && { port: relay.port }),
-      ...(relay.localAddress !== undefined && { localAddress: relay.localAddress }),
-      ...(relay.clientCert !== undefined && { clientCert: relay.clientCert }),
-      ...(relay.clientKey !== undefined && { clientKey: relay.clientKey }),
+      ...pickDefined(config.relay, [
+        "host",
+        "domain",
+        "port",
+        "localAddress",
+        "clientCert",
+        "clientKey",
+      ]),
     });
   }
   return inspect.checkGraph({
@@ -107,8 +109,7 @@ async function runPath(
     token: tokenSource(config),
     ...(config.entra.tenantId && { tenantId: config.entra.tenantId }),
     ...(config.entra.clientId && { clientId: config.entra.clientId }),
-    ...(config.graph.baseUrl !== undefined && { baseUrl: config.graph.baseUrl }),
-    ...(config.graph.mailbox !== undefined && { mailbox: config.graph.mailbox }),
+    ...pickDefined(config.graph, ["baseUrl", "mailbox"]),
   });
 }
 

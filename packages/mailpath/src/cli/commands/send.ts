@@ -8,6 +8,7 @@ import { createMailerFromEnv } from "../../create-mailer.js";
 import { type CliIo, EXIT, interactive, UsageError, writeJson } from "../io.js";
 import { loadEnv } from "../load-env.js";
 import { MARKS } from "../render.js";
+import { configOrUsageError } from "../resolve-config.js";
 
 export interface SendOptions {
   readonly to: string[];
@@ -61,17 +62,7 @@ export async function sendCommand(io: CliIo, options: SendOptions): Promise<numb
     ...(options.transport && { transport: options.transport }),
     ...(options.from && { from: options.from }),
   };
-  let mailer: Awaited<ReturnType<typeof createMailerFromEnv>>;
-  try {
-    mailer = await createMailerFromEnv(env, overrides);
-  } catch (error) {
-    if (MailErrorClass.isInstance(error) && error.code === "INVALID_CONFIG")
-      throw new UsageError(
-        error.issues?.length ? "The MAILPATH_* configuration is not valid:" : error.message,
-        error.issues ?? [],
-      );
-    throw error;
-  }
+  const mailer = await configOrUsageError(() => createMailerFromEnv(env, overrides));
   const json = options.json === true;
   const total = attachments.reduce((sum, attachment) => sum + attachment.size, 0);
   const tty = !json && interactive(io);
