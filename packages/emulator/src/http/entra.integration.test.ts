@@ -4,7 +4,7 @@ import { createLocalJWKSet, decodeJwt, importPKCS8, jwtVerify, SignJWT } from "j
 import { fetch } from "undici";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_TENANT_ID } from "../tenant.js";
-import { confidentialClient } from "./test-support/clients.js";
+import { clientCredentials, confidentialClient, postForm } from "./test-support/clients.js";
 import { useEmulatorSuite } from "./test-support/emulator-suite.js";
 
 const GRAPH_SCOPE = "https://graph.microsoft.com/.default";
@@ -50,12 +50,8 @@ function postToken(
   tenant = DEFAULT_TENANT_ID,
   headers: Record<string, string> = {},
 ) {
-  return fetch(`${suite.emulator.entra.authorityHost}/${tenant}/oauth2/v2.0/token`, {
-    method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded", ...headers },
-    body: new URLSearchParams(form).toString(),
-    dispatcher: suite.dispatcher,
-  });
+  const url = `${suite.emulator.entra.authorityHost}/${tenant}/oauth2/v2.0/token`;
+  return postForm(url, form, suite.dispatcher, headers);
 }
 
 describe("Entra token endpoint", () => {
@@ -238,12 +234,7 @@ describe("Entra token endpoint", () => {
 
   it("answers with Entra's whole error JSON: status, error_codes, timestamp, trace and correlation ids", async () => {
     const response = await postToken(
-      {
-        grant_type: "client_credentials",
-        client_id: DEFAULT_CLIENT_ID,
-        client_secret: "wrong",
-        scope: GRAPH_SCOPE,
-      },
+      clientCredentials({ client_secret: "wrong", scope: GRAPH_SCOPE }),
       DEFAULT_TENANT_ID,
       { "client-request-id": "4b8f7c1e-0000-4000-8000-000000000001" },
     );
@@ -262,12 +253,7 @@ describe("Entra token endpoint", () => {
   });
 
   it("answers 400 invalid_scope AADSTS1002012 for a scope without /.default", async () => {
-    const response = await postToken({
-      grant_type: "client_credentials",
-      client_id: DEFAULT_CLIENT_ID,
-      client_secret: DEFAULT_CLIENT_SECRET,
-      scope: "Mail.Send",
-    });
+    const response = await postToken(clientCredentials({ scope: "Mail.Send" }));
     expect(response.status).toBe(400);
     const body = (await response.json()) as { error: string; error_description: string };
     expect(body.error).toBe("invalid_scope");
@@ -283,12 +269,7 @@ describe("Entra token endpoint", () => {
       status: 503,
       retryAfterSeconds: 7,
     });
-    const form = {
-      grant_type: "client_credentials",
-      client_id: DEFAULT_CLIENT_ID,
-      client_secret: DEFAULT_CLIENT_SECRET,
-      scope: GRAPH_SCOPE,
-    };
+    const form = clientCredentials({ scope: GRAPH_SCOPE });
     const outage = await postToken(form);
     expect(outage.status).toBe(503);
     expect(outage.headers.get("retry-after")).toBe("7");

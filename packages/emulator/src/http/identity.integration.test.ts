@@ -15,7 +15,7 @@ import {
   DEFAULT_SENDER,
   DEFAULT_TENANT_ID,
 } from "../tenant.js";
-import { caNetworkClient } from "./test-support/clients.js";
+import { caNetworkClient, clientCredentials, postForm } from "./test-support/clients.js";
 import { useEmulatorSuite } from "./test-support/emulator-suite.js";
 
 const GRAPH_SCOPE = "https://graph.microsoft.com/.default";
@@ -33,6 +33,29 @@ const audienceOf = (token: string) => decodeJwt(token).aud;
 async function runPython(args: string[]): Promise<{ stdout: string; stderr: string }> {
   const { REQUESTS_CA_BUNDLE: _requests, CURL_CA_BUNDLE: _curl, ...env } = process.env;
   return promisify(execFile)("python3", args, { encoding: "utf8", timeout: 30_000, env });
+}
+
+/**
+ * Runs a Python script that gets a token from `tokenFrom` as the default app and sends over
+ * the emulator's SMTP endpoint: its argv[1:8] are `tokenFrom`, the app's id and secret, the CA
+ * file, the SMTP host and port, and the sender. Checks that it wrote nothing to stderr.
+ */
+async function runSmtpScript(script: string, tokenFrom: string) {
+  const { emulator } = suite;
+  // Asynchronous: the emulator answering the script runs in this process.
+  const run = await runPython([
+    "-c",
+    script,
+    tokenFrom,
+    DEFAULT_CLIENT_ID,
+    DEFAULT_CLIENT_SECRET,
+    emulator.caFile,
+    emulator.smtp.host,
+    String(emulator.smtp.port),
+    DEFAULT_SENDER,
+  ]);
+  expect(run.stderr).toBe("");
+  return run;
 }
 
 describe("@azure/identity", () => {
@@ -159,20 +182,14 @@ describe("OpenID metadata and the v1 endpoint", () => {
   });
 
   const postV1 = (form: Record<string, string>) =>
-    fetch(`${suite.emulator.entra.authorityHost}/${DEFAULT_TENANT_ID}/oauth2/token`, {
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams(form).toString(),
-      dispatcher: suite.dispatcher,
-    });
+    postForm(
+      `${suite.emulator.entra.authorityHost}/${DEFAULT_TENANT_ID}/oauth2/token`,
+      form,
+      suite.dispatcher,
+    );
 
   it("answers the v1 token endpoint without `resource` with Entra's 400 AADSTS900144", async () => {
-    const response = await postV1({
-      grant_type: "client_credentials",
-      client_id: DEFAULT_CLIENT_ID,
-      client_secret: DEFAULT_CLIENT_SECRET,
-      scope: GRAPH_SCOPE,
-    });
+    const response = await postV1(clientCredentials({ scope: GRAPH_SCOPE }));
     expect(response.status).toBe(400);
     const body = (await response.json()) as Record<string, unknown>;
     expect(body).toMatchObject({ error: "invalid_request", error_codes: [900144] });
@@ -185,12 +202,9 @@ describe("OpenID metadata and the v1 endpoint", () => {
   });
 
   it("issues a v1 token for `resource`, with v1's string numbers and the resource named", async () => {
-    const response = await postV1({
-      grant_type: "client_credentials",
-      client_id: DEFAULT_CLIENT_ID,
-      client_secret: DEFAULT_CLIENT_SECRET,
-      resource: "https://outlook.office365.com/",
-    });
+    const response = await postV1(
+      clientCredentials({ resource: "https://outlook.office365.com/" }),
+    );
     expect(response.status).toBe(200);
     const body = (await response.json()) as Record<string, string>;
     expect(body).toMatchObject({
@@ -271,19 +285,10 @@ describe("Python's smtplib with a token from the v2 endpoint", () => {
     "sees CHUNKING and BINARYMIME, starts TLS with the CA file, authenticates with XOAUTH2 and sends",
     async () => {
       const { emulator } = suite;
-      // Asynchronous: the emulator answering the script runs in this process.
-      const run = await runPython([
-        "-c",
+      const run = await runSmtpScript(
         SMTPLIB_SCRIPT,
         `${emulator.entra.authorityHost}/${DEFAULT_TENANT_ID}/oauth2/v2.0/token`,
-        DEFAULT_CLIENT_ID,
-        DEFAULT_CLIENT_SECRET,
-        emulator.caFile,
-        emulator.smtp.host,
-        String(emulator.smtp.port),
-        DEFAULT_SENDER,
-      ]);
-      expect(run.stderr).toBe("");
+      );
       const result = JSON.parse(run.stdout) as { ok: boolean; features: string[] };
       expect(result.ok).toBe(true);
       expect(result.features).toEqual(
@@ -299,19 +304,7 @@ describe("MSAL for Python and smtplib", () => {
     "gets Graph and SMTP tokens with instance_discovery=False and sends over XOAUTH2",
     async () => {
       const { emulator } = suite;
-      // Asynchronous: the emulator answering the script runs in this process.
-      const run = await runPython([
-        "-c",
-        PYTHON_SCRIPT,
-        `${emulator.entra.authorityHost}/contoso.com`,
-        DEFAULT_CLIENT_ID,
-        DEFAULT_CLIENT_SECRET,
-        emulator.caFile,
-        emulator.smtp.host,
-        String(emulator.smtp.port),
-        DEFAULT_SENDER,
-      ]);
-      expect(run.stderr).toBe("");
+      const run = await runSmtpScript(PYTHON_SCRIPT, `${emulator.entra.authorityHost}/contoso.com`);
       expect(JSON.parse(run.stdout)).toEqual({ ok: true });
       expect(emulator.messages({ subject: "From MSAL for Python" })).toHaveLength(1);
     },

@@ -15,7 +15,8 @@ import {
   HTTPMessageHandler,
   TelemetryHandler,
 } from "@microsoft/microsoft-graph-client";
-import { Agent } from "undici";
+import { Agent, fetch } from "undici";
+import { DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET } from "../../tenant.js";
 
 /** An msal network module on node:https that trusts `ca` (hermetic: no NODE_EXTRA_CA_CERTS). */
 export function caNetworkClient(ca: string): INetworkModule {
@@ -103,6 +104,40 @@ export function confidentialClient(options: {
     system: { networkClient: caNetworkClient(options.ca) },
   };
   return new ConfidentialClientApplication(configuration);
+}
+
+/**
+ * The form of a client-credentials grant as the default app with its secret.
+ * @param fields form fields to add (`scope`, `resource`) or to replace
+ */
+export function clientCredentials(fields: Record<string, string>): Record<string, string> {
+  return {
+    grant_type: "client_credentials",
+    client_id: DEFAULT_CLIENT_ID,
+    client_secret: DEFAULT_CLIENT_SECRET,
+    ...fields,
+  };
+}
+
+/**
+ * Posts a form to a token endpoint as a plain HTTP client would.
+ * @param url the token endpoint
+ * @param form the form fields
+ * @param dispatcher a dispatcher trusting the emulator's CA
+ * @param headers more request headers
+ */
+export function postForm(
+  url: string,
+  form: Record<string, string>,
+  dispatcher: Agent,
+  headers: Record<string, string> = {},
+) {
+  return fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded", ...headers },
+    body: new URLSearchParams(form).toString(),
+    dispatcher,
+  });
 }
 
 /** An undici dispatcher trusting the emulator's CA, for `fetch` and the Graph client. */
