@@ -6,6 +6,17 @@ import { once } from "node:events";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 
+/**
+ * Ends a child process with `end` (a signal, a message) unless it has exited already, and
+ * resolves once it has.
+ */
+async function endChild(child, end) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, "exit");
+  end();
+  await exited;
+}
+
 async function freePort() {
   const server = createServer();
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -41,12 +52,7 @@ export async function startRedis() {
   });
   return {
     url: `redis://127.0.0.1:${port}`,
-    async stop() {
-      if (child.exitCode !== null) return;
-      const exited = once(child, "exit");
-      child.kill("SIGTERM");
-      await exited;
-    },
+    stop: () => endChild(child, () => child.kill("SIGTERM")),
   };
 }
 
@@ -78,18 +84,8 @@ export async function forkWorker(config, onMessage = () => {}) {
   });
   return {
     child,
-    async kill(signal = "SIGKILL") {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = once(child, "exit");
-      child.kill(signal);
-      await exited;
-    },
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = once(child, "exit");
-      child.send({ type: "close" });
-      await exited;
-    },
+    kill: (signal = "SIGKILL") => endChild(child, () => child.kill(signal)),
+    stop: () => endChild(child, () => child.send({ type: "close" })),
   };
 }
 
