@@ -46,22 +46,51 @@ describe("smtpErrorToMailError", () => {
     expect(error.ambiguous).toBeUndefined();
   });
 
-  it("maps EAUTH 535 5.7.3 to AUTH_FAILED", () => {
-    const error = smtpErrorToMailError(
-      nodemailerError(
+  // nodemailer's error for a reply (message, code, reply, command) → what it classifies as.
+  const replies = [
+    {
+      title: "maps EAUTH 535 5.7.3 to AUTH_FAILED",
+      thrown: [
         "Invalid login",
         "EAUTH",
         "535 5.7.3 Authentication unsuccessful [host]",
         "AUTH XOAUTH2",
-      ),
-      context,
-    );
-    expect(error).toMatchObject({
-      code: "AUTH_FAILED",
-      retryable: false,
-      smtp: { replyCode: 535, enhancedCode: "5.7.3" },
+      ],
+      expected: {
+        code: "AUTH_FAILED",
+        retryable: false,
+        smtp: { replyCode: 535, enhancedCode: "5.7.3" },
+      },
+    },
+    {
+      title: "maps a 432 4.3.2 at MAIL FROM to a retryable THROTTLED with a delay",
+      thrown: [
+        "Mail command failed",
+        "EENVELOPE",
+        "432 4.3.2 STOREDRV.ClientSubmit; sender thread limit exceeded",
+        "MAIL FROM",
+      ],
+      expected: { code: "THROTTLED", retryable: true, retryAfterMs: 5_000 },
+    },
+    {
+      title: "classifies a reply carried by a connection close (421 then close)",
+      thrown: [
+        "Connection closed unexpectedly",
+        "ECONNECTION",
+        "421 4.7.66 TLS 1.0 and 1.1 are not supported. Please upgrade/update your client to support TLS 1.2. Visit https://aka.ms/smtp_auth_tls.",
+        "CONN",
+      ],
+      expected: { code: "TLS_ERROR", smtp: { replyCode: 421, enhancedCode: "4.7.66" } },
+    },
+  ] as const;
+  for (const { title, thrown, expected } of replies) {
+    it(title, () => {
+      const [message, code, response, command] = thrown;
+      expect(
+        smtpErrorToMailError(nodemailerError(message, code, response, command), context),
+      ).toMatchObject(expected);
     });
-  });
+  }
 
   it("maps EENVELOPE with rejectedErrors to RECIPIENT_REJECTED and lists the recipients", () => {
     const reply =
@@ -91,19 +120,6 @@ describe("smtpErrorToMailError", () => {
       smtp: { replyCode: 550, enhancedCode: "5.1.10", response: reply },
     });
     expect(error.message).toContain("nobody@contoso.com");
-  });
-
-  it("maps a 432 4.3.2 at MAIL FROM to a retryable THROTTLED with a delay", () => {
-    const error = smtpErrorToMailError(
-      nodemailerError(
-        "Mail command failed",
-        "EENVELOPE",
-        "432 4.3.2 STOREDRV.ClientSubmit; sender thread limit exceeded",
-        "MAIL FROM",
-      ),
-      context,
-    );
-    expect(error).toMatchObject({ code: "THROTTLED", retryable: true, retryAfterMs: 5_000 });
   });
 
   it("maps ESOCKET with originalCode DEPTH_ZERO_SELF_SIGNED_CERT to TLS_ERROR", () => {
@@ -196,22 +212,6 @@ describe("smtpErrorToMailError", () => {
       phase: "before-data",
     });
     expect(error.ambiguous).toBeUndefined();
-  });
-
-  it("classifies a reply carried by a connection close (421 then close)", () => {
-    const error = smtpErrorToMailError(
-      nodemailerError(
-        "Connection closed unexpectedly",
-        "ECONNECTION",
-        "421 4.7.66 TLS 1.0 and 1.1 are not supported. Please upgrade/update your client to support TLS 1.2. Visit https://aka.ms/smtp_auth_tls.",
-        "CONN",
-      ),
-      context,
-    );
-    expect(error).toMatchObject({
-      code: "TLS_ERROR",
-      smtp: { replyCode: 421, enhancedCode: "4.7.66" },
-    });
   });
 
   it("maps nodemailer's client-side codes without a reply", () => {
