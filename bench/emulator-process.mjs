@@ -9,9 +9,7 @@ import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 if (process.argv.includes("--child")) {
-  const { DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, startEmulator } = await import(
-    "@mailpath/emulator"
-  );
+  const { emulatorCredentials, startEmulator } = await import("@mailpath/emulator");
   let emulator;
   process.on("message", async (request) => {
     const reply = (value, error) => process.send({ id: request.id, value, error });
@@ -32,14 +30,7 @@ if (process.argv.includes("--child")) {
             tenantId: emulator.entra.tenantId,
             ca: emulator.ca,
             // Options of createGraphTransport for the emulator's default app registration.
-            graphApp: {
-              tenantId: emulator.entra.tenantId,
-              clientId: DEFAULT_CLIENT_ID,
-              clientSecret: DEFAULT_CLIENT_SECRET,
-              authorityHost: emulator.entra.authorityHost,
-              baseUrl: emulator.graph.baseUrl,
-              tls: { ca: emulator.ca },
-            },
+            graphApp: { ...emulatorCredentials(emulator), baseUrl: emulator.graph.baseUrl },
           });
           break;
         }

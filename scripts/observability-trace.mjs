@@ -2,10 +2,13 @@
 // traced with the OpenTelemetry SDK's in-memory exporter, whose first attempt fails on an
 // upload-session PUT (500) and whose second delivers. Prints the waterfall and writes the same
 // trace as Jaeger JSON (`/api/traces` shape) to docs/observability-trace.jaeger.json.
+// The emulator runs in a child process (bench/emulator-process.mjs), as Graph runs elsewhere:
+// only the client's work shares this process.
 //
 //   pnpm build && node scripts/observability-trace.mjs
 import { writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { forkEmulator } from "../bench/emulator-process.mjs";
 
 // The SDK and the emulator are dev dependencies of the Graph transport: resolved from there.
 const require = createRequire(new URL("../packages/transport-graph/package.json", import.meta.url));
@@ -16,8 +19,7 @@ const { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } = await
   "@opentelemetry/sdk-trace-base",
 );
 const { createMailer } = await load("@mailpath/core");
-const { startEmulator, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET } =
-  await load("@mailpath/emulator");
+const { DEFAULT_SENDER } = await load("@mailpath/emulator");
 const { createGraphTransport } = await import(
   new URL("../packages/transport-graph/dist/index.js", import.meta.url).href
 );
@@ -27,28 +29,15 @@ const exporter = new InMemorySpanExporter();
 const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
 const tracer = provider.getTracer("notification-service");
 
-const emulator = await startEmulator();
-emulator.configure({
-  mailboxes: emulator.tenant.mailboxes.map((mailbox) => ({
-    ...mailbox,
-    maxSendBytes: 150 * 1024 * 1024,
-  })),
-});
-const transport = createGraphTransport({
-  tenantId: emulator.entra.tenantId,
-  clientId: DEFAULT_CLIENT_ID,
-  clientSecret: DEFAULT_CLIENT_SECRET,
-  authorityHost: emulator.entra.authorityHost,
-  baseUrl: emulator.graph.baseUrl,
-  tls: { ca: emulator.ca },
-});
+const emulator = await forkEmulator({}, { maxSendBytes: 150 * 1024 * 1024 });
+const transport = createGraphTransport(emulator.graphApp);
 const mailer = createMailer({
   transport,
-  from: emulator.tenant.mailboxes[0].address,
+  from: DEFAULT_SENDER,
   retry: { baseDelayMs: 200, maxDelayMs: 200, random: () => 0.5 },
   telemetry: { tracer },
 });
-emulator.failNext({
+await emulator.failNext({
   endpoint: "graph",
   kind: "reply",
   status: 500,
