@@ -24,15 +24,21 @@ async function sendThrough(env: Record<string, string>, message: MailMessage) {
   return delivered;
 }
 
+/** A message from the tenant's sender to Ada, with `fields` over a plain-text body. */
+const mailTo = (subject: string, fields: Partial<MailMessage> = {}): MailMessage => ({
+  from: "notifications@contoso.com",
+  to: "ada@contoso.com",
+  subject,
+  text: "x",
+  ...fields,
+});
+
 describe("planDelivery against what the paths deliver", () => {
-  const bothBodies: MailMessage = {
-    from: "notifications@contoso.com",
-    to: "ada@contoso.com",
-    subject: "Unsubscribe me",
+  const bothBodies = mailTo("Unsubscribe me", {
     text: "Hello Ada",
     html: "<p>Hello Ada</p>",
     headers: { "List-Unsubscribe": "<https://contoso.com/u/1>", "X-Campaign": "spring" },
-  };
+  });
 
   it("predicts that Graph JSON drops the text body and a non-X- header, and it does", async () => {
     const env = { MAILPATH_TRANSPORT: "graph", MAILPATH_GRAPH_MODE: "json" };
@@ -72,13 +78,10 @@ describe("planDelivery against what the paths deliver", () => {
   });
 
   it("predicts a draft and upload session for a 5 MB attachment on Graph, and it uploads", async () => {
-    const report: MailMessage = {
-      from: "notifications@contoso.com",
-      to: "ada@contoso.com",
-      subject: "Large report",
+    const report = mailTo("Large report", {
       text: "Attached.",
       attachments: [{ filename: "report.csv", content: new Uint8Array(5 * 1024 * 1024).fill(65) }],
-    };
+    });
     const plan = await planDelivery(report, {
       paths: ["smtp", "graph"],
       config: { graph: { saveToSentItems: false } },
@@ -101,12 +104,7 @@ describe("planDelivery against what the paths deliver", () => {
   });
 
   it("predicts the Sent Items copy of each path, and the emulator records the same", async () => {
-    const message: MailMessage = {
-      from: "notifications@contoso.com",
-      to: "ada@contoso.com",
-      subject: "Copy?",
-      text: "x",
-    };
+    const message = mailTo("Copy?");
     const plan = await planDelivery(message, { config: { graph: { saveToSentItems: false } } });
     const predicted = Object.fromEntries(
       plan.paths.map((entry) => [entry.path, entry.sentItemsCopy]),

@@ -206,14 +206,36 @@ function limitFindings(
   return findings;
 }
 
-async function planSmtp(context: PlanContext): Promise<PathPlan> {
-  const { SMTP_DEFAULT_LIMITS } = await import("@mailpath/transport-smtp");
-  const findings = limitFindings(context, SMTP_DEFAULT_LIMITS, "SMTP AUTH");
-  findings.push({
+/** What each path says about the copy in the sender's Sent Items (Graph: saved or not). */
+const SENT_ITEMS_FINDINGS = {
+  smtp: {
     level: "info",
     code: "SENT_ITEMS_COPY",
     message: "Exchange saves a copy in the authenticating mailbox's Sent Items.",
-  });
+  },
+  relay: {
+    level: "warning",
+    code: "NO_SENT_ITEMS_COPY",
+    message: "relayed mail is not saved to any Sent Items folder (SMTP AUTH and Graph save one).",
+  },
+  graph: {
+    level: "info",
+    code: "SENT_ITEMS_COPY",
+    message: "a copy is saved in the sender's Sent Items.",
+  },
+  graphWithout: {
+    level: "info",
+    code: "NO_SENT_ITEMS_COPY",
+    message: "saveToSentItems is false: no copy in Sent Items.",
+  },
+} as const satisfies Record<string, PlanFinding>;
+
+async function planSmtp(context: PlanContext): Promise<PathPlan> {
+  const { SMTP_DEFAULT_LIMITS } = await import("@mailpath/transport-smtp");
+  const findings = [
+    ...limitFindings(context, SMTP_DEFAULT_LIMITS, "SMTP AUTH"),
+    SENT_ITEMS_FINDINGS.smtp,
+  ];
   const user = context.config.smtp?.user;
   const from = context.normalized.from.address;
   if (user && user.toLowerCase() !== from.toLowerCase()) {
@@ -229,12 +251,10 @@ async function planSmtp(context: PlanContext): Promise<PathPlan> {
 async function planRelay(context: PlanContext): Promise<PathPlan> {
   const { RELAY_DEFAULT_LIMITS } = await import("@mailpath/transport-relay");
   const { normalized } = context;
-  const findings = limitFindings(context, RELAY_DEFAULT_LIMITS, "the relay");
-  findings.push({
-    level: "warning",
-    code: "NO_SENT_ITEMS_COPY",
-    message: "relayed mail is not saved to any Sent Items folder (SMTP AUTH and Graph save one).",
-  });
+  const findings = [
+    ...limitFindings(context, RELAY_DEFAULT_LIMITS, "the relay"),
+    SENT_ITEMS_FINDINGS.relay,
+  ];
   const domains = context.config.relay?.directSendDomains;
   const external = normalized.recipients.filter((address) =>
     domains
@@ -320,19 +340,7 @@ async function planGraph(context: PlanContext): Promise<PathPlan> {
       message: `${largeAttachment ? "an attachment of 3 MB or more" : "the request would exceed 4 MB"}: sent as a draft plus upload session(s), then /send. Needs the Mail.ReadWrite application permission${saveToSentItems ? "" : "; the copy in Sent Items is kept whatever saveToSentItems says"}.`,
     });
   }
-  findings.push(
-    sentItemsCopy
-      ? {
-          level: "info",
-          code: "SENT_ITEMS_COPY",
-          message: "a copy is saved in the sender's Sent Items.",
-        }
-      : {
-          level: "info",
-          code: "NO_SENT_ITEMS_COPY",
-          message: "saveToSentItems is false: no copy in Sent Items.",
-        },
-  );
+  findings.push(sentItemsCopy ? SENT_ITEMS_FINDINGS.graph : SENT_ITEMS_FINDINGS.graphWithout);
   const mailbox = config.graph?.mailbox;
   if (mailbox && mailbox.toLowerCase() !== normalized.from.address.toLowerCase()) {
     findings.push({
