@@ -221,49 +221,49 @@ describe("defect 2: routing follows the ambiguity rule of retry", () => {
 });
 
 describe("defect 3: an abort during an attempt in flight", () => {
-  it("keeps the transport's ambiguous ABORTED ambiguous", async () => {
-    const { transport, accepted } = slowAfterAccept("graph");
+  /**
+   * Sends `message` through `transport` and aborts it after `afterMs` of fake time.
+   * @returns the send's rejection, still to be awaited (wrapped, so awaiting this does not)
+   */
+  async function abortAfter(
+    transport: Transport,
+    afterMs: number,
+  ): Promise<{ readonly rejection: Promise<MailError> }> {
     const mailer = createMailer({ transport });
     const controller = new AbortController();
-    const sending = rejectedMailError(mailer.send(message, { signal: controller.signal }));
-    await vi.advanceTimersByTimeAsync(10);
+    const rejection = rejectedMailError(mailer.send(message, { signal: controller.signal }));
+    await vi.advanceTimersByTimeAsync(afterMs);
     controller.abort();
-    const error = await sending;
+    return { rejection };
+  }
+
+  it("keeps the transport's ambiguous ABORTED ambiguous", async () => {
+    const { transport, accepted } = slowAfterAccept("graph");
+    const { rejection } = await abortAfter(transport, 10);
+    const error = await rejection;
     expect(error).toMatchObject({ code: "ABORTED", ambiguous: true, attempts: 1 });
     expect(accepted).toEqual([error.messageId]);
   });
 
   it("is ambiguous when the transport does not answer the abort", async () => {
     const { transport } = slowAfterAccept("custom", { ignoreAbort: true });
-    const mailer = createMailer({ transport });
-    const controller = new AbortController();
-    const sending = rejectedMailError(mailer.send(message, { signal: controller.signal }));
-    await vi.advanceTimersByTimeAsync(10);
-    controller.abort();
+    const { rejection } = await abortAfter(transport, 10);
     await vi.advanceTimersByTimeAsync(1_000);
-    expect(await sending).toMatchObject({ code: "ABORTED", ambiguous: true });
+    expect(await rejection).toMatchObject({ code: "ABORTED", ambiguous: true });
   });
 
   it("is not ambiguous when the transport says nothing was accepted", async () => {
     const memory = createMemoryTransport({ latencyMs: 5_000 });
-    const mailer = createMailer({ transport: memory });
-    const controller = new AbortController();
-    const sending = rejectedMailError(mailer.send(message, { signal: controller.signal }));
-    await vi.advanceTimersByTimeAsync(100);
-    controller.abort();
-    expect(await sending).toMatchObject({ code: "ABORTED", ambiguous: false });
+    const { rejection } = await abortAfter(memory, 100);
+    expect(await rejection).toMatchObject({ code: "ABORTED", ambiguous: false });
     expect(memory.sent).toHaveLength(0);
   });
 
   it("through failover, keeps the path's ambiguous ABORTED ambiguous", async () => {
     const { transport } = slowAfterAccept("graph");
     const smtp = createMemoryTransport({ name: "smtp" });
-    const mailer = createMailer({ transport: failover([transport, smtp]) });
-    const controller = new AbortController();
-    const sending = rejectedMailError(mailer.send(message, { signal: controller.signal }));
-    await vi.advanceTimersByTimeAsync(10);
-    controller.abort();
-    expect(await sending).toMatchObject({ code: "ABORTED", ambiguous: true });
+    const { rejection } = await abortAfter(failover([transport, smtp]), 10);
+    expect(await rejection).toMatchObject({ code: "ABORTED", ambiguous: true });
     expect(smtp.calls).toBe(0);
   });
 });
