@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { Emulator } from "../emulator.js";
 import { DEFAULT_SENDER } from "../tenant.js";
 import { GRAPH_AUDIENCE } from "./index.js";
+import { type ReadResponse, readResponse } from "./test-support/clients.js";
 import { useEmulatorSuite } from "./test-support/emulator-suite.js";
 import { expectGraphError } from "./test-support/graph-fetch.js";
 
@@ -23,36 +24,26 @@ function heldRequest(emulator: Emulator, token: string) {
   const url = new URL(`${emulator.graph.baseUrl}${SEND}`);
   const body = Buffer.from(JSON.stringify(MESSAGE));
   const held: (() => void)[] = [];
-  const reply = new Promise<{ status: number; headers: Record<string, unknown>; text: string }>(
-    (resolve, reject) => {
-      const request = httpsRequest(
-        url,
-        {
-          method: "POST",
-          ca: emulator.ca,
-          headers: {
-            authorization: `Bearer ${token}`,
-            "content-type": "application/json",
-            "content-length": String(body.length),
-          },
+  const reply = new Promise<ReadResponse>((resolve, reject) => {
+    const request = httpsRequest(
+      url,
+      {
+        method: "POST",
+        ca: emulator.ca,
+        headers: {
+          authorization: `Bearer ${token}`,
+          "content-type": "application/json",
+          "content-length": String(body.length),
         },
-        (response) => {
-          const chunks: Buffer[] = [];
-          response.on("data", (chunk: Buffer) => chunks.push(chunk));
-          response.on("end", () =>
-            resolve({
-              status: response.statusCode ?? 0,
-              headers: response.headers,
-              text: Buffer.concat(chunks).toString("utf8"),
-            }),
-          );
-        },
-      );
-      request.on("error", reject);
-      request.flushHeaders();
-      held.push(() => request.end(body));
-    },
-  );
+      },
+      (response) => {
+        readResponse(response).then(resolve, reject);
+      },
+    );
+    request.on("error", reject);
+    request.flushHeaders();
+    held.push(() => request.end(body));
+  });
   return {
     reply,
     finish: () => {

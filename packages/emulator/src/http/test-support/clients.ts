@@ -1,6 +1,7 @@
 // Real clients for the HTTPS endpoint tests: msal-node with a network client that trusts the
 // emulator's CA, the Graph client with a chain without RetryHandler, and fetch through an
 // undici Agent that trusts the CA.
+import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
 import {
   ConfidentialClientApplication,
@@ -18,6 +19,29 @@ import {
 import { Agent, fetch } from "undici";
 import { DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET } from "../../tenant.js";
 
+/** An https response read to its end. */
+export interface ReadResponse {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly text: string;
+}
+
+/** Reads an https response to its end: status, headers and the body as UTF-8 text. */
+export function readResponse(response: IncomingMessage): Promise<ReadResponse> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    response.on("data", (chunk: Buffer) => chunks.push(chunk));
+    response.on("error", reject);
+    response.on("end", () =>
+      resolve({
+        status: response.statusCode ?? 0,
+        headers: response.headers,
+        text: Buffer.concat(chunks).toString("utf8"),
+      }),
+    );
+  });
+}
+
 /** An msal network module on node:https that trusts `ca` (hermetic: no NODE_EXTRA_CA_CERTS). */
 export function caNetworkClient(ca: string): INetworkModule {
   const send = <T>(method: "GET" | "POST", url: string, options: NetworkRequestOptions = {}) =>
@@ -26,22 +50,16 @@ export function caNetworkClient(ca: string): INetworkModule {
         url,
         { method, ca, headers: options.headers ?? {} },
         (response) => {
-          const chunks: Buffer[] = [];
-          response.on("data", (chunk: Buffer) => chunks.push(chunk));
-          response.on("error", reject);
-          response.on("end", () => {
-            const headers: Record<string, string> = {};
-            for (const [name, value] of Object.entries(response.headers)) {
-              if (value !== undefined)
-                headers[name] = Array.isArray(value) ? value.join(", ") : value;
-            }
-            const text = Buffer.concat(chunks).toString("utf8");
-            resolve({
-              headers,
-              body: (text ? JSON.parse(text) : {}) as T,
-              status: response.statusCode ?? 0,
-            });
-          });
+          readResponse(response)
+            .then(({ status, headers, text }) => {
+              const flat: Record<string, string> = {};
+              for (const [name, value] of Object.entries(headers)) {
+                if (value !== undefined)
+                  flat[name] = Array.isArray(value) ? value.join(", ") : value;
+              }
+              resolve({ headers: flat, body: (text ? JSON.parse(text) : {}) as T, status });
+            })
+            .catch(reject);
         },
       );
       request.on("error", reject);
