@@ -1,6 +1,7 @@
 // Points the conformance suite (and the transport's own integration tests) at the emulator:
 // real nodemailer over loopback TLS, trusting only the emulator's CA.
 import type { ConformanceHarness } from "@mailpath/conformance";
+import { type MailMessage, normalizeMessage, type Transport } from "@mailpath/core";
 import {
   closedPort,
   DEFAULT_PASSWORD,
@@ -82,6 +83,13 @@ export function emulatorSmtpOptions(
     auth: { user: DEFAULT_SENDER, pass: DEFAULT_PASSWORD },
     ...overrides,
   };
+}
+
+/** Sends `fields` from the default mailbox through `transport`, with a signal never aborted. */
+export function sendFromDefault(transport: Transport, fields: MailMessage) {
+  return transport.send(normalizeMessage(fields, { from: DEFAULT_SENDER }), {
+    signal: new AbortController().signal,
+  });
 }
 
 /** The conformance harness of the SMTP AUTH transport over the emulator. */
