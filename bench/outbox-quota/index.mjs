@@ -12,23 +12,19 @@ import { DEFAULT_PASSWORD, DEFAULT_SENDER } from "@mailpath/emulator";
 import { createOutbox } from "@mailpath/outbox";
 import { forkEmulator } from "../emulator-process.mjs";
 import { fixed, forkWorker, startRedis, verdict } from "../outbox-support.mjs";
+import { scaledQuota } from "../support/scaled-quota.mjs";
 
 const WORKERS = Number(process.env.WORKERS ?? 4);
 const MESSAGES = Number(process.env.MESSAGES ?? 600);
-const RATE = Number(process.env.RATE ?? 30);
-const WINDOW_MS = Number(process.env.WINDOW_MS ?? 2_000);
-const CONNECTIONS = 3;
 const LIMIT_MS = Number(process.env.LIMIT_MS ?? 180_000);
+const quota = scaledQuota();
+const { connections: CONNECTIONS, rate: RATE, windowMs: WINDOW_MS } = quota;
 
 const emulator = await forkEmulator({
   tenant: {
     // An excess is answered 451 4.7.500 (a throttling reply), not delayed as Exchange does.
     messageRateExcess: "refuse",
-    limits: {
-      smtpConnectionsPerMailbox: CONNECTIONS,
-      smtpMessagesPerWindow: RATE,
-      smtpMessageWindowMs: WINDOW_MS,
-    },
+    limits: quota.emulatorLimits,
   },
 });
 const redis = await startRedis();
@@ -40,11 +36,7 @@ const smtp = {
   user: DEFAULT_SENDER,
   pass: DEFAULT_PASSWORD,
 };
-const transportLimits = {
-  maxConcurrency: CONNECTIONS,
-  maxMessagesPerInterval: RATE,
-  intervalMs: WINDOW_MS,
-};
+const transportLimits = quota.transportLimits();
 const workers = [];
 const sentBy = [];
 const durations = [];
@@ -91,10 +83,9 @@ try {
   await producer.close();
   const stats = await emulator.stats();
   const delivered = await emulator.count();
-  const allowed = RATE / (WINDOW_MS / 1_000);
+  const allowed = quota.allowedPerSecond;
   const rate = MESSAGES / seconds;
-  // The first RATE messages may go at once; each later batch of RATE waits one window.
-  const idealSeconds = (Math.ceil(MESSAGES / RATE) - 1) * (WINDOW_MS / 1_000);
+  const idealSeconds = quota.idealSeconds(MESSAGES);
   console.log(
     `  delivered ${delivered} in ${fixed(seconds, 1)} s (all enqueued after ${fixed(enqueueSeconds, 2)} s); per process: ${sentBy.join(", ")}`,
   );

@@ -20,6 +20,7 @@ import { createSmtpTransport } from "@mailpath/transport-smtp";
 import { forkEmulator } from "../emulator-process.mjs";
 import { drive } from "../support/drive.mjs";
 import { fixed, median } from "../support/figures.mjs";
+import { scaledQuota } from "../support/scaled-quota.mjs";
 import { mailpathAndNodemailer } from "../support/smtp-clients.mjs";
 
 const MESSAGES = Number(process.env.MESSAGES ?? 2_000);
@@ -29,13 +30,13 @@ const WARM_UP = Number(process.env.WARM_UP ?? 2_000);
 /** Sends kept outstanding by the caller, the same for both clients. */
 const IN_FLIGHT = Number(process.env.IN_FLIGHT ?? 64);
 const PACED_MESSAGES = Number(process.env.PACED_MESSAGES ?? 200);
-const RATE = Number(process.env.RATE ?? 30);
-const WINDOW_MS = Number(process.env.WINDOW_MS ?? 2_000);
 /** Hard stop for part 2, whatever happens. */
 const PACED_LIMIT_MS = Number(process.env.PACED_LIMIT_MS ?? 60_000);
 /** Added to the window the transport is told in the second paced run (see part 2). */
 const MARGIN_MS = Number(process.env.MARGIN_MS ?? 50);
-const CONNECTIONS = 3;
+/** Part 2's quota; part 1 opens as many connections, Exchange's limit per mailbox. */
+const quota = scaledQuota();
+const { connections: CONNECTIONS, rate: RATE, windowMs: WINDOW_MS } = quota;
 
 const message = (index) => ({
   from: DEFAULT_SENDER,
@@ -127,14 +128,8 @@ try {
   plain.close();
 
   // ---- Part 2: the emulator enforces Exchange's limits, scaled to seconds ----------------
-  await emulator.configure({
-    limits: {
-      smtpConnectionsPerMailbox: CONNECTIONS,
-      smtpMessagesPerWindow: RATE,
-      smtpMessageWindowMs: WINDOW_MS,
-    },
-  });
-  const allowedPerSecond = (RATE * 1_000) / WINDOW_MS;
+  await emulator.configure({ limits: quota.emulatorLimits });
+  const { allowedPerSecond } = quota;
   console.log(
     `smtp-throughput part 2: ${PACED_MESSAGES} messages, emulator allows ${CONNECTIONS} connections ` +
       `and ${RATE} messages per ${WINDOW_MS} ms (${fixed(allowedPerSecond)} msg/s)`,
@@ -150,7 +145,7 @@ try {
       transport: createSmtpTransport({
         ...connection,
         tls: { ca: emulator.ca },
-        limits: { maxConcurrency: CONNECTIONS, maxMessagesPerInterval: RATE, intervalMs },
+        limits: quota.transportLimits(intervalMs),
       }),
       from: DEFAULT_SENDER,
       // A throttle must show up in the figures, not be hidden by a retry.
@@ -175,8 +170,7 @@ try {
     const after = await emulator.stats();
     const throttled = after.throttled.smtp - before.throttled;
     const delivered = (await emulator.count()) - before.delivered;
-    // The first RATE messages may go at once; each later batch of RATE waits one window.
-    const idealSeconds = (Math.ceil(PACED_MESSAGES / RATE) - 1) * (WINDOW_MS / 1_000);
+    const idealSeconds = quota.idealSeconds(PACED_MESSAGES);
     // msg/s over the allowed rate; above 1 is possible, the first RATE go at once.
     const fraction = result.perSecond / allowedPerSecond;
     console.log(`  ${label}: transport told ${RATE} per ${intervalMs} ms`);
