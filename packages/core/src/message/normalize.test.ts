@@ -1,17 +1,12 @@
 import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { MailError } from "../errors/mail-error.js";
+import { thrownMailError } from "../testing/mail-error.js";
 import { normalizeMessage } from "./normalize.js";
 
 function issuesOf(run: () => unknown): { path: string; message: string }[] {
-  try {
-    run();
-  } catch (error) {
-    expect(MailError.isInstance(error)).toBe(true);
-    expect((error as MailError).code).toBe("INVALID_MESSAGE");
-    return [...((error as MailError).issues ?? [])];
-  }
-  throw new Error("expected INVALID_MESSAGE");
+  const error = thrownMailError(run);
+  expect(error.code).toBe("INVALID_MESSAGE");
+  return [...(error.issues ?? [])];
 }
 
 describe("normalizeMessage", () => {

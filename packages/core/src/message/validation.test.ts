@@ -2,21 +2,16 @@
 import { describe, expect, it } from "vitest";
 import type { MailMessage } from "../contract/message.js";
 import type { Transport } from "../contract/transport.js";
-import { MailError } from "../errors/mail-error.js";
 import { createMailer } from "../mailer.js";
+import { thrownMailError } from "../testing/mail-error.js";
 import { normalizeMessage } from "./normalize.js";
 
 const BASE = { from: "a@contoso.com", to: "ada@contoso.com", subject: "s", text: "t" } as const;
 
 function issuesOf(message: unknown): { path: string; message: string }[] {
-  try {
-    normalizeMessage(message as MailMessage);
-  } catch (error) {
-    expect(MailError.isInstance(error), String(error)).toBe(true);
-    expect((error as MailError).code).toBe("INVALID_MESSAGE");
-    return [...((error as MailError).issues ?? [])];
-  }
-  throw new Error("expected INVALID_MESSAGE");
+  const error = thrownMailError(() => normalizeMessage(message as MailMessage));
+  expect(error.code).toBe("INVALID_MESSAGE");
+  return [...(error.issues ?? [])];
 }
 const paths = (message: unknown) => issuesOf(message).map((issue) => issue.path);
 
