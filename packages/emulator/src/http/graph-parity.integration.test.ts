@@ -15,6 +15,31 @@ const png = Buffer.from(
 const csv = Buffer.from("region,total\nnorth,42\n");
 const html = '<p>Grüße, see <img src="cid:logo@contoso"></p>';
 
+interface Person {
+  readonly name?: string;
+  readonly address: string;
+}
+
+/** Who the message is from and to, written once and rendered for each path. */
+const people: Record<"from" | "replyTo", Person> & Record<"to" | "cc" | "bcc", Person[]> = {
+  from: { name: "Contoso Notifications", address: DEFAULT_SENDER },
+  to: [{ name: "Ada Lovelace", address: "ada@contoso.com" }, { address: "someone@example.org" }],
+  cc: [{ name: "Grace Hopper", address: "grace@contoso.com" }],
+  bcc: [{ address: "alan@contoso.com" }],
+  replyTo: { name: "Reports", address: "reports@contoso.com" },
+};
+
+/** The attachments, written once and rendered for each path. */
+const files: { name: string; bytes: Buffer; contentType?: string; contentId?: string }[] = [
+  { name: "report.pdf", bytes: pdf, contentType: "application/pdf" },
+  { name: "logo.png", bytes: png, contentType: "image/png", contentId: "logo@contoso" },
+  // No contentType: typed by its name on both paths.
+  { name: "notes.csv", bytes: csv },
+];
+
+/** A Graph recipient for a person. */
+const recipient = (person: Person) => ({ emailAddress: person });
+
 /** The fields a user compares between paths, normalized. */
 function fields(message: DeliveredMessage | undefined) {
   if (!message) throw new Error("message not delivered");
@@ -28,19 +53,22 @@ function fields(message: DeliveredMessage | undefined) {
       inline,
     }))
     .sort((left, right) => String(left.filename).localeCompare(String(right.filename)));
+  const { from, to, cc, bcc, replyTo, subject, text, html, importance, messageId, envelope } =
+    message;
+  const campaign = message.headers["x-campaign"];
   return {
-    from: message.from,
-    to: message.to,
-    cc: message.cc,
-    bcc: message.bcc,
-    replyTo: message.replyTo,
-    subject: message.subject,
-    text: message.text,
-    html: message.html,
-    importance: message.importance,
-    messageId: message.messageId,
-    campaign: message.headers["x-campaign"],
-    envelope: message.envelope,
+    from,
+    to,
+    cc,
+    bcc,
+    replyTo,
+    subject,
+    text,
+    html,
+    importance,
+    messageId,
+    campaign,
+    envelope,
     attachments,
   };
 }
@@ -56,50 +84,40 @@ describe("Graph JSON rendering parity with SMTP", () => {
       auth: { user: DEFAULT_SENDER, pass: DEFAULT_PASSWORD },
     });
     await smtp.sendMail({
-      from: { name: "Contoso Notifications", address: DEFAULT_SENDER },
-      to: [{ name: "Ada Lovelace", address: "ada@contoso.com" }, "someone@example.org"],
-      cc: [{ name: "Grace Hopper", address: "grace@contoso.com" }],
-      bcc: "alan@contoso.com",
-      replyTo: { name: "Reports", address: "reports@contoso.com" },
+      ...people,
       subject: "Parity: Grüße",
       html,
       priority: "high",
       messageId: "<parity-smtp@contoso.com>",
       headers: { "X-Campaign": "q4" },
-      attachments: [
-        { filename: "report.pdf", content: pdf, contentType: "application/pdf" },
-        { filename: "logo.png", content: png, contentType: "image/png", cid: "logo@contoso" },
-        { filename: "notes.csv", content: csv },
-      ],
+      attachments: files.map((file) => ({
+        filename: file.name,
+        content: file.bytes,
+        ...(file.contentType !== undefined && { contentType: file.contentType }),
+        ...(file.contentId !== undefined && { cid: file.contentId }),
+      })),
     });
     smtp.close();
 
     const reply = await suite.graph("POST", `/v1.0/users/${DEFAULT_SENDER}/sendMail`, {
       json: {
         message: {
-          from: { emailAddress: { name: "Contoso Notifications", address: DEFAULT_SENDER } },
-          toRecipients: [
-            { emailAddress: { name: "Ada Lovelace", address: "ada@contoso.com" } },
-            { emailAddress: { address: "someone@example.org" } },
-          ],
-          ccRecipients: [{ emailAddress: { name: "Grace Hopper", address: "grace@contoso.com" } }],
-          bccRecipients: [{ emailAddress: { address: "alan@contoso.com" } }],
-          replyTo: [{ emailAddress: { name: "Reports", address: "reports@contoso.com" } }],
+          from: recipient(people.from),
+          toRecipients: people.to.map(recipient),
+          ccRecipients: people.cc.map(recipient),
+          bccRecipients: people.bcc.map(recipient),
+          replyTo: [recipient(people.replyTo)],
           subject: "Parity: Grüße",
           body: { contentType: "HTML", content: html },
           importance: "high",
           internetMessageId: "<parity-graph@contoso.com>",
           internetMessageHeaders: [{ name: "X-Campaign", value: "q4" }],
-          attachments: [
-            fileAttachment("report.pdf", pdf, { contentType: "application/pdf" }),
-            fileAttachment("logo.png", png, {
-              contentType: "image/png",
-              isInline: true,
-              contentId: "logo@contoso",
+          attachments: files.map((file) =>
+            fileAttachment(file.name, file.bytes, {
+              ...(file.contentType !== undefined && { contentType: file.contentType }),
+              ...(file.contentId !== undefined && { isInline: true, contentId: file.contentId }),
             }),
-            // No contentType: typed by its name on both paths.
-            fileAttachment("notes.csv", csv),
-          ],
+          ),
         },
       },
     });
