@@ -124,6 +124,9 @@ export interface SmtpTransportOptions {
   readonly proxy?: string;
 }
 
+/** Exchange's cap on concurrent SMTP AUTH connections per mailbox. */
+export const MAX_CONNECTIONS_PER_MAILBOX = 3;
+
 /**
  * Exchange Online's limits for SMTP AUTH submission, per mailbox
  * (docs/reference/exchange-online.md §5).
@@ -131,14 +134,11 @@ export interface SmtpTransportOptions {
 export const SMTP_DEFAULT_LIMITS: Required<TransportLimits> = {
   maxMessagesPerInterval: 30,
   intervalMs: 60_000,
-  maxConcurrency: 3,
+  maxConcurrency: MAX_CONNECTIONS_PER_MAILBOX,
   maxRecipientsPerDay: 10_000,
   maxRecipientsPerMessage: 500,
   maxMessageBytes: 35 * 1024 * 1024,
 };
-
-/** Exchange's cap on concurrent SMTP AUTH connections per mailbox. */
-export const MAX_CONNECTIONS_PER_MAILBOX = 3;
 
 /** How the transport authenticates, after validation. */
 export type ResolvedSmtpAuth =
