@@ -10,7 +10,7 @@ import { MAX_DELAY_MS } from "./resilience/delays.js";
 import { failover } from "./routing/failover.js";
 import { weighted } from "./routing/weighted.js";
 import { createMemoryStore, createMemoryTransport } from "./testing/index.js";
-import { rejectedMailError } from "./testing/mail-error.js";
+import { rejectedMailError, thrownMailError } from "./testing/mail-error.js";
 
 const message = { from: "app@contoso.com", to: "ada@contoso.com", subject: "Hello", text: "Hi" };
 
@@ -318,13 +318,9 @@ describe("defect 7: delays above 2^31 - 1 ms are refused", () => {
     ["circuitBreaker.rollingWindowMs", { circuitBreaker: { rollingWindowMs: 2 ** 31 } }],
     ["rateLimit.intervalMs", { rateLimit: { maxPerInterval: 1, intervalMs: 2 ** 31 } }],
   ])("createMailer refuses %s as INVALID_CONFIG", (path, options) => {
-    let caught: unknown;
-    try {
-      createMailer({ transport: transport(), ...options });
-    } catch (error) {
-      caught = error;
-    }
-    expect(caught).toMatchObject({
+    expect(
+      thrownMailError(() => createMailer({ transport: transport(), ...options })),
+    ).toMatchObject({
       code: "INVALID_CONFIG",
       issues: [expect.objectContaining({ path })],
     });
