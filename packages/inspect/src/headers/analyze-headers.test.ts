@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { dkimSign } from "mailauth";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDnsServer, type TestDnsServer } from "../test-support/dns-server.js";
+import { EXCHANGE_ONLINE_PASS_SPAM } from "../test-support/header-fixtures.js";
 import { analyzeHeaders } from "./analyze-headers.js";
 
 const fixture = (name: string) =>
@@ -32,11 +33,7 @@ describe("analyzeHeaders", () => {
     expect(analysis.authentication.compauth).toMatchObject({ result: "pass", reason: "100" });
     expect(analysis.authentication.receivedSpf?.properties["client-ip"]).toBe("40.107.244.101");
     expect(analysis.spam).toMatchObject({
-      scl: 1,
-      bcl: 0,
-      sfv: "NSPM",
-      cat: "NONE",
-      country: "US",
+      ...EXCHANGE_ONLINE_PASS_SPAM,
       ipv: "NLI",
       dir: "INB",
       authAs: "Anonymous",

@@ -19,6 +19,7 @@ import {
   startDnsServer,
   type TestDnsServer,
 } from "../../../inspect/src/test-support/dns-server.js";
+import { EXCHANGE_ONLINE_PASS_SPAM } from "../../../inspect/src/test-support/header-fixtures.js";
 
 const CLI = fileURLToPath(new URL("../../dist/cli.js", import.meta.url));
 const FIXTURES = fileURLToPath(new URL("../../../inspect/test/fixtures/", import.meta.url));
@@ -112,6 +113,17 @@ beforeEach(() => emulator.reset({ tenant: true }));
 const all = (overrides: Record<string, string> = {}) =>
   emulator.env({ MAILPATH_TRANSPORT: "smtp,relay,graph", ...overrides });
 
+/** The output of `mailpath doctor --no-dns --paths <path> …args` over all(overrides), which fails. */
+async function failingDoctor(
+  path: string,
+  overrides: Record<string, string> = {},
+  args: readonly string[] = [],
+): Promise<string> {
+  const result = await run(["doctor", "--no-dns", "--paths", path, ...args], all(overrides));
+  expect(result.code).toBe(1);
+  return result.stdout;
+}
+
 describe("mailpath doctor", { timeout: 60_000 }, () => {
   it("prints a passing report for smtp, relay and graph and exits 0", async () => {
     const result = await run(["doctor", "--no-dns", "--to", "ada@contoso.com"], all());
@@ -203,24 +215,18 @@ describe("mailpath doctor", { timeout: 60_000 }, () => {
   });
 
   it("explains AADSTS90002 for an unknown tenant", async () => {
-    const result = await run(
-      ["doctor", "--no-dns", "--paths", "graph"],
-      all({ MAILPATH_TENANT_ID: "11111111-2222-3333-4444-555555555555" }),
-    );
-    expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(
+    const stdout = await failingDoctor("graph", {
+      MAILPATH_TENANT_ID: "11111111-2222-3333-4444-555555555555",
+    });
+    expect(stdout).toMatch(
       /✗ Access token .*Entra refused the token request \(HTTP 400\)\n {6}reply: invalid_request: AADSTS90002: Tenant '11111111-2222-3333-4444-555555555555' not found/,
     );
-    expect(result.stdout).toContain("fix:   The tenant was not found: check MAILPATH_TENANT_ID");
+    expect(stdout).toContain("fix:   The tenant was not found: check MAILPATH_TENANT_ID");
   });
 
   it("explains a wrong client secret without printing it", async () => {
-    const result = await run(
-      ["doctor", "--no-dns", "--paths", "graph"],
-      all({ MAILPATH_CLIENT_SECRET: WRONG_SECRET }),
-    );
-    expect(result.code).toBe(1);
-    expect(result.stdout).toContain("AADSTS7000215");
+    const stdout = await failingDoctor("graph", { MAILPATH_CLIENT_SECRET: WRONG_SECRET });
+    expect(stdout).toContain("AADSTS7000215");
   });
 
   it("fails the claims of an app without Mail.Send, and --send shows the 403 with the scoping fix", async () => {
@@ -233,26 +239,16 @@ describe("mailpath doctor", { timeout: 60_000 }, () => {
         },
       ],
     });
-    const result = await run(
-      ["doctor", "--no-dns", "--paths", "graph", "--to", "ada@contoso.com", "--send"],
-      all(),
-    );
-    expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(/✗ Token claims .*roles does not contain Mail\.Send/);
-    expect(result.stdout).toMatch(/reply: 403 ErrorAccessDenied/);
-    expect(result.stdout).toContain("Application Access Policy or RBAC for Applications");
+    const stdout = await failingDoctor("graph", {}, ["--to", "ada@contoso.com", "--send"]);
+    expect(stdout).toMatch(/✗ Token claims .*roles does not contain Mail\.Send/);
+    expect(stdout).toMatch(/reply: 403 ErrorAccessDenied/);
+    expect(stdout).toContain("Application Access Policy or RBAC for Applications");
   });
 
   it("explains 5.7.1 Unable to relay from an address no connector lists", async () => {
-    const result = await run(
-      ["doctor", "--no-dns", "--paths", "relay"],
-      all({ MAILPATH_RELAY_LOCAL_ADDRESS: "127.0.0.1" }),
-    );
-    expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(
-      /✗ RCPT TO external address .*\n {6}reply: 550 5\.7\.1 Unable to relay/,
-    );
-    expect(result.stdout).toContain("add 127.0.0.1 to the connector's SenderIPAddresses");
+    const stdout = await failingDoctor("relay", { MAILPATH_RELAY_LOCAL_ADDRESS: "127.0.0.1" });
+    expect(stdout).toMatch(/✗ RCPT TO external address .*\n {6}reply: 550 5\.7\.1 Unable to relay/);
+    expect(stdout).toContain("add 127.0.0.1 to the connector's SenderIPAddresses");
   });
 
   it("flags the sender domain's DNS problems with what to publish", async () => {
@@ -435,13 +431,7 @@ describe("mailpath headers", { timeout: 60_000 }, () => {
       dmarc: { result: "pass" },
       compauth: { result: "pass", reason: "100" },
     });
-    expect(analysis.spam).toMatchObject({
-      scl: 1,
-      bcl: 0,
-      sfv: "NSPM",
-      cat: "NONE",
-      country: "US",
-    });
+    expect(analysis.spam).toMatchObject(EXCHANGE_ONLINE_PASS_SPAM);
     expect(analysis.hops[0]).toEqual(
       expect.objectContaining({
         from: expect.any(String),
