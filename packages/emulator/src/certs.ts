@@ -27,6 +27,34 @@ function validity(days: number): { notBeforeDate: Date; notAfterDate: Date } {
 }
 
 /**
+ * Issues a 30-day RSA leaf certificate signed by the CA: the server's and each client's.
+ * @param commonName the subject CN
+ * @param signer the CA's private key and certificate (PEM)
+ * @param usage the extended key usages (`serverAuth`, `clientAuth`)
+ * @param altNames the subject alternative names (2: DNS, 7: IP)
+ */
+async function issueLeaf(
+  commonName: string,
+  signer: { key: string; cert: string },
+  usage: { serverAuth?: boolean; clientAuth?: boolean },
+  altNames: { type: 2 | 7; value?: string; ip?: string }[],
+): Promise<{ cert: string; key: string }> {
+  const leaf = await generate([{ name: "commonName", value: commonName }], {
+    algorithm: "sha256",
+    keySize: 2048,
+    ...validity(30),
+    ca: signer,
+    extensions: [
+      { name: "basicConstraints", cA: false },
+      { name: "keyUsage", digitalSignature: true, keyEncipherment: true, critical: true },
+      { name: "extKeyUsage", ...usage },
+      { name: "subjectAltName", altNames },
+    ],
+  });
+  return { cert: leaf.cert, key: leaf.private };
+}
+
+/**
  * Creates the CA and the server certificate for 127.0.0.1, ::1 and localhost, or wraps the
  * given material.
  * @param input certificates to use instead of generating new ones
@@ -59,27 +87,11 @@ export async function createEmulatorTls(input?: EmulatorTlsInput): Promise<Emula
     });
     ca = authority.cert;
     caKey = authority.private;
-    const server = await generate([{ name: "commonName", value: "localhost" }], {
-      algorithm: "sha256",
-      keySize: 2048,
-      ...validity(30),
-      ca: { key: caKey, cert: ca },
-      extensions: [
-        { name: "basicConstraints", cA: false },
-        { name: "keyUsage", digitalSignature: true, keyEncipherment: true, critical: true },
-        { name: "extKeyUsage", serverAuth: true },
-        {
-          name: "subjectAltName",
-          altNames: [
-            { type: 2, value: "localhost" },
-            { type: 7, ip: "127.0.0.1" },
-            { type: 7, ip: "::1" },
-          ],
-        },
-      ],
-    });
-    cert = server.cert;
-    key = server.private;
+    ({ cert, key } = await issueLeaf("localhost", { key: caKey, cert: ca }, { serverAuth: true }, [
+      { type: 2, value: "localhost" },
+      { type: 7, ip: "127.0.0.1" },
+      { type: 7, ip: "::1" },
+    ]));
   }
   const signingKey = caKey;
   return {
@@ -93,19 +105,12 @@ export async function createEmulatorTls(input?: EmulatorTlsInput): Promise<Emula
           "issueClientCertificate() needs the CA private key: pass tls.caKey to startEmulator() or let it generate its own CA",
         );
       }
-      const client = await generate([{ name: "commonName", value: commonName }], {
-        algorithm: "sha256",
-        keySize: 2048,
-        ...validity(30),
-        ca: { key: signingKey, cert: ca },
-        extensions: [
-          { name: "basicConstraints", cA: false },
-          { name: "keyUsage", digitalSignature: true, keyEncipherment: true, critical: true },
-          { name: "extKeyUsage", clientAuth: true, serverAuth: true },
-          { name: "subjectAltName", altNames: [{ type: 2, value: commonName }] },
-        ],
-      });
-      return { cert: client.cert, key: client.private };
+      return issueLeaf(
+        commonName,
+        { key: signingKey, cert: ca },
+        { clientAuth: true, serverAuth: true },
+        [{ type: 2, value: commonName }],
+      );
     },
   };
 }

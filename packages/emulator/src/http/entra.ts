@@ -51,6 +51,18 @@ function tenantNotFound(tenant: string): EntraError {
 /** Authority segments that name no tenant: their metadata keeps the segment. */
 const MULTI_TENANT = new Set(["common", "organizations", "consumers"]);
 
+// What the v1 and v2 OpenID configurations carry alike: the client authentication methods,
+// the claims, and the public cloud this Entra belongs to.
+const TOKEN_AUTH_METHODS = ["client_secret_post", "private_key_jwt", "client_secret_basic"];
+const CLAIMS_SUPPORTED = ["sub", "iss", "aud", "exp", "iat", "nbf", "tid", "ver"];
+const OPENID_CLOUD = {
+  tenant_region_scope: "EU",
+  cloud_instance_name: "microsoftonline.com",
+  cloud_graph_host_name: "graph.windows.net",
+  msgraph_host: "graph.microsoft.com",
+  rbac_url: "https://pas.windows.net",
+} as const;
+
 function missingParameter(name: string): EntraError {
   return new EntraError(
     400,
@@ -100,11 +112,7 @@ export function createEntraHandler(
     if (version === "v1") {
       return {
         token_endpoint: `${base}/oauth2/token`,
-        token_endpoint_auth_methods_supported: [
-          "client_secret_post",
-          "private_key_jwt",
-          "client_secret_basic",
-        ],
+        token_endpoint_auth_methods_supported: TOKEN_AUTH_METHODS,
         jwks_uri: `${base}/discovery/keys`,
         response_modes_supported: ["query", "fragment", "form_post"],
         subject_types_supported: ["pairwise"],
@@ -118,24 +126,16 @@ export function createEntraHandler(
         http_logout_supported: true,
         frontchannel_logout_supported: true,
         end_session_endpoint: `${base}/oauth2/logout`,
-        claims_supported: ["sub", "iss", "aud", "exp", "iat", "nbf", "tid", "ver"],
+        claims_supported: CLAIMS_SUPPORTED,
         check_session_iframe: `${base}/oauth2/checksession`,
         userinfo_endpoint: `${base}/openid/userinfo`,
         kerberos_endpoint: `${base}/kerberos`,
-        tenant_region_scope: "EU",
-        cloud_instance_name: "microsoftonline.com",
-        cloud_graph_host_name: "graph.windows.net",
-        msgraph_host: "graph.microsoft.com",
-        rbac_url: "https://pas.windows.net",
+        ...OPENID_CLOUD,
       };
     }
     return {
       token_endpoint: `${base}/oauth2/v2.0/token`,
-      token_endpoint_auth_methods_supported: [
-        "client_secret_post",
-        "private_key_jwt",
-        "client_secret_basic",
-      ],
+      token_endpoint_auth_methods_supported: TOKEN_AUTH_METHODS,
       jwks_uri: `${base}/discovery/v2.0/keys`,
       response_modes_supported: ["query", "fragment", "form_post"],
       subject_types_supported: ["pairwise"],
@@ -150,13 +150,9 @@ export function createEntraHandler(
       http_logout_supported: true,
       frontchannel_logout_supported: true,
       end_session_endpoint: `${base}/oauth2/v2.0/logout`,
-      claims_supported: ["sub", "iss", "aud", "exp", "iat", "nbf", "tid", "ver"],
+      claims_supported: CLAIMS_SUPPORTED,
       kerberos_endpoint: `${base}/kerberos`,
-      tenant_region_scope: "EU",
-      cloud_instance_name: "microsoftonline.com",
-      cloud_graph_host_name: "graph.windows.net",
-      msgraph_host: "graph.microsoft.com",
-      rbac_url: "https://pas.windows.net",
+      ...OPENID_CLOUD,
     };
   };
 
