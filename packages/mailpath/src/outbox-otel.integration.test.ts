@@ -2,12 +2,11 @@
 // its job (through the propagation API and whatever propagator the app registered), against a
 // real redis-server and the emulator. The API is core's optional peer; the propagator and the
 // context manager here are the smallest that satisfy its interfaces.
-import { randomUUID } from "node:crypto";
 import { createRequire } from "node:module";
 import { useEmulator } from "@mailpath/emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRedisServer } from "../../outbox/test/support/redis-global-setup.js";
-import { createOutboxFromEnv } from "./outbox.js";
+import { graphOutbox } from "./test-support/outbox.js";
 
 /** The parts of @opentelemetry/api used here (mailpath has neither it nor its types). */
 interface Context {
@@ -118,15 +117,7 @@ describe("createOutboxFromEnv with MAILPATH_OTEL", () => {
   ])(
     "MAILPATH_OTEL=%s: the enqueuing span's traceparent is stored with the job: %s",
     async (flag, stored) => {
-      const prefix = `mpt-${randomUUID().slice(0, 8)}`;
-      const outbox = await createOutboxFromEnv(
-        emulator.env({
-          MAILPATH_TRANSPORT: "graph",
-          MAILPATH_REDIS_URL: redisUrl,
-          MAILPATH_OUTBOX_PREFIX: prefix,
-          MAILPATH_OTEL: flag,
-        }),
-      );
+      const { outbox, prefix } = await graphOutbox(emulator, redisUrl, { MAILPATH_OTEL: flag });
       try {
         const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
         const spanId = "00f067aa0ba902b7";

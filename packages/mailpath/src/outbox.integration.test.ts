@@ -1,10 +1,10 @@
 // createOutboxFromEnv against the emulator and a real redis-server: MAILPATH_TEST_REDIS_URL, or
 // a private one started here (never the machine's own Redis).
-import { randomUUID } from "node:crypto";
 import { useEmulator } from "@mailpath/emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRedisServer } from "../../outbox/test/support/redis-global-setup.js";
 import { createOutboxFromEnv } from "./outbox.js";
+import { graphOutbox } from "./test-support/outbox.js";
 
 const emulator = useEmulator({ beforeAll, afterAll });
 let redisUrl: string;
@@ -25,14 +25,7 @@ afterAll(async () => {
 
 describe("createOutboxFromEnv", () => {
   it("queues in the Redis of MAILPATH_REDIS_URL under MAILPATH_OUTBOX_PREFIX and sends through the path MAILPATH_TRANSPORT names", async () => {
-    const prefix = `mpt-${randomUUID().slice(0, 8)}`;
-    const outbox = await createOutboxFromEnv(
-      emulator.env({
-        MAILPATH_TRANSPORT: "graph",
-        MAILPATH_REDIS_URL: redisUrl,
-        MAILPATH_OUTBOX_PREFIX: prefix,
-      }),
-    );
+    const { outbox } = await graphOutbox(emulator, redisUrl);
     try {
       const { id, messageId } = await outbox.enqueue({
         to: "ada@contoso.com",
