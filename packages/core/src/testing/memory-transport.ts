@@ -11,11 +11,7 @@ import type {
 import type { MailErrorCode } from "../errors/codes.js";
 import { MailError, type MailErrorOptions } from "../errors/mail-error.js";
 import type { DeliveredAttachment, DeliveredMessage } from "./delivered-message.js";
-import {
-  createMemoryStore,
-  type MemoryStore,
-  type WaitForMessagesOptions,
-} from "./memory-store.js";
+import { createMemoryStore, type MemoryStore } from "./memory-store.js";
 
 /**
  * A scripted failure: a code (the error gets the code's usual `retryable` and a
@@ -59,9 +55,10 @@ export interface MemoryTransportOptions {
  * send as a `DeliveredMessage` (path `"memory"`) and fails on demand.
  * @since 0.1.0
  */
-export interface MemoryTransport extends Transport {
-  /** Every delivered message, oldest first (a live view of the store). */
-  readonly sent: readonly DeliveredMessage[];
+export interface MemoryTransport
+  extends Transport,
+    // The store's view: every delivered message (`sent`, live), a copy, and waiting for them.
+    Pick<MemoryStore, "sent" | "messages" | "waitForMessages"> {
   /** How many times `send()` was called, failed or not. */
   readonly calls: number;
   /** Whether `close()` was called. */
@@ -72,13 +69,6 @@ export interface MemoryTransport extends Transport {
   close(): Promise<void>;
   /** The store this transport records into. */
   readonly store: MemoryStore;
-  /** A copy of the delivered messages. */
-  messages(): readonly DeliveredMessage[];
-  /** Resolves once at least `count` messages were delivered. @throws MailError `TIMEOUT` */
-  waitForMessages(
-    count: number,
-    options?: WaitForMessagesOptions,
-  ): Promise<readonly DeliveredMessage[]>;
   /** Clears the store, the scripted failures, rejected recipients, `failRate` and `failVerify`. */
   reset(): void;
   /** The next `count` sends fail with `failure`. Queued after earlier scripts. @default count 1 */
