@@ -1,7 +1,7 @@
 // Delivery guarantees of issue 9 at the core level: what the breaker counts (1), ambiguity
 // through routing (2) and aborts (3), delays a timer can wait (7), close() with a deadline (8)
 // and routed paths reporting their events (9).
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { NormalizedMessage } from "./contract/message.js";
 import type { Transport, TransportReceipt, TransportSendOptions } from "./contract/transport.js";
 import { MailError } from "./errors/mail-error.js";
@@ -9,17 +9,13 @@ import { createMailer, type Mailer, type MailerEvents } from "./mailer.js";
 import { MAX_DELAY_MS } from "./resilience/delays.js";
 import { failover } from "./routing/failover.js";
 import { weighted } from "./routing/weighted.js";
+import { useFakeTimersInEachTest } from "./test-support/fake-timers.js";
 import { createMemoryStore, createMemoryTransport } from "./testing/index.js";
 import { rejectedMailError, thrownMailError } from "./testing/mail-error.js";
 
 const message = { from: "app@contoso.com", to: "ada@contoso.com", subject: "Hello", text: "Hi" };
 
-beforeEach(() => {
-  vi.useFakeTimers();
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
+useFakeTimersInEachTest();
 
 function collect<E extends keyof MailerEvents>(mailer: Mailer, event: E) {
   const seen: MailerEvents[E][0][] = [];

@@ -1,9 +1,10 @@
 import { inspect } from "node:util";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { NormalizedMessage } from "./contract/message.js";
 import type { Transport, TransportReceipt } from "./contract/transport.js";
 import { MailError } from "./errors/mail-error.js";
 import { createMailer, type MailerEvents } from "./mailer.js";
+import { useFakeTimersInEachTest } from "./test-support/fake-timers.js";
 import { rejectedMailError } from "./testing/mail-error.js";
 import { createMemoryTransport } from "./testing/memory-transport.js";
 
@@ -40,12 +41,7 @@ function collect<E extends keyof MailerEvents>(mailer: ReturnType<typeof createM
   return seen;
 }
 
-beforeEach(() => {
-  vi.useFakeTimers();
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
+useFakeTimersInEachTest();
 
 describe("createMailer retry", () => {
   it("retries two retryable failures and succeeds on the third attempt with the same Message-ID", async () => {

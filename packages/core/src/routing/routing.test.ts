@@ -1,18 +1,14 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { MailError } from "../errors/mail-error.js";
 import { createMailer } from "../mailer.js";
+import { useFakeTimersInEachTest } from "../test-support/fake-timers.js";
 import { createMemoryStore, createMemoryTransport } from "../testing/index.js";
 import { failover } from "./failover.js";
 import { weighted } from "./weighted.js";
 
 const message = { from: "app@contoso.com", to: "ada@contoso.com", subject: "Hello", text: "Hi" };
 
-beforeEach(() => {
-  vi.useFakeTimers();
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
+useFakeTimersInEachTest();
 
 describe("failover", () => {
   it("moves to the next transport on a path failure and reports the path used", async () => {
