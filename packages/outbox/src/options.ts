@@ -188,46 +188,44 @@ export function resolveOutboxOptions(options: OutboxOptions): ResolvedOutboxOpti
       message: "is required with `mailer` (a mailer does not expose its transport's limits)",
     });
   }
-  const positive = (path: string, value: unknown, integer = false) => {
-    if (value === undefined) return;
-    if (
-      typeof value !== "number" ||
-      !(value > 0) ||
-      !Number.isFinite(value) ||
-      (integer && !Number.isInteger(value))
-    ) {
-      issues.push({ path, message: `must be a positive ${integer ? "integer" : "number"}` });
+  /** An option that, when set, must be a number `valid` accepts; else `message` names it. */
+  const number = (
+    path: string,
+    value: unknown,
+    valid: (value: number) => boolean,
+    message: string,
+  ) => {
+    if (value !== undefined && !(typeof value === "number" && valid(value))) {
+      issues.push({ path, message });
     }
   };
+  const positive = (path: string, value: unknown, integer = false) =>
+    number(
+      path,
+      value,
+      (given) => given > 0 && Number.isFinite(given) && (!integer || Number.isInteger(given)),
+      `must be a positive ${integer ? "integer" : "number"}`,
+    );
   const retry = options.retry ?? {};
   positive("retry.maxAttempts", retry.maxAttempts, true);
   positive("retry.maxDelayMs", retry.maxDelayMs);
-  if (
-    retry.baseDelayMs !== undefined &&
-    !(typeof retry.baseDelayMs === "number" && retry.baseDelayMs >= 0)
-  ) {
-    issues.push({ path: "retry.baseDelayMs", message: "must be a number >= 0" });
-  }
+  number("retry.baseDelayMs", retry.baseDelayMs, (given) => given >= 0, "must be a number >= 0");
   positive("keepSentMs", options.keepSentMs);
   positive("keepDeadMs", options.keepDeadMs);
   positive("maxStoredBytes", options.maxStoredBytes, true);
   positive("timeoutMs", options.timeoutMs);
-  if (
-    options.connectionLingerMs !== undefined &&
-    !(typeof options.connectionLingerMs === "number" && options.connectionLingerMs >= 0)
-  ) {
-    issues.push({ path: "connectionLingerMs", message: "must be a number of milliseconds >= 0" });
-  }
-  if (
-    options.quotaMargin !== undefined &&
-    !(
-      typeof options.quotaMargin === "number" &&
-      options.quotaMargin >= 0 &&
-      options.quotaMargin < 1
-    )
-  ) {
-    issues.push({ path: "quotaMargin", message: "must be a number in [0, 1)" });
-  }
+  number(
+    "connectionLingerMs",
+    options.connectionLingerMs,
+    (given) => given >= 0,
+    "must be a number of milliseconds >= 0",
+  );
+  number(
+    "quotaMargin",
+    options.quotaMargin,
+    (given) => given >= 0 && given < 1,
+    "must be a number in [0, 1)",
+  );
   const prefix = options.queue?.prefix ?? "mailpath";
   const name = options.queue?.name ?? "outbox";
   for (const [path, value] of [

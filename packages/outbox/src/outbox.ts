@@ -587,21 +587,15 @@ export function createOutbox(options: OutboxOptions): Outbox {
         throw new DelayedError();
       }
       emit("failed", { id, messageId, attempt, code: error.code, error });
+      const retrying = (delayMs: number, throttled: boolean) =>
+        emit("retrying", { id, messageId, attempt, code: error.code, delayMs, throttled, error });
       if (error.retryable && error.code === "THROTTLED") {
         // The mailbox is over its quota for every process: pause its whole queue (BullMQ's
         // manual rate limit); the job waits in the queue and uses no attempt.
         const delayMs = Math.max(1, error.retryAfterMs ?? resolved.baseDelayMs);
         await job.updateProgress(record("failed", Date.now() + delayMs));
         await worker.rateLimit(delayMs);
-        emit("retrying", {
-          id,
-          messageId,
-          attempt,
-          code: error.code,
-          delayMs,
-          throttled: true,
-          error,
-        });
+        retrying(delayMs, true);
         throw new RateLimitError();
       }
       if (!error.retryable || job.attemptsMade + 1 >= resolved.maxAttempts) {
@@ -613,17 +607,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
       }
       const delayMs = backoffMs(job.attemptsMade + 1, error.retryAfterMs);
       await job.updateProgress(record("failed", Date.now() + delayMs));
-      pending.set(id, () =>
-        emit("retrying", {
-          id,
-          messageId,
-          attempt,
-          code: error.code,
-          delayMs,
-          throttled: false,
-          error,
-        }),
-      );
+      pending.set(id, () => retrying(delayMs, false));
       throw Object.assign(new Error(`${error.code}: ${error.message}`), { [RETRY_DELAY]: delayMs });
     }
   };

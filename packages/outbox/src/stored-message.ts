@@ -21,22 +21,12 @@ export interface StoredAttachment {
   readonly content: string;
 }
 
-/** A validated message as JSON. */
-export interface StoredMessage {
-  readonly messageId: string;
-  readonly from: Address;
-  readonly to: readonly Address[];
-  readonly cc: readonly Address[];
-  readonly bcc: readonly Address[];
-  readonly replyTo: readonly Address[];
-  readonly subject: string;
-  readonly text?: string;
-  readonly html?: string;
+/**
+ * A validated message as JSON: the normalized message with its attachments in base64, and
+ * without `recipients` (core works them out again from to, cc and bcc when the worker sends).
+ */
+export interface StoredMessage extends Omit<NormalizedMessage, "attachments" | "recipients"> {
   readonly attachments: readonly StoredAttachment[];
-  readonly headers: Readonly<Record<string, string>>;
-  readonly importance: NormalizedMessage["importance"];
-  readonly inReplyTo?: string;
-  readonly references: readonly string[];
 }
 
 /** The data of one outbox job. */

@@ -49,16 +49,37 @@ function outbox(prefix: string, options: Partial<OutboxOptions>): Outbox {
   return created;
 }
 
-/** The data BullMQ stored for the job `id` (`sender/jobId`). */
-async function storedData(prefix: string, id: string): Promise<Record<string, unknown>> {
+/** The Redis key of the hash BullMQ keeps for the job `id` (`sender/jobId`). */
+async function jobKey(prefix: string, id: string): Promise<string> {
   const jobId = id.slice(id.lastIndexOf("/") + 1);
   const [key] = (await keysUnder(prefix)).filter((name) => name.endsWith(`:${jobId}`));
+  return key!;
+}
+
+/** The data BullMQ stored for the job `id`. */
+async function storedData(prefix: string, id: string): Promise<Record<string, unknown>> {
+  const key = await jobKey(prefix, id);
   const client = new Redis(redisUrl());
   try {
-    return JSON.parse((await client.hget(key!, "data")) ?? "{}") as Record<string, unknown>;
+    return JSON.parse((await client.hget(key, "data")) ?? "{}") as Record<string, unknown>;
   } finally {
     client.disconnect();
   }
+}
+
+/**
+ * Starts a worker with telemetry on `prefix` and waits for its first message sent.
+ * @returns the `sent` event and the finished mailpath.send spans
+ */
+async function sendThroughTracedWorker(prefix: string) {
+  const worker = outbox(prefix, { transport: createMemoryTransport(), telemetry: { tracer } });
+  const sent = nextEvent(worker, "sent");
+  await worker.startWorker();
+  const event = await sent;
+  return {
+    event,
+    sends: spans.getFinishedSpans().filter((span) => span.name === "mailpath.send"),
+  };
 }
 
 async function enqueueUnderSpan(producer: Outbox) {
@@ -80,15 +101,10 @@ describe("trace context through the outbox", () => {
       traceparent: `00-${traceId}-${spanId}-01`,
     });
 
-    const transport = createMemoryTransport();
-    const worker = outbox(prefix, { transport, telemetry: { tracer } });
-    const sent = nextEvent(worker, "sent");
-    await worker.startWorker();
-    expect(await sent).toMatchObject({ id: enqueued.id, messageId: enqueued.messageId });
+    const { event, sends } = await sendThroughTracedWorker(prefix);
+    expect(event).toMatchObject({ id: enqueued.id, messageId: enqueued.messageId });
 
-    const [send, ...more] = spans
-      .getFinishedSpans()
-      .filter((span) => span.name === "mailpath.send");
+    const [send, ...more] = sends;
     expect(more).toHaveLength(0);
     expect(send!.spanContext().traceId).toBe(traceId);
     expect(send!.parentSpanContext?.spanId).toBe(spanId);
@@ -105,11 +121,9 @@ describe("trace context through the outbox", () => {
     expect((await storedData(prefix, enqueued.id)).trace).toBeUndefined();
 
     // A worker with telemetry still sends; with nothing stored, its send span has no parent.
-    const worker = outbox(prefix, { transport: createMemoryTransport(), telemetry: { tracer } });
-    const sent = nextEvent(worker, "sent");
-    await worker.startWorker();
-    await sent;
-    const [send] = spans.getFinishedSpans().filter((span) => span.name === "mailpath.send");
+    const {
+      sends: [send],
+    } = await sendThroughTracedWorker(prefix);
     expect(send!.parentSpanContext).toBeUndefined();
     expect(send!.spanContext().traceId).not.toBe(parent.spanContext().traceId);
   });
@@ -118,20 +132,20 @@ describe("trace context through the outbox", () => {
     const prefix = uniquePrefix();
     const producer = outbox(prefix, { telemetry: {} });
     const { enqueued } = await enqueueUnderSpan(producer);
-    const jobId = enqueued.id.slice(enqueued.id.lastIndexOf("/") + 1);
-    const [key] = (await keysUnder(prefix)).filter((name) => name.endsWith(`:${jobId}`));
+    const data = await storedData(prefix, enqueued.id);
     const client = new Redis(redisUrl());
     try {
-      const data = JSON.parse((await client.hget(key!, "data")) ?? "{}") as Record<string, unknown>;
-      await client.hset(key!, "data", JSON.stringify({ ...data, trace: { Traceparent: 42 } }));
+      await client.hset(
+        await jobKey(prefix, enqueued.id),
+        "data",
+        JSON.stringify({ ...data, trace: { Traceparent: 42 } }),
+      );
     } finally {
       client.disconnect();
     }
-    const worker = outbox(prefix, { transport: createMemoryTransport(), telemetry: { tracer } });
-    const sent = nextEvent(worker, "sent");
-    await worker.startWorker();
-    await sent;
-    const [send] = spans.getFinishedSpans().filter((span) => span.name === "mailpath.send");
+    const {
+      sends: [send],
+    } = await sendThroughTracedWorker(prefix);
     expect(send!.parentSpanContext).toBeUndefined();
   });
 });
