@@ -146,6 +146,28 @@ export function runStage(callback: (error: Error) => void, handler: () => Promis
   handler().catch(() => callback(replyError(replies.temporaryServerError())));
 }
 
+/**
+ * Runs a stage: first its fault, which may answer the stage or drop the connection, then
+ * `handler`; an error thrown answers 451 4.3.0 as in {@link runStage}.
+ * @param server the endpoint's server
+ * @param sessionId the session the stage belongs to
+ * @param callback the stage's smtp-server callback
+ * @param fault what {@link applyFault} decides for the stage
+ * @param handler the stage's own work when no fault answered it
+ */
+export function faultedStage(
+  server: ExchangeSmtpServer,
+  sessionId: string,
+  callback: (error: Error) => void,
+  fault: Promise<StageOutcome>,
+  handler: () => void | Promise<void>,
+): void {
+  runStage(callback, async () => {
+    if (settleFault(server, sessionId, await fault, callback)) return;
+    await handler();
+  });
+}
+
 /** Lower-cased domain of an address. */
 export function domainOf(address: string): string {
   return address.slice(address.lastIndexOf("@") + 1).toLowerCase();

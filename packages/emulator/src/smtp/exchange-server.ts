@@ -486,29 +486,22 @@ export class ExchangeSmtpServer extends SMTPServer {
 }
 
 /** Exchange-shaped words for an error smtp-server phrased itself, by reply code. */
+const FALLBACK_TEXTS: Readonly<Record<number, string>> = {
+  421: "4.3.2 Service not available, closing transmission channel",
+  451: replies.temporaryServerError().text,
+  452: "4.5.3 Too many recipients",
+  500: "5.3.3 Unrecognized command",
+  501: "5.5.4 Invalid arguments",
+  503: replies.badSequence().text,
+  504: "5.5.4 Invalid arguments",
+  530: "5.7.0 Must issue a STARTTLS command first",
+  552: replies.messageTooLarge().text,
+};
+
+/** The reply for an error smtp-server phrased itself: Exchange's words for its code. */
 function fallbackReply(code: number): SmtpReply {
-  switch (code) {
-    case 421:
-      return { code, text: "4.3.2 Service not available, closing transmission channel" };
-    case 451:
-      return replies.temporaryServerError();
-    case 452:
-      return { code, text: "4.5.3 Too many recipients" };
-    case 500:
-      return { code, text: "5.3.3 Unrecognized command" };
-    case 501:
-    case 504:
-      return { code, text: "5.5.4 Invalid arguments" };
-    case 503:
-      return replies.badSequence();
-    case 530:
-      return { code, text: "5.7.0 Must issue a STARTTLS command first" };
-    case 552:
-      return replies.messageTooLarge();
-    default:
-      return {
-        code,
-        text: code >= 500 ? "5.0.0 Requested action not taken" : "4.0.0 Requested action not taken",
-      };
-  }
+  const text =
+    FALLBACK_TEXTS[code] ??
+    (code >= 500 ? "5.0.0 Requested action not taken" : "4.0.0 Requested action not taken");
+  return { code, text };
 }

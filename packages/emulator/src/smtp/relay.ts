@@ -4,7 +4,7 @@
 import type { TLSSocket } from "node:tls";
 import type { SMTPServerAddress, SMTPServerDataStream, SMTPServerSession } from "smtp-server";
 import { certificateNameMatches, certificateNames } from "../certs.js";
-import type { EmulatorContext } from "../context.js";
+import type { EmulatorContext, FaultStage } from "../context.js";
 import type { ConnectorPolicy, TenantPolicy } from "../tenant.js";
 import {
   applyFault,
@@ -13,6 +13,7 @@ import {
   ehloKeywords,
   ensureMessageId,
   exchangeServerOptions,
+  faultedStage,
   findMailbox,
   isAcceptedDomain,
   listen,
@@ -20,7 +21,6 @@ import {
   runStage,
   type SmtpEndpoint,
   type StageOutcome,
-  settleFault,
 } from "./common.js";
 import { ExchangeSmtpServer } from "./exchange-server.js";
 import { replies, replyError, type SmtpReply } from "./replies.js";
@@ -40,8 +40,6 @@ interface RelayClient {
   /** The connector the session was attributed to at MAIL FROM. */
   connector?: ConnectorPolicy | undefined;
 }
-
-type StageCallback = (error: Error) => void;
 
 function normalizeIp(address: string): string {
   return address.startsWith("::ffff:") ? address.slice(7) : address;
@@ -100,10 +98,8 @@ export async function startRelayEndpoint(
     }
     return client;
   };
-  const fault = (session: SMTPServerSession, stage: Parameters<typeof applyFault>[2]) =>
-    applyFault(context, "relay", stage, () => replies.ipThrottled(clientOf(session).ip));
-  const settle = (session: SMTPServerSession, outcome: StageOutcome, callback: StageCallback) =>
-    settleFault(server, session.id, outcome, callback);
+  const fault = (session: SMTPServerSession, name: FaultStage) =>
+    applyFault(context, "relay", name, () => replies.ipThrottled(clientOf(session).ip));
   const ipThrottled = (client: RelayClient): SmtpReply | undefined => {
     const { limits } = context.tenant();
     if (
@@ -128,9 +124,7 @@ export async function startRelayEndpoint(
       onConnect(session, callback) {
         context.stats.requests.relay += 1;
         clientOf(session);
-        runStage(callback, async () => {
-          if (!settle(session, await fault(session, "connect"), callback)) callback();
-        });
+        faultedStage(server, session.id, callback, fault(session, "connect"), () => callback());
       },
 
       onSecure(socket, session, callback) {
@@ -145,8 +139,7 @@ export async function startRelayEndpoint(
       },
 
       onMailFrom(address: SMTPServerAddress, session, callback) {
-        runStage(callback, async () => {
-          if (settle(session, await fault(session, "mail"), callback)) return;
+        faultedStage(server, session.id, callback, fault(session, "mail"), async () => {
           const tenant = context.tenant();
           const client = clientOf(session);
           const throttle = ipThrottled(client);
@@ -172,8 +165,7 @@ export async function startRelayEndpoint(
       },
 
       onRcptTo(address: SMTPServerAddress, session, callback) {
-        runStage(callback, async () => {
-          if (settle(session, await fault(session, "rcpt"), callback)) return;
+        faultedStage(server, session.id, callback, fault(session, "rcpt"), async () => {
           const tenant = context.tenant();
           const client = clientOf(session);
           if (isAcceptedDomain(tenant, address.address)) {

@@ -11,7 +11,7 @@ import type {
   SMTPServerDataStream,
   SMTPServerSession,
 } from "smtp-server";
-import type { DeliveryInput, EmulatorContext } from "../context.js";
+import type { DeliveryInput, EmulatorContext, FaultStage } from "../context.js";
 import { parseDelivery } from "../store.js";
 import {
   appMayUseMailbox,
@@ -28,6 +28,7 @@ import {
   ehloKeywords,
   ensureMessageId,
   exchangeServerOptions,
+  faultedStage,
   findMailbox,
   fromHeaderAddresses,
   isAcceptedDomain,
@@ -36,7 +37,6 @@ import {
   runStage,
   type SmtpEndpoint,
   type StageOutcome,
-  settleFault,
 } from "./common.js";
 import { ExchangeSmtpServer } from "./exchange-server.js";
 import { replies, replyError, type SmtpReply } from "./replies.js";
@@ -54,8 +54,6 @@ interface SubmissionUser {
   /** The app, for XOAUTH2 sessions. */
   readonly appId?: string;
 }
-
-type StageCallback = (error: Error) => void;
 
 function userOf(session: SMTPServerSession): SubmissionUser | undefined {
   return session.user as SubmissionUser | undefined;
@@ -92,11 +90,7 @@ export async function startSubmissionEndpoint(
       ? replies.concurrentConnectionsLimit()
       : replies.senderThreadLimit();
   // A throttle fault answers like Exchange's most common submission throttle, 432 4.3.2.
-  const fault = (stage: Parameters<typeof applyFault>[2]) =>
-    applyFault(context, "smtp", stage, concurrencyReply);
-  /** Answers a stage's callback from a fault outcome; true when the fault handled it. */
-  const settle = (session: SMTPServerSession, outcome: StageOutcome, callback: StageCallback) =>
-    settleFault(server, session.id, outcome, callback);
+  const fault = (name: FaultStage) => applyFault(context, "smtp", name, concurrencyReply);
 
   const mailboxOf = (session: SMTPServerSession): MailboxPolicy | undefined => {
     const user = userOf(session);
@@ -181,9 +175,7 @@ export async function startSubmissionEndpoint(
       onConnect(session, callback) {
         context.stats.requests.smtp += 1;
         releaseDue();
-        runStage(callback, async () => {
-          if (!settle(session, await fault("connect"), callback)) callback();
-        });
+        faultedStage(server, session.id, callback, fault("connect"), () => callback());
       },
 
       // TLS 1.0/1.1 completes its handshake and is then told why it cannot go on (reference
@@ -201,8 +193,7 @@ export async function startSubmissionEndpoint(
         session,
         callback: (error: Error | null, response?: SMTPServerAuthenticationResponse) => void,
       ) {
-        runStage(callback, async () => {
-          if (settle(session, await fault("auth"), callback)) return;
+        faultedStage(server, session.id, callback, fault("auth"), async () => {
           const result = await authenticate(auth);
           if ("code" in result) return callback(replyError(result));
           const open = slots.open(result.mailbox.toLowerCase(), session.id);
@@ -212,8 +203,7 @@ export async function startSubmissionEndpoint(
       },
 
       onMailFrom(address: SMTPServerAddress, session, callback) {
-        runStage(callback, async () => {
-          if (settle(session, await fault("mail"), callback)) return;
+        faultedStage(server, session.id, callback, fault("mail"), async () => {
           const user = userOf(session);
           const mailbox = mailboxOf(session);
           if (!user || !mailbox) return callback(replyError(replies.notAuthenticated(host)));
@@ -242,8 +232,7 @@ export async function startSubmissionEndpoint(
       },
 
       onRcptTo(address: SMTPServerAddress, session, callback) {
-        runStage(callback, async () => {
-          if (settle(session, await fault("rcpt"), callback)) return;
+        faultedStage(server, session.id, callback, fault("rcpt"), async () => {
           const tenant = context.tenant();
           if (
             tenant.rejectUnknownInternalRecipients &&
