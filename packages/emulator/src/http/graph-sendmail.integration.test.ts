@@ -196,16 +196,23 @@ describe("Graph sendMail (MIME)", () => {
     expectBothBodiesDelivered(message, "<mime-path@contoso.com>");
   });
 
-  it("answers 400 ErrorMimeContentInvalidBase64String for a body that is not base64", async () => {
-    const reply = await graph("POST", SEND, {
-      body: "From: x@contoso.com\r\n\r\nnot base64!",
-      contentType: "text/plain",
-    });
-    expectGraphError(reply, 400, {
-      code: "ErrorMimeContentInvalidBase64String",
-      message: "Invalid base64 string for MIME content.",
-    });
-  });
+  // Both MIME entry points, sendMail and a draft's creation, decode the body alike.
+  it.each([
+    ["sendMail", SEND],
+    ["draft", `/v1.0/users/${DEFAULT_SENDER}/messages`],
+  ])(
+    "answers 400 ErrorMimeContentInvalidBase64String for a %s body that is not base64",
+    async (_case, path) => {
+      const reply = await graph("POST", path, {
+        body: "From: x@contoso.com\r\n\r\nnot base64!",
+        contentType: "text/plain",
+      });
+      expectGraphError(reply, 400, {
+        code: "ErrorMimeContentInvalidBase64String",
+        message: "Invalid base64 string for MIME content.",
+      });
+    },
+  );
 
   it("answers 403 ErrorSendAsDenied when the MIME From is another mailbox", async () => {
     const raw = await mime({ from: "grace@contoso.com" });
