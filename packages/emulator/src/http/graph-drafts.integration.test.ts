@@ -5,13 +5,8 @@ import { senderMailboxWith } from "../test-support/tenant.js";
 import { GRAPH_AUDIENCE } from "./index.js";
 import { useEmulatorSuite } from "./test-support/emulator-suite.js";
 import { expectGraphError, type GraphReply } from "./test-support/graph-fetch.js";
-import {
-  BOTH_BODIES,
-  expectBothBodiesDelivered,
-  fileAttachment,
-  mime,
-  mimeBody,
-} from "./test-support/graph-json.js";
+import { fileAttachment } from "./test-support/graph-json.js";
+import { BOTH_BODIES, expectBothBodiesDelivered, mime, mimeBody } from "./test-support/mime.js";
 
 const MB = 1024 * 1024;
 

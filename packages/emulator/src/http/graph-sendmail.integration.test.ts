@@ -7,13 +7,8 @@ import { GRAPH_AUDIENCE, mailboxObjectId } from "./index.js";
 import { graphClient } from "./test-support/clients.js";
 import { useEmulatorSuite } from "./test-support/emulator-suite.js";
 import { expectGraphError } from "./test-support/graph-fetch.js";
-import {
-  BOTH_BODIES,
-  expectBothBodiesDelivered,
-  fileAttachment,
-  mime,
-  mimeBody,
-} from "./test-support/graph-json.js";
+import { fileAttachment } from "./test-support/graph-json.js";
+import { BOTH_BODIES, expectBothBodiesDelivered, mime, mimeBody } from "./test-support/mime.js";
 
 const suite = useEmulatorSuite();
 const { graph } = suite;
