@@ -11,6 +11,7 @@ import {
 } from "@mailpath/emulator";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startDnsServer } from "../test-support/dns-server.js";
+import { grantDefaultApp } from "../test-support/emulator-apps.js";
 import { checkGraph } from "./graph-check.js";
 import { checkRelay, checkSmtp, type SmtpProbeOptions } from "./smtp-checks.js";
 import type { PathReport } from "./steps.js";
@@ -168,15 +169,7 @@ describe("checkSmtp against the emulator", () => {
   });
 
   it("flags a token without SMTP.SendAsApp, then shows Exchange's AUTH refusal", async () => {
-    emulator.configure({
-      apps: [
-        {
-          clientId: DEFAULT_CLIENT_ID,
-          secrets: [{ value: DEFAULT_CLIENT_SECRET }],
-          permissions: ["Mail.Send"],
-        },
-      ],
-    });
+    grantDefaultApp(emulator, ["Mail.Send"]);
     const report = await checkSmtp(
       smtp({ auth: { method: "oauth", user: DEFAULT_SENDER, token: secretToken() } }),
     );
@@ -352,15 +345,7 @@ describe("checkGraph against the emulator", () => {
   });
 
   it("fails the claims for an app without Mail.Send and explains the 403 ErrorAccessDenied", async () => {
-    emulator.configure({
-      apps: [
-        {
-          clientId: DEFAULT_CLIENT_ID,
-          secrets: [{ value: DEFAULT_CLIENT_SECRET }],
-          permissions: ["SMTP.SendAsApp"],
-        },
-      ],
-    });
+    grantDefaultApp(emulator, ["SMTP.SendAsApp"]);
     const report = await checkGraph(graph({ send: true, to: "ada@contoso.com" }));
     expect(report.steps.find((step) => step.id === "graph.claims")).toMatchObject({
       status: "fail",

@@ -2,9 +2,9 @@
 // `send` one real sendMail, where 403 ErrorAccessDenied is explained as the app's mailbox scope.
 import { randomUUID } from "node:crypto";
 import { classifyHttpError, resolveCloud } from "@mailpath/core";
-import { claimsOutcome, explainError, type ProbeOptions } from "./smtp-checks.js";
+import { claimsOutcome, explainError, type ProbeOptions, probeToken } from "./smtp-checks.js";
 import { type PathReport, StepRunner } from "./steps.js";
-import { acquireToken, httpsRequest, type TokenSource } from "./token.js";
+import { httpsRequest, type TokenSource } from "./token.js";
 
 /**
  * Options of `checkGraph`.
@@ -38,24 +38,16 @@ export async function checkGraph(options: GraphProbeOptions): Promise<PathReport
   const mailbox = options.mailbox ?? options.from;
   let token = "";
   await runner.run("graph.token", "Access token", async () => {
-    token = await acquireToken(options.token, endpoints.graphScope, {
-      ...(options.ca && { ca: options.ca }),
-      timeoutMs,
-      dns: options,
-    });
+    token = await probeToken(options.token, endpoints.graphScope, options);
     return {
       status: "pass",
       detail: `token issued for ${endpoints.graphScope}${options.clientId ? ` to app ${options.clientId}` : ""}`,
     };
   });
   await runner.run("graph.claims", "Token claims", async () =>
-    claimsOutcome(token, {
-      audience: endpoints.graphScope.replace(/\/\.default$/, ""),
-      role: "Mail.Send",
+    claimsOutcome(token, "graph", endpoints.graphScope, {
       ...(options.tenantId && { tenantId: options.tenantId }),
       now: now(),
-      roleFix:
-        "Add the application permission Mail.Send (Microsoft Graph) to the app registration and grant admin consent; if you scope the app with RBAC for Applications instead, run with --send to check it.",
     }),
   );
   if (!options.send) {

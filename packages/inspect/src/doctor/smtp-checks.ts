@@ -396,18 +396,10 @@ export async function checkSmtp(options: SmtpProbeOptions): Promise<PathReport> 
     let token: string | undefined;
     if (auth.method === "oauth") {
       await runner.run("smtp.token", "Access token (XOAUTH2)", async () => {
-        token = await acquireToken(auth.token, endpoints.smtpScope, {
-          ...(options.ca && { ca: options.ca }),
-          timeoutMs: options.timeoutMs ?? 15_000,
-          dns: options,
-        });
-        return claimsOutcome(token, {
-          audience: endpoints.smtpScope.replace(/\/\.default$/, ""),
-          role: "SMTP.SendAsApp",
+        token = await probeToken(auth.token, endpoints.smtpScope, options);
+        return claimsOutcome(token, "smtp", endpoints.smtpScope, {
           ...(auth.tenantId && { tenantId: auth.tenantId }),
           now: now(),
-          roleFix:
-            "Add the application permission SMTP.SendAsApp (Office 365 Exchange Online) and grant admin consent, then register the service principal in Exchange (New-ServicePrincipal) and give it the mailbox (Add-MailboxPermission); with RBAC for Applications instead, AUTH below decides.",
         });
       });
     }
@@ -469,17 +461,48 @@ export async function checkSmtp(options: SmtpProbeOptions): Promise<PathReport> 
   };
 }
 
-/** Reads a token's claims against what the receiving service expects. */
+/** Gets the app-only token for `scope` over the probe's CA, timeout and DNS server. */
+export function probeToken(
+  source: TokenSource,
+  scope: string,
+  options: ProbeOptions,
+): Promise<string> {
+  return acquireToken(source, scope, {
+    ...(options.ca && { ca: options.ca }),
+    timeoutMs: options.timeoutMs ?? 15_000,
+    dns: options,
+  });
+}
+
+/** The role each service needs in an app-only token, and how to grant it. */
+const SERVICE_ROLES = {
+  graph: {
+    role: "Mail.Send",
+    roleFix:
+      "Add the application permission Mail.Send (Microsoft Graph) to the app registration and grant admin consent; if you scope the app with RBAC for Applications instead, run with --send to check it.",
+  },
+  smtp: {
+    role: "SMTP.SendAsApp",
+    roleFix:
+      "Add the application permission SMTP.SendAsApp (Office 365 Exchange Online) and grant admin consent, then register the service principal in Exchange (New-ServicePrincipal) and give it the mailbox (Add-MailboxPermission); with RBAC for Applications instead, AUTH below decides.",
+  },
+} as const;
+
+/**
+ * Reads a token's claims against what the receiving service expects: the audience of `scope`,
+ * the service's role, the tenant (when given) and an expiry in the future.
+ */
 export function claimsOutcome(
   token: string,
-  expected: {
-    readonly audience: string;
-    readonly role: string;
-    readonly tenantId?: string;
-    readonly now: number;
-    readonly roleFix: string;
-  },
+  service: keyof typeof SERVICE_ROLES,
+  scope: string,
+  context: { readonly tenantId?: string; readonly now: number },
 ): StepOutcome {
+  const expected = {
+    ...SERVICE_ROLES[service],
+    ...context,
+    audience: scope.replace(/\/\.default$/, ""),
+  };
   const claims = decodeClaims(token);
   if (!claims)
     return {

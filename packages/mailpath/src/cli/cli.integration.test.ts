@@ -19,6 +19,7 @@ import {
   startDnsServer,
   type TestDnsServer,
 } from "../../../inspect/src/test-support/dns-server.js";
+import { grantDefaultApp } from "../../../inspect/src/test-support/emulator-apps.js";
 import { EXCHANGE_ONLINE_PASS_SPAM } from "../../../inspect/src/test-support/header-fixtures.js";
 
 const CLI = fileURLToPath(new URL("../../dist/cli.js", import.meta.url));
@@ -230,15 +231,7 @@ describe("mailpath doctor", { timeout: 60_000 }, () => {
   });
 
   it("fails the claims of an app without Mail.Send, and --send shows the 403 with the scoping fix", async () => {
-    emulator.configure({
-      apps: [
-        {
-          clientId: DEFAULT_CLIENT_ID,
-          secrets: [{ value: DEFAULT_CLIENT_SECRET }],
-          permissions: ["SMTP.SendAsApp"],
-        },
-      ],
-    });
+    grantDefaultApp(emulator, ["SMTP.SendAsApp"]);
     const stdout = await failingDoctor("graph", {}, ["--to", "ada@contoso.com", "--send"]);
     expect(stdout).toMatch(/✗ Token claims .*roles does not contain Mail\.Send/);
     expect(stdout).toMatch(/reply: 403 ErrorAccessDenied/);
