@@ -22,6 +22,10 @@ const ARGS = [
   "--no-first-run",
 ];
 
+/** Waits until `locator`'s element has the keyboard focus. */
+const expectFocus = (locator) =>
+  expect.poll(() => locator.evaluate((node) => node === document.activeElement), POLL).toBe(true);
+
 describe("the sandbox in Chromium", () => {
   let emulator;
   let remote;
@@ -215,29 +219,12 @@ describe("the sandbox in Chromium", () => {
     await sendOver(emulator, "smtp", { subject: "Keyboard two", text: "2" });
     await page.goto(emulator.web.url);
     await page.keyboard.press("j");
-    await expect
-      .poll(
-        () =>
-          page
-            .locator("#messages a.open")
-            .first()
-            .evaluate((node) => node === document.activeElement),
-        POLL,
-      )
-      .toBe(true);
+    await expectFocus(page.locator("#messages a.open").first());
     await page.keyboard.press("j");
     await page.keyboard.press("Enter");
     await expect.poll(() => page.locator("h1").textContent(), POLL).toMatch("Keyboard one");
     await page.goto(emulator.web.url);
     await page.keyboard.press("/");
-    await expect
-      .poll(
-        () =>
-          page
-            .getByLabel("Search sender, recipient or subject")
-            .evaluate((node) => node === document.activeElement),
-        POLL,
-      )
-      .toBe(true);
+    await expectFocus(page.getByLabel("Search sender, recipient or subject"));
   });
 });

@@ -43,11 +43,13 @@ function delivered(overrides: Partial<DeliveredMessage> = {}): DeliveredMessage 
   };
 }
 
+/** The same delivery as `delivered()`, as Graph's copy with `overrides`. */
+const viaGraph = (overrides: Partial<DeliveredMessage>) =>
+  delivered({ id: "graph-1", path: "graph", ...overrides });
+
 describe("compareDelivered", () => {
   it("finds no difference between the same message delivered by two paths", () => {
-    const viaGraph = delivered({
-      id: "graph-1",
-      path: "graph",
+    const graphCopy = viaGraph({
       // Graph renders with LF, other whitespace and upper-case addresses; Exchange adds its stamps.
       text: "Hello\nAda",
       html: "<p>Hello</p><p>Ada</p>\n",
@@ -64,7 +66,7 @@ describe("compareDelivered", () => {
       })),
       receivedAt: new Date(),
     });
-    expect(compareDelivered(delivered(), viaGraph)).toEqual([]);
+    expect(compareDelivered(delivered(), graphCopy)).toEqual([]);
   });
 
   it("lists every differing field with both values", () => {
@@ -179,12 +181,7 @@ describe("assertParity", () => {
   });
 
   it("fails listing each difference that is not allowed, with both paths", () => {
-    const other = delivered({
-      id: "graph-1",
-      path: "graph",
-      subject: "Changed",
-      importance: "low",
-    });
+    const other = viaGraph({ subject: "Changed", importance: "low" });
     expect(() => assertParity(delivered(), other, { allowed: ["importance"] })).toThrow(
       'Deliveries smtp-1 (smtp) and graph-1 (graph) differ in 1 field(s):\n  subject: "Quarterly report" (smtp) ≠ "Changed" (graph)',
     );
