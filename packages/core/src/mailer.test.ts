@@ -303,6 +303,32 @@ describe("createMailer abort and close", () => {
     expect(memory.calls).toBe(1);
   });
 
+  it("hands the attempt's signal as an own property, so a wrapper that spreads the options still passes it on", async () => {
+    const memory = createMemoryTransport({ latencyMs: 60_000 });
+    const received: AbortSignal[] = [];
+    const keys: string[][] = [];
+    // A wrapper transport as users write them: it copies the options and adds nothing.
+    const transport: Transport = {
+      specificationVersion: "v1",
+      name: "wrapper",
+      send(normalized, options) {
+        const copied = { ...options };
+        keys.push(Object.keys(options));
+        received.push(copied.signal);
+        return memory.send(normalized, copied);
+      },
+    };
+    const mailer = createMailer({ transport, retry: false, timeoutMs: 1_000 });
+    const sending = rejectedMailError(mailer.send(message));
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(received).toHaveLength(1);
+    expect(received[0]).toBeInstanceOf(AbortSignal);
+    expect(received[0]?.reason).toMatchObject({ code: "TIMEOUT" });
+    expect(await sending).toMatchObject({ code: "TIMEOUT", attempts: 1 });
+    // Over a plain transport the mailer times the attempt itself: no timeoutMs is passed.
+    expect(keys[0]?.sort()).toEqual(["onPathFailure", "retryAmbiguous", "signal"]);
+  });
+
   // An abort of the attempt in flight (ABORTED, nothing sent): guarantees.test.ts, "is not
   // ambiguous when the transport says nothing was accepted".
 

@@ -2,7 +2,12 @@ import { EventEmitter, setMaxListeners } from "node:events";
 import { Readable } from "node:stream";
 import type { Logger } from "./contract/logger.js";
 import type { AddressInput, MailMessage, NormalizedMessage } from "./contract/message.js";
-import type { PathFailure, Transport, TransportReceipt } from "./contract/transport.js";
+import type {
+  PathFailure,
+  Transport,
+  TransportReceipt,
+  TransportSendOptions,
+} from "./contract/transport.js";
 import { MailError } from "./errors/mail-error.js";
 import { normalizeMessage } from "./message/normalize.js";
 import { type CircuitBreakerOptions, createBreaker } from "./resilience/circuit-breaker.js";
@@ -264,6 +269,52 @@ function asMailError(error: unknown, transport: string, duringSend = false): Mai
   });
 }
 
+/**
+ * The options one attempt hands its transport. `signal` is an own, enumerable property (a
+ * transport that spreads the options keeps it), made when the transport first reads it: a
+ * transport that never looks at it costs no AbortController. It is defined with one shared
+ * accessor: a getter written in an object literal is a new closure per attempt, and V8 gives
+ * every such object a map of its own, in old space, which kept each attempt's objects alive
+ * until the next full GC (the pipeline spent most of its time in the garbage collector).
+ */
+class AttemptOptions implements TransportSendOptions {
+  declare readonly signal: AbortSignal;
+  readonly retryAmbiguous: boolean;
+  readonly onPathFailure: (failure: PathFailure) => void;
+  declare readonly timeoutMs?: number;
+  #controller: AbortController | undefined;
+  #abortedWith: { reason: unknown } | undefined;
+  static readonly #signal: PropertyDescriptor = {
+    enumerable: true,
+    get(this: AttemptOptions): AbortSignal {
+      if (!this.#controller) {
+        this.#controller = new AbortController();
+        if (this.#abortedWith) this.#controller.abort(this.#abortedWith.reason);
+      }
+      return this.#controller.signal;
+    },
+  };
+
+  constructor(
+    retryAmbiguous: boolean,
+    onPathFailure: (failure: PathFailure) => void,
+    timeoutMs: number | undefined,
+  ) {
+    Object.defineProperty(this, "signal", AttemptOptions.#signal);
+    this.retryAmbiguous = retryAmbiguous;
+    this.onPathFailure = onPathFailure;
+    // Routing transports only: a plain transport sees no `timeoutMs`, as before.
+    if (timeoutMs !== undefined) (this as { timeoutMs?: number }).timeoutMs = timeoutMs;
+  }
+
+  /** Aborts the attempt: its signal now, or as made if the transport reads it later. */
+  abort(reason: unknown): void {
+    if (this.#abortedWith) return;
+    this.#abortedWith = { reason };
+    this.#controller?.abort(reason);
+  }
+}
+
 const NO_OPTIONS = {};
 
 /** `normalizeMessage`, with anything it throws besides a MailError (a throwing getter, a Proxy) as `INVALID_MESSAGE`. */
@@ -386,13 +437,11 @@ export function createMailer(options: MailerOptions): Mailer {
     onPathFailure: (failure: PathFailure) => void,
   ): Promise<TransportReceipt> =>
     new Promise<TransportReceipt>((resolve, reject) => {
-      let controller: AbortController | undefined;
-      let abortedWith: { reason: unknown } | undefined;
-      const abortAttempt = (reason: unknown) => {
-        if (abortedWith) return;
-        abortedWith = { reason };
-        controller?.abort(reason);
-      };
+      const sendOptions = new AttemptOptions(
+        retry.retryAmbiguous,
+        onPathFailure,
+        router ? timeoutMs : undefined,
+      );
       let settled = false;
       let timedOut: MailError | undefined;
       let grace: ReturnType<typeof setTimeout> | undefined;
@@ -410,7 +459,7 @@ export function createMailer(options: MailerOptions): Mailer {
       const onAbort = () => {
         if (grace !== undefined) return;
         if (deadline) attemptDeadlines?.remove(deadline);
-        abortAttempt(signal.reason);
+        sendOptions.abort(signal.reason);
         grace = setTimeout(
           () => finish(() => reject(aborted(signal.reason, transport.name, undefined, true))),
           ABORT_GRACE_MS,
@@ -423,7 +472,7 @@ export function createMailer(options: MailerOptions): Mailer {
         listed: false,
         expire: () => {
           timedOut = timeoutError(transport.name, message.messageId, timeoutMs);
-          abortAttempt(timedOut);
+          sendOptions.abort(timedOut);
           const error = timedOut;
           finish(() => reject(error));
         },
@@ -433,18 +482,6 @@ export function createMailer(options: MailerOptions): Mailer {
       const shared = signal === closer.signal;
       if (shared) attemptsInFlight.add(onAbort);
       else signal.addEventListener("abort", onAbort, { once: true });
-      const sendOptions = {
-        get signal(): AbortSignal {
-          if (!controller) {
-            controller = new AbortController();
-            if (abortedWith) controller.abort(abortedWith.reason);
-          }
-          return controller.signal;
-        },
-        retryAmbiguous: retry.retryAmbiguous,
-        onPathFailure,
-        ...(router && { timeoutMs }),
-      };
       // Converted inside the breaker: it counts a timeout, and leaves a transport's bug uncounted.
       const call = () =>
         transport.send(message, sendOptions).catch((error: unknown) => {
