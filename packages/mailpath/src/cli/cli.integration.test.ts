@@ -317,12 +317,20 @@ describe("mailpath doctor", { timeout: 60_000 }, () => {
   });
 });
 
+/** `mailpath send --to ada@contoso.com …args` over all(overrides). */
+const sendToAda = (args: readonly string[], overrides: Record<string, string> = {}) =>
+  run(["send", "--to", "ada@contoso.com", ...args], all(overrides));
+
+/** What `mailpath send --to ada@contoso.com …args --json` prints, once it exited with `code`. */
+async function sendJson(code: number, args: readonly string[], overrides = {}): Promise<unknown> {
+  const result = await sendToAda([...args, "--json"], overrides);
+  expect(result.code).toBe(code);
+  return JSON.parse(result.stdout);
+}
+
 describe("mailpath send", { timeout: 60_000 }, () => {
   it("sends through the configured path and prints the receipt", async () => {
-    const result = await run(
-      ["send", "--to", "ada@contoso.com", "--subject", "CLI receipt"],
-      all({ MAILPATH_TRANSPORT: "smtp" }),
-    );
+    const result = await sendToAda(["--subject", "CLI receipt"], { MAILPATH_TRANSPORT: "smtp" });
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(
       /^✓ sent through smtp in \d+ ms \(1 attempt\)\n {2}Message-ID: <.+>\n {2}accepted: {3}ada@contoso\.com\n {2}server: {5}250 2\.0\.0 OK/,
@@ -331,12 +339,7 @@ describe("mailpath send", { timeout: 60_000 }, () => {
   });
 
   it("prints the receipt as JSON and picks the path with --transport", async () => {
-    const result = await run(
-      ["send", "--to", "ada@contoso.com", "--transport", "graph", "--json"],
-      all(),
-    );
-    expect(result.code).toBe(0);
-    expect(JSON.parse(result.stdout)).toEqual({
+    expect(await sendJson(0, ["--transport", "graph"])).toEqual({
       command: "send",
       ok: true,
       receipt: {
@@ -354,10 +357,7 @@ describe("mailpath send", { timeout: 60_000 }, () => {
   it("shows progress for attachments over 3 MB and sends them", async () => {
     const file = join(directory, "report.bin");
     await writeFile(file, Buffer.alloc(3.5 * 1024 * 1024, 7));
-    const result = await run(
-      ["send", "--to", "ada@contoso.com", "--attach", file, "--transport", "graph"],
-      all(),
-    );
+    const result = await sendToAda(["--attach", file, "--transport", "graph"]);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(
       /^sending 3\.5 MB of attachments through graph…\n✓ sent through graph/,
@@ -365,12 +365,11 @@ describe("mailpath send", { timeout: 60_000 }, () => {
   });
 
   it("exits 1 with the error's code, server reply and fix", async () => {
-    const result = await run(
-      ["send", "--to", "ada@contoso.com", "--json"],
-      all({ MAILPATH_TRANSPORT: "smtp", MAILPATH_SMTP_PASSWORD: WRONG_PASSWORD }),
-    );
-    expect(result.code).toBe(1);
-    expect(JSON.parse(result.stdout)).toMatchObject({
+    const printed = await sendJson(1, [], {
+      MAILPATH_TRANSPORT: "smtp",
+      MAILPATH_SMTP_PASSWORD: WRONG_PASSWORD,
+    });
+    expect(printed).toMatchObject({
       command: "send",
       ok: false,
       error: {
