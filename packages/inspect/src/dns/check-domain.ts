@@ -109,27 +109,31 @@ async function walkSpf(
   }
 }
 
+/** The outcomes of the check `name`: each names it and carries the records it read. */
+function outcomes(name: DnsCheck["name"], records: readonly string[]) {
+  return (
+    status: CheckStatus,
+    summary: string,
+    more: Pick<DnsCheck, "details" | "fix"> = {},
+  ): DnsCheck => ({ name, status, summary, records, ...more });
+}
+
 async function checkSpf(resolver: Resolver, domain: string, cloud: Cloud): Promise<DnsCheck> {
   const include = SPF_INCLUDES[cloud];
   const wanted = `v=spf1 include:${include} -all`;
   const records = spfRecords(await resolveTxt(resolver, domain));
+  const outcome = outcomes("spf", records);
   if (records.length === 0) {
-    return {
-      name: "spf",
-      status: "fail",
-      summary: `no SPF record at ${domain}`,
-      records,
+    return outcome("fail", `no SPF record at ${domain}`, {
       fix: `Publish TXT at ${domain}: "${wanted}" (add ip4:<your relay IP> before -all if you relay from your own servers).`,
-    };
+    });
   }
   if (records.length > 1) {
-    return {
-      name: "spf",
-      status: "fail",
-      summary: `${records.length} SPF records at ${domain} (permerror: receivers treat SPF as broken)`,
-      records,
-      fix: `Merge them into one TXT record, such as "${wanted}".`,
-    };
+    return outcome(
+      "fail",
+      `${records.length} SPF records at ${domain} (permerror: receivers treat SPF as broken)`,
+      { fix: `Merge them into one TXT record, such as "${wanted}".` },
+    );
   }
   const record = records[0]!;
   const walk: SpfWalk = { lookups: 0, includes: [], errors: [] };
@@ -139,52 +143,39 @@ async function checkSpf(resolver: Resolver, domain: string, cloud: Cloud): Promi
   const details = { lookups: walk.lookups, includes: walk.includes, errors: walk.errors };
   const includesMicrosoft = walk.includes.includes(include);
   if (walk.lookups > LOOKUP_LIMIT) {
-    return {
-      name: "spf",
-      status: "fail",
-      summary: `${walk.lookups} DNS lookups (the limit is ${LOOKUP_LIMIT}): receivers answer permerror`,
-      records,
-      details,
-      fix: "Remove includes you no longer send through, or replace some with ip4:/ip6: ranges, to get to 10 lookups or fewer.",
-    };
+    return outcome(
+      "fail",
+      `${walk.lookups} DNS lookups (the limit is ${LOOKUP_LIMIT}): receivers answer permerror`,
+      {
+        details,
+        fix: "Remove includes you no longer send through, or replace some with ip4:/ip6: ranges, to get to 10 lookups or fewer.",
+      },
+    );
   }
   if (!includesMicrosoft) {
-    return {
-      name: "spf",
-      status: "fail",
-      summary: `the SPF record does not include ${include}`,
-      records,
+    return outcome("fail", `the SPF record does not include ${include}`, {
       details,
       fix: `Add include:${include} to the record: "${record.replace(/\s+([+\-~?]?all)\b/i, ` include:${include} $1`)}".`,
-    };
+    });
   }
   if (walk.errors.length > 0) {
-    return {
-      name: "spf",
-      status: "warn",
-      summary: `includes ${include}; ${walk.errors.join("; ")}`,
-      records,
+    return outcome("warn", `includes ${include}; ${walk.errors.join("; ")}`, {
       details,
       fix: "Fix or remove the includes that do not resolve to one SPF record.",
-    };
+    });
   }
   if (all === "+" || all === "?" || all === "") {
-    return {
-      name: "spf",
-      status: "warn",
-      summary: `includes ${include}, ${walk.lookups} lookups, but ends in ${all === "" ? "no all" : `${all}all`}`,
-      records,
-      details,
-      fix: 'End the record with "-all" (or "~all" while you test).',
-    };
+    return outcome(
+      "warn",
+      `includes ${include}, ${walk.lookups} lookups, but ends in ${all === "" ? "no all" : `${all}all`}`,
+      { details, fix: 'End the record with "-all" (or "~all" while you test).' },
+    );
   }
-  return {
-    name: "spf",
-    status: "pass",
-    summary: `includes ${include}, ${walk.lookups}/${LOOKUP_LIMIT} lookups, ${all === "~" ? "~all" : "-all"}`,
-    records,
-    details,
-  };
+  return outcome(
+    "pass",
+    `includes ${include}, ${walk.lookups}/${LOOKUP_LIMIT} lookups, ${all === "~" ? "~all" : "-all"}`,
+    { details },
+  );
 }
 
 async function resolveCname(resolver: Resolver, name: string): Promise<string | undefined> {
@@ -205,6 +196,7 @@ async function checkDkim(
   const key = domain.replace(/\./g, "-");
   const tenant = options.tenantDomain ?? "<tenant>.onmicrosoft.com";
   const records: string[] = [];
+  const outcome = outcomes("dkim", records);
   const problems: string[] = [];
   const missing: string[] = [];
   const targets: Record<string, string | null> = {};
@@ -238,32 +230,24 @@ async function checkDkim(
     }
   }
   if (missing.length > 0) {
-    return {
-      name: "dkim",
-      status: "fail",
-      summary: `missing ${missing.length === selectors.length ? "both selector CNAMEs" : missing.map((entry) => entry.split(" ")[1]).join(", ")}`,
-      records,
-      details: { targets },
-      fix: `Publish ${missing.join(" and ")} (copy the exact values from the Defender portal's DKIM page or Get-DkimSigningConfig), then enable signing.`,
-    };
+    return outcome(
+      "fail",
+      `missing ${missing.length === selectors.length ? "both selector CNAMEs" : missing.map((entry) => entry.split(" ")[1]).join(", ")}`,
+      {
+        details: { targets },
+        fix: `Publish ${missing.join(" and ")} (copy the exact values from the Defender portal's DKIM page or Get-DkimSigningConfig), then enable signing.`,
+      },
+    );
   }
   if (problems.length > 0) {
-    return {
-      name: "dkim",
-      status: "warn",
-      summary: problems.join("; "),
-      records,
+    return outcome("warn", problems.join("; "), {
       details: { targets },
       fix: "Point each selector at the value Microsoft 365 shows for the domain (Get-DkimSigningConfig), then enable signing.",
-    };
+    });
   }
-  return {
-    name: "dkim",
-    status: "pass",
-    summary: `${selectors.join(" and ")} point at Microsoft 365 with a public key`,
-    records,
+  return outcome("pass", `${selectors.join(" and ")} point at Microsoft 365 with a public key`, {
     details: { targets },
-  };
+  });
 }
 
 function dmarcTags(record: string): Record<string, string> {
@@ -281,23 +265,18 @@ async function checkDmarc(resolver: Resolver, domain: string): Promise<DnsCheck>
   const records = (await resolveTxt(resolver, name)).filter((record) =>
     /^v=DMARC1\s*(;|$)/i.test(record.trim()),
   );
+  const outcome = outcomes("dmarc", records);
   const wanted = `"v=DMARC1; p=quarantine; rua=mailto:dmarc-reports@${domain}"`;
   if (records.length === 0)
-    return {
-      name: "dmarc",
-      status: "fail",
-      summary: `no DMARC record at ${name}`,
-      records,
+    return outcome("fail", `no DMARC record at ${name}`, {
       fix: `Publish TXT at ${name}: ${wanted} (start with p=none to collect reports, then move to quarantine or reject).`,
-    };
+    });
   if (records.length > 1)
-    return {
-      name: "dmarc",
-      status: "fail",
-      summary: `${records.length} DMARC records at ${name}: receivers ignore them all`,
-      records,
-      fix: `Keep one TXT record at ${name}, such as ${wanted}.`,
-    };
+    return outcome(
+      "fail",
+      `${records.length} DMARC records at ${name}: receivers ignore them all`,
+      { fix: `Keep one TXT record at ${name}, such as ${wanted}.` },
+    );
   const tags = dmarcTags(records[0]!);
   const policy = (tags.p ?? "").toLowerCase();
   const details = {
@@ -307,31 +286,21 @@ async function checkDmarc(resolver: Resolver, domain: string): Promise<DnsCheck>
     ...(tags.rua && { rua: tags.rua }),
   };
   if (!["none", "quarantine", "reject"].includes(policy))
-    return {
-      name: "dmarc",
-      status: "fail",
-      summary: `the DMARC record has ${policy ? `an invalid policy p=${policy}` : "no p= tag"}`,
-      records,
-      details,
-      fix: `Set p=none, quarantine or reject: ${wanted}.`,
-    };
+    return outcome(
+      "fail",
+      `the DMARC record has ${policy ? `an invalid policy p=${policy}` : "no p= tag"}`,
+      { details, fix: `Set p=none, quarantine or reject: ${wanted}.` },
+    );
   if (policy === "none")
-    return {
-      name: "dmarc",
-      status: "warn",
-      summary: "policy p=none: spoofed mail is delivered as usual",
-      records,
+    return outcome("warn", "policy p=none: spoofed mail is delivered as usual", {
       details,
       fix: `Once reports show your mail passes, publish p=quarantine or p=reject at ${name}.`,
-    };
-  return {
-    name: "dmarc",
-    status: tags.pct && tags.pct !== "100" ? "warn" : "pass",
-    summary: `policy p=${policy}${tags.pct ? ` pct=${tags.pct}` : ""}${tags.rua ? `, reports to ${tags.rua}` : ""}`,
-    records,
-    details,
-    ...(tags.pct && tags.pct !== "100" && { fix: `Raise pct to 100 at ${name}.` }),
-  };
+    });
+  return outcome(
+    tags.pct && tags.pct !== "100" ? "warn" : "pass",
+    `policy p=${policy}${tags.pct ? ` pct=${tags.pct}` : ""}${tags.rua ? `, reports to ${tags.rua}` : ""}`,
+    { details, ...(tags.pct && tags.pct !== "100" && { fix: `Raise pct to 100 at ${name}.` }) },
+  );
 }
 
 async function checkMx(resolver: Resolver, domain: string, cloud: Cloud): Promise<DnsCheck> {
@@ -346,31 +315,22 @@ async function checkMx(resolver: Resolver, domain: string, cloud: Cloud): Promis
   const records = mx
     .sort((a, b) => a.priority - b.priority)
     .map((entry) => `${entry.priority} ${entry.exchange}`);
+  const outcome = outcomes("mx", records);
   if (mx.length === 0)
-    return {
-      name: "mx",
-      status: "fail",
-      summary: `no MX record at ${domain}`,
-      records,
+    return outcome("fail", `no MX record at ${domain}`, {
       fix: `Publish MX at ${domain}: priority 0, ${expected}.`,
-    };
+    });
   const microsoft = mx.filter((entry) => entry.exchange.toLowerCase().endsWith(suffix));
   if (microsoft.length === 0)
-    return {
-      name: "mx",
-      status: "warn",
-      summary: `MX points at ${mx[0]!.exchange}, not at *${suffix}: the relay path needs the tenant's MX host`,
-      records,
-      details: { expected },
-      fix: `If Exchange Online hosts ${domain}, publish MX ${expected} (priority 0); otherwise set MAILPATH_RELAY_HOST to ${expected}.`,
-    };
-  return {
-    name: "mx",
-    status: "pass",
-    summary: `${microsoft[0]!.exchange}`,
-    records,
-    details: { expected },
-  };
+    return outcome(
+      "warn",
+      `MX points at ${mx[0]!.exchange}, not at *${suffix}: the relay path needs the tenant's MX host`,
+      {
+        details: { expected },
+        fix: `If Exchange Online hosts ${domain}, publish MX ${expected} (priority 0); otherwise set MAILPATH_RELAY_HOST to ${expected}.`,
+      },
+    );
+  return outcome("pass", `${microsoft[0]!.exchange}`, { details: { expected } });
 }
 
 /**
@@ -394,13 +354,9 @@ export async function checkDomain(
       return await run();
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? "error";
-      return {
-        name: check,
-        status: "fail" as const,
-        summary: `the DNS query failed (${code})`,
-        records: [],
+      return outcomes(check, [])("fail", `the DNS query failed (${code})`, {
         fix: `Check that the DNS server${options.dnsServer ? ` ${options.dnsServer}` : ""} answers.`,
-      };
+      });
     }
   };
   const checks = await Promise.all([
