@@ -259,6 +259,22 @@ describe("createMailer rate limit", () => {
     expect(attempts.map((attempt) => attempt.at - startedAt)).toEqual([0, 0, 1_500]);
   });
 
+  it("gives back every token due in the same millisecond, and none before its interval is over", async () => {
+    const memory = createMemoryTransport({ latencyMs: 500 });
+    const { transport, attempts } = recording(memory);
+    const mailer = createMailer({ transport, rateLimit: { maxPerInterval: 3, intervalMs: 1_000 } });
+    const startedAt = Date.now();
+    const sends = Array.from({ length: 7 }, () => mailer.send(message));
+    await vi.advanceTimersByTimeAsync(1_499);
+    expect(attempts).toHaveLength(3);
+    await vi.advanceTimersByTimeAsync(5_000);
+    await Promise.all(sends);
+    // Three finish together at 500 ms: all three tokens are back at 1,500 ms, then at 3,000 ms.
+    expect(attempts.map((attempt) => attempt.at - startedAt)).toEqual([
+      0, 0, 0, 1_500, 1_500, 1_500, 3_000,
+    ]);
+  });
+
   it("takes its defaults from transport.limits", async () => {
     const memory = createMemoryTransport({ latencyMs: 100, limits: { maxConcurrency: 1 } });
     const { transport, attempts } = recording(memory);

@@ -55,13 +55,20 @@ export function resolveRateLimit(
  * The tokens on their way back are due times in one array, oldest first (every one is a finish
  * time plus the same interval, so pushing keeps the order), under one timer armed for the oldest:
  * a timer and a closure per send, held for a whole interval, were tens of thousands of live
- * objects at a high send rate, and most of the mailer's garbage-collection time.
+ * objects at a high send rate, and most of the mailer's garbage-collection time. Tokens due in
+ * the same millisecond share one entry with a count (a due time is rounded up to the next whole
+ * millisecond: a token comes back under 1 ms late, never early), so the array holds at most one
+ * entry per millisecond of the interval whatever the rate; one entry per token grew to hundreds
+ * of thousands of numbers at high rates, and each regrowth of that large array started a full
+ * garbage collection.
  */
 class CompletionWindow {
   private available: number;
   private readonly waiters: (() => void)[] = [];
-  /** Due times (monotonic ms) of the tokens on their way back; `dues[head]` is the oldest. */
+  /** Due times (whole monotonic ms) of the tokens on their way back; `dues[head]` is the oldest. */
   private dues: number[] = [];
+  /** How many tokens come back at `dues[i]`. */
+  private counts: number[] = [];
   private head = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   /** The due time the timer was armed for. */
@@ -115,7 +122,13 @@ class CompletionWindow {
 
   /** Gives the token back one interval from now. */
   releaseLater(): void {
-    this.dues.push(performance.now() + this.intervalMs);
+    const due = Math.ceil(performance.now() + this.intervalMs);
+    const last = this.dues.length - 1;
+    if (last >= this.head && this.dues[last] === due) this.counts[last]!++;
+    else {
+      this.dues.push(due);
+      this.counts.push(1);
+    }
     if (this.timer === undefined) this.arm();
   }
 
@@ -135,18 +148,22 @@ class CompletionWindow {
     this.timer = undefined;
     // The timer firing is proof that its due time came, whatever a faked clock says.
     const now = Math.max(performance.now(), this.armedFor);
-    const { dues } = this;
+    const { dues, counts } = this;
     while (this.head < dues.length && dues[this.head]! <= now) {
+      for (let count = counts[this.head]!; count > 0; count--) {
+        const next = this.waiters.shift();
+        if (next) next();
+        else this.available++;
+      }
       this.head++;
-      const next = this.waiters.shift();
-      if (next) next();
-      else this.available++;
     }
     if (this.head === dues.length) {
       this.dues = [];
+      this.counts = [];
       this.head = 0;
     } else if (this.head >= 1024 && this.head * 2 >= dues.length) {
       this.dues = dues.slice(this.head);
+      this.counts = counts.slice(this.head);
       this.head = 0;
     }
     if (this.head < this.dues.length) this.arm();
@@ -158,6 +175,7 @@ class CompletionWindow {
     clearTimeout(this.timer);
     this.timer = undefined;
     this.dues = [];
+    this.counts = [];
     this.head = 0;
   }
 }
