@@ -3,10 +3,9 @@
 // not a number, and above MAX_DELAY_MS; the refusal is INVALID_CONFIG naming each option.
 import { describe, expect, it } from "vitest";
 import type { Transport } from "../contract/transport.js";
-import { MailError } from "../errors/mail-error.js";
 import { createMailer } from "../mailer.js";
 import { failover } from "../routing/failover.js";
-import { rejectedMailError } from "../testing/mail-error.js";
+import { rejectedMailError, thrownMailError } from "../testing/mail-error.js";
 import { createBreaker } from "./circuit-breaker.js";
 import { checkDelays, delayIssue, MAX_DELAY_MS } from "./delays.js";
 import { createRateLimiter } from "./rate-limiter.js";
@@ -18,16 +17,6 @@ const transport: Transport = {
   send: async () => ({ accepted: [], rejected: [] }),
 };
 
-function refusal(run: () => unknown): MailError {
-  try {
-    run();
-  } catch (error) {
-    if (MailError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error("expected INVALID_CONFIG");
-}
-
 describe("a negative delay", () => {
   it.each([
     ["timeoutMs", { timeoutMs: -1 }],
@@ -38,7 +27,7 @@ describe("a negative delay", () => {
     ["circuitBreaker.rollingWindowMs", { circuitBreaker: { rollingWindowMs: -1 } }],
     ["rateLimit.intervalMs", { rateLimit: { maxPerInterval: 1, intervalMs: -1 } }],
   ])("createMailer refuses %s = -1 as INVALID_CONFIG naming it", (path, options) => {
-    const error = refusal(() => createMailer({ transport, ...options }));
+    const error = thrownMailError(() => createMailer({ transport, ...options }));
     expect(error.code).toBe("INVALID_CONFIG");
     expect(error.retryable).toBe(false);
     expect(error.issues).toEqual([{ path, message: expect.stringMatching(/, got -1$/) }]);
@@ -46,7 +35,7 @@ describe("a negative delay", () => {
   });
 
   it("is refused on a transport's declared pacing window too", () => {
-    const error = refusal(() =>
+    const error = thrownMailError(() =>
       createMailer({ transport: { ...transport, limits: { intervalMs: -5 } } }),
     );
     expect(error.issues).toEqual([
@@ -71,11 +60,13 @@ describe("a negative delay", () => {
 
   it("is refused by each routing transport's breaker and pacing", () => {
     expect(
-      refusal(() => failover([transport], { circuitBreaker: { resetTimeoutMs: -1 } })).issues,
+      thrownMailError(() => failover([transport], { circuitBreaker: { resetTimeoutMs: -1 } }))
+        .issues,
     ).toEqual([{ path: "circuitBreaker.resetTimeoutMs", message: expect.any(String) }]);
     expect(
-      refusal(() => failover([transport], { rateLimit: { maxPerInterval: 1, intervalMs: -1 } }))
-        .issues,
+      thrownMailError(() =>
+        failover([transport], { rateLimit: { maxPerInterval: 1, intervalMs: -1 } }),
+      ).issues,
     ).toEqual([{ path: "rateLimit.intervalMs", message: expect.any(String) }]);
   });
 });
@@ -90,12 +81,13 @@ describe("the smallest delay", () => {
   });
 
   it("is 1 for a timeout, a breaker's reset and its window: 0 is refused", () => {
-    expect(refusal(() => createMailer({ transport, timeoutMs: 0 })).issues).toEqual([
+    expect(thrownMailError(() => createMailer({ transport, timeoutMs: 0 })).issues).toEqual([
       { path: "timeoutMs", message: "must be a positive number of milliseconds, got 0" },
     ]);
     expect(() => createMailer({ transport, timeoutMs: 1 })).not.toThrow();
     expect(
-      refusal(() => createBreaker("t", { resetTimeoutMs: 0, rollingWindowMs: 0 }, () => {})).issues,
+      thrownMailError(() => createBreaker("t", { resetTimeoutMs: 0, rollingWindowMs: 0 }, () => {}))
+        .issues,
     ).toEqual([
       {
         path: "circuitBreaker.resetTimeoutMs",
@@ -158,7 +150,7 @@ describe("a refused delay names what was being configured", () => {
       "createMailer: timeoutMs must be",
     ],
   ])("%s", (_, run, start) => {
-    expect(refusal(run).message.startsWith(start)).toBe(true);
+    expect(thrownMailError(run).message.startsWith(start)).toBe(true);
   });
 
   it("close", async () => {
@@ -181,7 +173,7 @@ describe("checkDelays", () => {
   });
 
   it("names every wrong delay at once, in order, and only the wrong ones", () => {
-    const error = refusal(() =>
+    const error = thrownMailError(() =>
       checkDelays("retry", [
         { path: "retry.baseDelayMs", value: -1, min: 0 },
         { path: "retry.maxDelayMs", value: 10, min: 0 },
