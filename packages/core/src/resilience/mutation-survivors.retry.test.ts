@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Transport } from "../contract/transport.js";
 import { MailError } from "../errors/mail-error.js";
 import { createMailer } from "../mailer.js";
-import { resolveRetryOptions } from "./retry.js";
+import { type RetryOptions, resolveRetryOptions } from "./retry.js";
 
 afterEach(() => {
   vi.useRealTimers();
@@ -70,24 +70,19 @@ describe("retry options given as undefined", () => {
     await mailer.close();
   });
 
-  it("resolve to every documented default", () => {
-    expect(
-      resolveRetryOptions({
-        maxAttempts: undefined,
-        baseDelayMs: undefined,
-        maxDelayMs: undefined,
-        maxRetryAfterMs: undefined,
-        retryAmbiguous: undefined,
-        random: undefined,
-      } as never),
-    ).toEqual({
-      maxAttempts: 3,
-      baseDelayMs: 500,
-      maxDelayMs: 30_000,
-      maxRetryAfterMs: 120_000,
-      retryAmbiguous: true,
-      random: Math.random,
-    });
+  // The documented defaults (RetryOptions' @default tags), option by option.
+  const defaults: [keyof RetryOptions, unknown][] = [
+    ["maxAttempts", 3],
+    ["baseDelayMs", 500],
+    ["maxDelayMs", 30_000],
+    ["maxRetryAfterMs", 120_000],
+    ["retryAmbiguous", true],
+    ["random", Math.random],
+  ];
+
+  it("resolve to every documented default, all given as undefined at once", () => {
+    const given = Object.fromEntries(defaults.map(([option]) => [option, undefined]));
+    expect(resolveRetryOptions(given as never)).toEqual(Object.fromEntries(defaults));
   });
 
   it("a maxAttempts that is no number is INVALID_CONFIG, before any send", () => {
@@ -97,6 +92,8 @@ describe("retry options given as undefined", () => {
       ).toThrow(
         expect.objectContaining({
           code: "INVALID_CONFIG",
+          message: `retry: retry.maxAttempts must be a number of attempts, got ${String(maxAttempts)}.`,
+          hint: "Give the attempts in all, the first included (1 turns retries off).",
           issues: [{ path: "retry.maxAttempts", message: "must be a number of attempts" }],
         }),
       );
