@@ -2,6 +2,7 @@
 // tokens that come back one interval after an attempt ends, order, aborts while waiting, tasks
 // that throw, keys that are forgotten and clear(). Written against run()/clear() only, so they
 // hold across rewrites of the limiter's insides.
+import { getEventListeners } from "node:events";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createRateLimiter, type KeyedRateLimiter, resolveRateLimit } from "./rate-limiter.js";
 
@@ -35,16 +36,22 @@ function gate(log: string[], name: string) {
   };
 }
 
+/** A limiter of `options` and one gated task per name, all logging their starts in `log`. */
+function gated<Name extends string>(
+  options: Parameters<typeof createRateLimiter>[0],
+  ...names: Name[]
+) {
+  const log: string[] = [];
+  const gates = Object.fromEntries(names.map((name) => [name, gate(log, name)]));
+  return { l: limiter(options), log, gates: gates as Record<Name, ReturnType<typeof gate>> };
+}
+
 const keysOf = (l: KeyedRateLimiter) => (l as unknown as { keys: Map<string, unknown> }).keys;
 
 describe("concurrency", () => {
   it("starts no more than `concurrency` tasks of a key, the next in order as one ends", async () => {
-    const l = limiter({ concurrency: 2 });
-    const log: string[] = [];
-    const a = gate(log, "a");
-    const b = gate(log, "b");
-    const c = gate(log, "c");
-    const d = gate(log, "d");
+    const { l, log, gates } = gated({ concurrency: 2 }, "a", "b", "c", "d");
+    const { a, b, c, d } = gates;
     const runs = [a, b, c, d].map((g) => l.run("k", g.task));
     const firstFailed = expect(runs[0]).rejects.toThrow("boom");
     await vi.advanceTimersByTimeAsync(0);
@@ -72,9 +79,10 @@ describe("concurrency", () => {
   });
 
   it("keeps the keys apart: a busy sender does not hold up another", async () => {
-    const l = limiter({ concurrency: 1 });
-    const log: string[] = [];
-    const a = gate(log, "a");
+    const {
+      l,
+      gates: { a },
+    } = gated({ concurrency: 1 }, "a");
     void l.run("one", a.task);
     await expect(l.run("two", async () => "other")).resolves.toBe("other");
     a.finish();
@@ -83,11 +91,8 @@ describe("concurrency", () => {
 
 describe("the window: a token comes back one interval after its attempt ends", () => {
   it("starts the next task exactly intervalMs after the first one finished", async () => {
-    const l = limiter({ maxPerInterval: 2, intervalMs: 1_000 });
-    const log: string[] = [];
-    const a = gate(log, "a");
-    const b = gate(log, "b");
-    const c = gate(log, "c");
+    const { l, log, gates } = gated({ maxPerInterval: 2, intervalMs: 1_000 }, "a", "b", "c");
+    const { a, b, c } = gates;
     void l.run("k", a.task);
     void l.run("k", b.task);
     const third = l.run("k", c.task);
@@ -142,11 +147,78 @@ describe("the window: a token comes back one interval after its attempt ends", (
   });
 });
 
+describe("a clock that lags behind the timers", () => {
+  it("does not hold a token back: the timer firing is proof its due time came", async () => {
+    // Timers faked, performance.now() real: it barely moves while the timers jump ahead.
+    vi.useRealTimers();
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    const l = limiter({ maxPerInterval: 1, intervalMs: 1_000 });
+    await l.run("k", async () => "a");
+    let started = false;
+    const next = l.run("k", async () => {
+      started = true;
+    });
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(started).toBe(true);
+    await next;
+    l.clear();
+  });
+});
+
+describe("many tokens on their way back (the due times' array is compacted)", () => {
+  it("a window of 2,000: the 1,500 tokens back at once and the 400 after them each come back once", async () => {
+    const l = limiter({ maxPerInterval: 2_000, intervalMs: 1_000 });
+    const runAll = (count: number, log: number[] = []) =>
+      Promise.all(
+        Array.from({ length: count }, () =>
+          l.run("k", async () => {
+            log.push(performance.now());
+          }),
+        ),
+      );
+    await runAll(1_500);
+    await vi.advanceTimersByTimeAsync(10);
+    await runAll(400);
+    // At 1,000 ms the first 1,500 are back (1,600 free), the 400 are due at 1,010 ms.
+    await vi.advanceTimersByTimeAsync(990);
+    const starts: number[] = [];
+    const next = runAll(1_601, starts);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(starts).toHaveLength(1_600);
+    await vi.advanceTimersByTimeAsync(10);
+    expect(starts).toHaveLength(1_601);
+    expect(starts.at(-1)).toBe(1_010);
+    await next;
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(keysOf(l).size).toBe(0);
+  });
+});
+
+describe("tokens come back by themselves", () => {
+  it("with nothing waiting, each at its own time: both are free again 100 ms after the first", async () => {
+    const l = limiter({ maxPerInterval: 2, intervalMs: 1_000 });
+    await l.run("k", async () => "a");
+    await vi.advanceTimersByTimeAsync(100);
+    await l.run("k", async () => "b");
+    await vi.advanceTimersByTimeAsync(1_000);
+    // Two tasks still running hold both tokens: neither was handed back by the other's end.
+    const log: string[] = [];
+    const [c, d] = [gate(log, "c"), gate(log, "d")];
+    const both = [c, d].map(({ task }) => l.run("k", task));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(log).toEqual(["c", "d"]);
+    c.finish();
+    d.finish();
+    await Promise.all(both);
+  });
+});
+
 describe("an abort while waiting", () => {
   it("rejects with the signal's reason, never runs the task, and the next in line gets the turn", async () => {
-    const l = limiter({ concurrency: 1 });
-    const log: string[] = [];
-    const a = gate(log, "a");
+    const {
+      l,
+      gates: { a },
+    } = gated({ concurrency: 1 }, "a");
     void l.run("k", a.task);
     const controller = new AbortController();
     let ranAborted = false;
@@ -175,9 +247,73 @@ describe("an abort while waiting", () => {
     await vi.advanceTimersByTimeAsync(10);
     controller.abort(new Error("gave up"));
     await expect(aborted).rejects.toThrow("gave up");
-    await vi.advanceTimersByTimeAsync(990);
+    // Not sooner: the aborted task never got a token, so it has none to hand on.
+    await vi.advanceTimersByTimeAsync(989);
+    expect(behind).toBe("");
+    await vi.advanceTimersByTimeAsync(1);
     expect(behind).toBe("c");
     await next;
+  });
+
+  it("aborted in the same tick its token came: the task does not run, the token and slot go on", async () => {
+    const l = limiter({ concurrency: 1, maxPerInterval: 1, intervalMs: 1_000 });
+    await l.run("k", async () => "a");
+    const controller = new AbortController();
+    let ranAborted = false;
+    const aborted = l
+      .run(
+        "k",
+        async () => {
+          ranAborted = true;
+        },
+        controller.signal,
+      )
+      .catch((error: unknown) => error);
+    const log: string[] = [];
+    const behind = l.run("k", async () => log.push("c"));
+    // Armed after the window's timer for the same instant: the token is granted, then (before
+    // the waiting task resumes) the abort comes.
+    setTimeout(() => controller.abort(new Error("gave up")), 1_000);
+    vi.advanceTimersByTime(1_000);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(await aborted).toEqual(new Error("gave up"));
+    expect(ranAborted).toBe(false);
+    expect(log).toEqual(["c"]);
+    await behind;
+  });
+
+  it("a task that gave up waiting for a token leaves the token's wait to the next caller", async () => {
+    const l = limiter({ maxPerInterval: 1, intervalMs: 1_000 });
+    await l.run("k", async () => "a");
+    const controller = new AbortController();
+    const aborted = l.run("k", async () => "never", controller.signal);
+    await vi.advanceTimersByTimeAsync(10);
+    controller.abort(new Error("gave up"));
+    await expect(aborted).rejects.toThrow("gave up");
+    // The sender still has a token out: it is not forgotten, and the next send waits for it.
+    await vi.advanceTimersByTimeAsync(10);
+    expect(keysOf(l).has("k")).toBe(true);
+    let started = -1;
+    const next = l.run("k", async () => (started = performance.now()));
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(started).toBe(1_000);
+    await next;
+  });
+
+  it("lets go of the caller's signal once a task that waited has started and settled", async () => {
+    const l = limiter({ concurrency: 1, maxPerInterval: 1, intervalMs: 1_000 });
+    await l.run("k", async () => "a");
+    const settled = new AbortController();
+    const failed = new AbortController();
+    const first = l.run("k", async () => "b", settled.signal);
+    const second = l
+      .run("k", () => Promise.reject(new Error("own")), failed.signal)
+      .catch((error: unknown) => error);
+    await vi.advanceTimersByTimeAsync(2_000);
+    await expect(first).resolves.toBe("b");
+    expect(await second).toEqual(new Error("own"));
+    expect(getEventListeners(settled.signal, "abort")).toEqual([]);
+    expect(getEventListeners(failed.signal, "abort")).toEqual([]);
   });
 
   it("a signal aborted before the call rejects at once, without running", async () => {
@@ -196,12 +332,10 @@ describe("an abort while waiting", () => {
   });
 
   it("once the task runs, an abort is the task's to answer: the run resolves with its value", async () => {
-    const l = limiter({ concurrency: 1 });
-    const log: string[] = [];
-    const a = gate(log, "a");
+    const { l, log, gates } = gated({ concurrency: 1 }, "a", "b");
+    const { a, b } = gates;
     void l.run("k", a.task);
     const controller = new AbortController();
-    const b = gate(log, "b");
     const running = l.run("k", b.task, controller.signal);
     a.finish();
     await vi.advanceTimersByTimeAsync(0);
@@ -212,9 +346,10 @@ describe("an abort while waiting", () => {
   });
 
   it("a task that fails after waiting rejects with its own error", async () => {
-    const l = limiter({ concurrency: 1 });
-    const log: string[] = [];
-    const a = gate(log, "a");
+    const {
+      l,
+      gates: { a },
+    } = gated({ concurrency: 1 }, "a");
     void l.run("k", a.task);
     const controller = new AbortController();
     const failing = l.run("k", () => Promise.reject(new Error("own")), controller.signal);
@@ -232,9 +367,10 @@ describe("what the limiter keeps", () => {
     await vi.advanceTimersByTimeAsync(1_000);
     expect(keysOf(l).has("paced")).toBe(false);
 
-    const slots = limiter({ concurrency: 1 });
-    const log: string[] = [];
-    const a = gate(log, "a");
+    const {
+      l: slots,
+      gates: { a },
+    } = gated({ concurrency: 1 }, "a");
     const first = slots.run("s", a.task);
     const second = slots.run("s", async () => "b");
     expect(keysOf(slots).has("s")).toBe(true);
@@ -252,11 +388,8 @@ describe("what the limiter keeps", () => {
   });
 
   it("does not forget a sender while a task that waited still runs (its slot still counts)", async () => {
-    const l = limiter({ concurrency: 1 });
-    const log: string[] = [];
-    const a = gate(log, "a");
-    const b = gate(log, "b");
-    const c = gate(log, "c");
+    const { l, log, gates } = gated({ concurrency: 1 }, "a", "b", "c");
+    const { a, b, c } = gates;
     const first = l.run("k", a.task);
     const second = l.run("k", b.task);
     a.finish();
@@ -270,6 +403,25 @@ describe("what the limiter keeps", () => {
     expect(log).toEqual(["a", "b", "c"]);
     c.finish();
     await Promise.all([first, second, third]);
+  });
+
+  it("after clear(), a task from before that ends does not drop the sender's new state", async () => {
+    const { l, log, gates } = gated({ concurrency: 1 }, "a", "b", "d");
+    const { a, b, d } = gates;
+    const before = l.run("k", a.task);
+    l.clear();
+    const fresh = l.run("k", b.task);
+    a.finish();
+    await before;
+    // b still holds the sender's one slot: d waits for it.
+    const after = l.run("k", d.task);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(log).toEqual(["a", "b"]);
+    b.finish();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(log).toEqual(["a", "b", "d"]);
+    d.finish();
+    await Promise.all([fresh, after]);
   });
 
   it("clear() leaves no timer behind", async () => {
@@ -289,6 +441,8 @@ describe("resolveRateLimit", () => {
     expect(resolveRateLimit(false, { maxConcurrency: 4 })).toBeUndefined();
     expect(resolveRateLimit({ maxPerInterval: 5 }, undefined)).toBeUndefined();
     expect(resolveRateLimit({ maxPerInterval: 5, intervalMs: 0 }, undefined)).toBeUndefined();
+    expect(resolveRateLimit({ intervalMs: 1_000 }, undefined)).toBeUndefined();
+    expect(resolveRateLimit(undefined, { intervalMs: 1_000 })).toBeUndefined();
   });
 
   it("takes the transport's limits as defaults, the options over them", () => {
