@@ -165,51 +165,39 @@ describe("a clock that lags behind the timers", () => {
   });
 });
 
-describe("many tokens on their way back (the due times' array is compacted)", () => {
-  it("a window of 2,000: the 1,500 tokens back at once and the 400 after them each come back once", async () => {
-    const l = limiter({ maxPerInterval: 2_000, intervalMs: 1_000 });
-    const runAll = (count: number, log: number[] = []) =>
-      Promise.all(
-        Array.from({ length: count }, () =>
-          l.run("k", async () => {
-            log.push(performance.now());
-          }),
-        ),
-      );
-    await runAll(1_500);
-    await vi.advanceTimersByTimeAsync(10);
-    await runAll(400);
-    // At 1,000 ms the first 1,500 are back (1,600 free), the 400 are due at 1,010 ms.
-    await vi.advanceTimersByTimeAsync(990);
+describe("many due times on their way back (the arrays are compacted)", () => {
+  it("each token comes back once, at its time, with the count of its millisecond", async () => {
+    const l = limiter({ maxPerInterval: 3_000, intervalMs: 2_000 });
+    // 1,024 tasks end at 0..1,023 ms, one a millisecond, then two a millisecond up to 1,499 ms:
+    // 1,500 due times, from 2,000 to 3,499 ms. When the 1,024th is back, the arrays are cut.
+    const ends = [
+      ...Array.from({ length: 1_024 }, (_, ms) => ms),
+      ...Array.from({ length: 476 }, (_, index) => [1_024 + index, 1_024 + index]).flat(),
+    ];
+    const first = ends.map((ms) =>
+      l.run("k", () => new Promise<void>((resolve) => setTimeout(resolve, ms))),
+    );
+    await vi.advanceTimersByTimeAsync(3_023);
+    await Promise.all(first);
+    // 3,000 - 1,976 out + 1,024 back = 2,048 free; at 3,024 ms two more; at 3,025 ms two more.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
     const starts: number[] = [];
-    const next = runAll(1_601, starts);
+    const next = Array.from({ length: 2_051 }, () =>
+      l.run("k", async () => {
+        starts.push(performance.now());
+        await held;
+      }),
+    );
     await vi.advanceTimersByTimeAsync(0);
-    expect(starts).toHaveLength(1_600);
-    await vi.advanceTimersByTimeAsync(10);
-    expect(starts).toHaveLength(1_601);
-    expect(starts.at(-1)).toBe(1_010);
-    await next;
-    await vi.advanceTimersByTimeAsync(1_000);
-    expect(keysOf(l).size).toBe(0);
-  });
-});
-
-describe("tokens come back by themselves", () => {
-  it("with nothing waiting, each at its own time: both are free again 100 ms after the first", async () => {
-    const l = limiter({ maxPerInterval: 2, intervalMs: 1_000 });
-    await l.run("k", async () => "a");
-    await vi.advanceTimersByTimeAsync(100);
-    await l.run("k", async () => "b");
-    await vi.advanceTimersByTimeAsync(1_000);
-    // Two tasks still running hold both tokens: neither was handed back by the other's end.
-    const log: string[] = [];
-    const [c, d] = [gate(log, "c"), gate(log, "d")];
-    const both = [c, d].map(({ task }) => l.run("k", task));
-    await vi.advanceTimersByTimeAsync(0);
-    expect(log).toEqual(["c", "d"]);
-    c.finish();
-    d.finish();
-    await Promise.all(both);
+    expect(starts).toHaveLength(2_048);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(starts).toHaveLength(2_050);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(starts).toHaveLength(2_051);
+    release();
+    await Promise.all(next);
+    l.clear();
   });
 });
 
