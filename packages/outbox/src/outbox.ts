@@ -8,6 +8,7 @@ import {
   type MailMessage,
   type NormalizedMessage,
   normalizeMessage,
+  type SendResult,
   type Transport,
   type TransportLimits,
   withTraceContext,
@@ -94,16 +95,15 @@ export interface OutboxStatus {
 }
 
 /**
- * A job's return value once sent.
+ * A job's return value once sent: what the mailer's `SendResult` says of the delivery, with the
+ * outbox's own count and flag.
  * @since 0.1.0
  */
-export interface SentRecord {
-  readonly messageId: string;
-  readonly transport: string;
-  readonly accepted: readonly string[];
-  readonly rejected: readonly string[];
-  readonly response?: string;
+export interface SentRecord
+  extends Pick<SendResult, "messageId" | "transport" | "accepted" | "rejected" | "response"> {
+  /** Outbox attempts, the one that sent it included. */
   readonly attempts: number;
+  /** An earlier attempt may have been accepted without the outbox hearing it. */
   readonly ambiguous: boolean;
   /** Milliseconds since epoch. */
   readonly sentAt: number;
