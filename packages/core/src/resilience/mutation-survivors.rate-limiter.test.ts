@@ -30,6 +30,7 @@ function gate(log: string[], name: string) {
       fail = reject;
     });
   return {
+    name,
     task,
     finish: () => finish(),
     fail: (error: unknown) => fail(error),
@@ -44,6 +45,24 @@ function gated<Name extends string>(
   const log: string[] = [];
   const gates = Object.fromEntries(names.map((name) => [name, gate(log, name)]));
   return { l: limiter(options), log, gates: gates as Record<Name, ReturnType<typeof gate>> };
+}
+
+/** `holder` holds sender "k"'s one slot: `next` waits for it, and starts once `holder` ends. */
+async function startsWhenEnded(
+  l: KeyedRateLimiter,
+  log: string[],
+  holder: ReturnType<typeof gate>,
+  next: ReturnType<typeof gate>,
+) {
+  const before = [...log];
+  const run = l.run("k", next.task);
+  await vi.advanceTimersByTimeAsync(0);
+  expect(log).toEqual(before);
+  holder.finish();
+  await vi.advanceTimersByTimeAsync(0);
+  expect(log).toEqual([...before, next.name]);
+  next.finish();
+  return run;
 }
 
 const keysOf = (l: KeyedRateLimiter) => (l as unknown as { keys: Map<string, unknown> }).keys;
@@ -202,13 +221,15 @@ describe("many due times on their way back (the arrays are compacted)", () => {
 });
 
 describe("an abort while waiting", () => {
+  /** One slot per sender, held by the running task `a` of sender "k"; `b` is gated too. */
+  function slotTaken() {
+    const { l, log, gates } = gated({ concurrency: 1 }, "a", "b");
+    void l.run("k", gates.a.task);
+    return { l, log, a: gates.a, b: gates.b, controller: new AbortController() };
+  }
+
   it("rejects with the signal's reason, never runs the task, and the next in line gets the turn", async () => {
-    const {
-      l,
-      gates: { a },
-    } = gated({ concurrency: 1 }, "a");
-    void l.run("k", a.task);
-    const controller = new AbortController();
+    const { l, a, controller } = slotTaken();
     let ranAborted = false;
     const aborted = l.run(
       "k",
@@ -320,10 +341,7 @@ describe("an abort while waiting", () => {
   });
 
   it("once the task runs, an abort is the task's to answer: the run resolves with its value", async () => {
-    const { l, log, gates } = gated({ concurrency: 1 }, "a", "b");
-    const { a, b } = gates;
-    void l.run("k", a.task);
-    const controller = new AbortController();
+    const { l, log, a, b, controller } = slotTaken();
     const running = l.run("k", b.task, controller.signal);
     a.finish();
     await vi.advanceTimersByTimeAsync(0);
@@ -334,12 +352,7 @@ describe("an abort while waiting", () => {
   });
 
   it("a task that fails after waiting rejects with its own error", async () => {
-    const {
-      l,
-      gates: { a },
-    } = gated({ concurrency: 1 }, "a");
-    void l.run("k", a.task);
-    const controller = new AbortController();
+    const { l, a, controller } = slotTaken();
     const failing = l.run("k", () => Promise.reject(new Error("own")), controller.signal);
     a.finish();
     await expect(failing).rejects.toThrow("own");
@@ -383,14 +396,8 @@ describe("what the limiter keeps", () => {
     a.finish();
     await vi.advanceTimersByTimeAsync(0);
     expect(log).toEqual(["a", "b"]);
-    const third = l.run("k", c.task);
-    await vi.advanceTimersByTimeAsync(0);
-    expect(log).toEqual(["a", "b"]);
-    b.finish();
-    await vi.advanceTimersByTimeAsync(0);
-    expect(log).toEqual(["a", "b", "c"]);
-    c.finish();
-    await Promise.all([first, second, third]);
+    const third = startsWhenEnded(l, log, b, c);
+    await Promise.all([first, second, await third]);
   });
 
   it("after clear(), a task from before that ends does not drop the sender's new state", async () => {
@@ -402,13 +409,8 @@ describe("what the limiter keeps", () => {
     a.finish();
     await before;
     // b still holds the sender's one slot: d waits for it.
-    const after = l.run("k", d.task);
-    await vi.advanceTimersByTimeAsync(0);
     expect(log).toEqual(["a", "b"]);
-    b.finish();
-    await vi.advanceTimersByTimeAsync(0);
-    expect(log).toEqual(["a", "b", "d"]);
-    d.finish();
+    const after = await startsWhenEnded(l, log, b, d);
     await Promise.all([fresh, after]);
   });
 
