@@ -52,6 +52,28 @@ describe("the breaker's threshold", () => {
   });
 });
 
+describe("the breaker's rolling window", () => {
+  it("is 60 s by default: two failures 15 s apart open it", async () => {
+    const states: string[] = [];
+    const b = breaker({ volumeThreshold: 2 }, states);
+    await settle(b, down);
+    await vi.advanceTimersByTimeAsync(15_000);
+    await settle(b, down);
+    expect(states).toEqual(["open"]);
+    b.shutdown();
+  });
+
+  it("is the configured rollingWindowMs: two failures 1.5 s apart in a 1 s window do not", async () => {
+    const states: string[] = [];
+    const b = breaker({ volumeThreshold: 2, rollingWindowMs: 1_000 }, states);
+    await settle(b, down);
+    await vi.advanceTimersByTimeAsync(1_500);
+    await settle(b, down);
+    expect(states).toEqual([]);
+    b.shutdown();
+  });
+});
+
 describe("CIRCUIT_OPEN", () => {
   it("names the path and how long it is not tried, with a hint", async () => {
     const b = breaker({ volumeThreshold: 1, resetTimeoutMs: 5_000 });

@@ -67,6 +67,15 @@ async function startsWhenEnded(
 
 const keysOf = (l: KeyedRateLimiter) => (l as unknown as { keys: Map<string, unknown> }).keys;
 
+/** The due times a sender's window holds (`head` is the oldest not yet back), and their counts. */
+function dueTimesOf(l: KeyedRateLimiter, key: string) {
+  const state = keysOf(l).get(key) as {
+    window: { dues: number[]; counts: number[]; head: number };
+  };
+  const { dues, counts, head } = state.window;
+  return { dues: [...dues], counts: [...counts], head };
+}
+
 describe("concurrency", () => {
   it("starts no more than `concurrency` tasks of a key, the next in order as one ends", async () => {
     const { l, log, gates } = gated({ concurrency: 2 }, "a", "b", "c", "d");
@@ -196,8 +205,16 @@ describe("many due times on their way back (the arrays are compacted)", () => {
     const first = ends.map((ms) =>
       l.run("k", () => new Promise<void>((resolve) => setTimeout(resolve, ms))),
     );
-    await vi.advanceTimersByTimeAsync(3_023);
+    await vi.advanceTimersByTimeAsync(3_022);
     await Promise.all(first);
+    // What the window keeps: every due time until 1,024 are back (and they are at least half),
+    // then only those still to come.
+    expect(dueTimesOf(l, "k")).toMatchObject({ head: 1_023 });
+    expect(dueTimesOf(l, "k").dues).toHaveLength(1_500);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(dueTimesOf(l, "k")).toMatchObject({ head: 0 });
+    expect(dueTimesOf(l, "k").dues).toHaveLength(476);
+    expect(dueTimesOf(l, "k").counts).toEqual(Array.from({ length: 476 }, () => 2));
     // 3,000 - 1,976 out + 1,024 back = 2,048 free; at 3,024 ms two more; at 3,025 ms two more.
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
@@ -279,7 +296,7 @@ describe("an abort while waiting", () => {
       )
       .catch((error: unknown) => error);
     const log: string[] = [];
-    const behind = l.run("k", async () => log.push("c"));
+    const behind = ["c", "d"].map((name) => l.run("k", async () => log.push(name)));
     // Armed after the window's timer for the same instant: the token is granted, then (before
     // the waiting task resumes) the abort comes.
     setTimeout(() => controller.abort(new Error("gave up")), 1_000);
@@ -287,8 +304,13 @@ describe("an abort while waiting", () => {
     await vi.advanceTimersByTimeAsync(0);
     expect(await aborted).toEqual(new Error("gave up"));
     expect(ranAborted).toBe(false);
+    // The one token went on to c (not one more to d), and comes back one interval after c.
     expect(log).toEqual(["c"]);
-    await behind;
+    await vi.advanceTimersByTimeAsync(999);
+    expect(log).toEqual(["c"]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(log).toEqual(["c", "d"]);
+    await Promise.all(behind);
   });
 
   it("a task that gave up waiting for a token leaves the token's wait to the next caller", async () => {
@@ -412,6 +434,23 @@ describe("what the limiter keeps", () => {
     expect(log).toEqual(["a", "b"]);
     const after = await startsWhenEnded(l, log, b, d);
     await Promise.all([fresh, after]);
+  });
+
+  it("one due time per millisecond in the window, with a count, and none once all are back", async () => {
+    const l = limiter({ maxPerInterval: 10, intervalMs: 1_000 });
+    await Promise.all(["a", "b", "c"].map((name) => l.run("k", async () => name)));
+    expect(dueTimesOf(l, "k")).toEqual({ dues: [1_000], counts: [3], head: 0 });
+    await vi.advanceTimersByTimeAsync(1);
+    await l.run("k", async () => "d");
+    expect(dueTimesOf(l, "k")).toEqual({ dues: [1_000, 1_001], counts: [3, 1], head: 0 });
+    // Keep the sender (a task holds a token), so its window can be read once every due time is back.
+    const log: string[] = [];
+    const holder = gate(log, "holder");
+    const held = l.run("k", holder.task);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(dueTimesOf(l, "k")).toEqual({ dues: [], counts: [], head: 0 });
+    holder.finish();
+    await held;
   });
 
   it("clear() leaves no timer behind", async () => {
