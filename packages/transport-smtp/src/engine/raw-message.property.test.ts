@@ -168,7 +168,16 @@ async function check(input: unknown): Promise<"raw" | "composed" | "refused"> {
       .split("\r\n")
       .every((line) => line.length <= 998),
   ).toBe(true);
-  expect(await reading(raw)).toEqual(await reading(await composed(message)));
+  // mailparser reads a fold's CRLF and the run of spaces after it as one space. nodemailer
+  // folds before a run of spaces ("-\r\n  x"), so a run at a fold reads one space short from
+  // its bytes; the writer folds inside the run ("- \r\n x"), and both unfold (RFC 5322) to the
+  // same value, which expectExactly above checks of the writer's bytes. So the subjects are
+  // compared with their runs of spaces as one.
+  const spaced = (read: Awaited<ReturnType<typeof reading>>) => ({
+    ...read,
+    subject: read.subject?.replace(/ {2,}/g, " "),
+  });
+  expect(spaced(await reading(raw))).toEqual(spaced(await reading(await composed(message))));
   return "raw";
 }
 
