@@ -65,6 +65,14 @@ async function startsWhenEnded(
   return run;
 }
 
+/** Advances the clock step by step, checking after each step what `log` holds. */
+async function logAfter(log: string[], steps: [ms: number, expected: string[]][]) {
+  for (const [ms, expected] of steps) {
+    await vi.advanceTimersByTimeAsync(ms);
+    expect(log).toEqual(expected);
+  }
+}
+
 const keysOf = (l: KeyedRateLimiter) => (l as unknown as { keys: Map<string, unknown> }).keys;
 
 /** The due times a sender's window holds (`head` is the oldest not yet back), and their counts. */
@@ -163,14 +171,12 @@ describe("the window: a token comes back one interval after its attempt ends", (
         log.push(name);
       }),
     );
-    await vi.advanceTimersByTimeAsync(899);
-    expect(log).toEqual([]);
-    await vi.advanceTimersByTimeAsync(1);
-    expect(log).toEqual(["c"]);
-    await vi.advanceTimersByTimeAsync(99);
-    expect(log).toEqual(["c"]);
-    await vi.advanceTimersByTimeAsync(1);
-    expect(log).toEqual(["c", "d"]);
+    await logAfter(log, [
+      [899, []],
+      [1, ["c"]],
+      [99, ["c"]],
+      [1, ["c", "d"]],
+    ]);
     await Promise.all(waiting);
   });
 });
@@ -305,11 +311,11 @@ describe("an abort while waiting", () => {
     expect(await aborted).toEqual(new Error("gave up"));
     expect(ranAborted).toBe(false);
     // The one token went on to c (not one more to d), and comes back one interval after c.
-    expect(log).toEqual(["c"]);
-    await vi.advanceTimersByTimeAsync(999);
-    expect(log).toEqual(["c"]);
-    await vi.advanceTimersByTimeAsync(1);
-    expect(log).toEqual(["c", "d"]);
+    await logAfter(log, [
+      [0, ["c"]],
+      [999, ["c"]],
+      [1, ["c", "d"]],
+    ]);
     await Promise.all(behind);
   });
 
