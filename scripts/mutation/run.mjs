@@ -6,7 +6,8 @@
 // reports/mutation/<module>/incremental.json remembers every mutant's result, so a re-run
 // only tests mutants in code (or tests) that changed. --since limits the run to the files a
 // change touched (git diff against the ref). The HTML report of each module is
-// reports/mutation/<module>/index.html; reports/mutation/summary.json has the scores.
+// reports/mutation/<module>/index.html; reports/mutation/summary.json has the scores;
+// reports/mutation/<module>/events/ has one file per mutant tested, written as the run goes.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -58,6 +59,8 @@ for (const [name, module] of Object.entries(MODULES)) {
   const tsconfig = `scripts/mutation/tsconfig.${name}.generated.json`;
   writeCheckerTsconfig(tsconfig, files);
   process.env.MAILPATH_MUTATION_PACKAGE = module.package;
+  if (module.tests) process.env.MAILPATH_MUTATION_TESTS = JSON.stringify(module.tests);
+  else delete process.env.MAILPATH_MUTATION_TESTS;
   const started = Date.now();
   const stryker = new Stryker({
     ...strykerOptions({
@@ -69,7 +72,10 @@ for (const [name, module] of Object.entries(MODULES)) {
     }),
     incremental: true,
     incrementalFile: `${dir}/incremental.json`,
-    reporters: ["html", "json", "clear-text", "progress"],
+    // The event recorder writes each mutant's result as it is tested (events/), so a run
+    // stopped early still leaves what it found; the HTML and JSON reports come at the end.
+    reporters: ["event-recorder", "html", "json", "clear-text", "progress"],
+    eventReporter: { baseDir: `${dir}/events` },
     tempDirName: ".stryker-tmp",
   });
   const results = await stryker.runMutationTest();
