@@ -247,32 +247,29 @@ describe("createMailer rate limit", () => {
     }
   });
 
-  it("counts a send against the window until one interval after it completes, as Exchange does", async () => {
-    const memory = createMemoryTransport({ latencyMs: 500 });
-    const { transport, attempts } = recording(memory);
-    const mailer = createMailer({ transport, rateLimit: { maxPerInterval: 2, intervalMs: 1_000 } });
+  /** `count` sends of 500 ms each under `maxPerInterval` per second: attempts started by 1,499 ms, and every start. */
+  async function windowStarts(maxPerInterval: number, count: number) {
+    const { transport, attempts } = recording(createMemoryTransport({ latencyMs: 500 }));
+    const mailer = createMailer({ transport, rateLimit: { maxPerInterval, intervalMs: 1_000 } });
     const startedAt = Date.now();
-    const sends = Array.from({ length: 3 }, () => mailer.send(message));
+    const sends = Array.from({ length: count }, () => mailer.send(message));
+    await vi.advanceTimersByTimeAsync(1_499);
+    const early = attempts.length;
     await vi.advanceTimersByTimeAsync(5_000);
     await Promise.all(sends);
+    return { early, starts: attempts.map((attempt) => attempt.at - startedAt) };
+  }
+
+  it("counts a send against the window until one interval after it completes, as Exchange does", async () => {
     // Two start at once and complete at 500 ms; their tokens come back at 1,500 ms.
-    expect(attempts.map((attempt) => attempt.at - startedAt)).toEqual([0, 0, 1_500]);
+    expect((await windowStarts(2, 3)).starts).toEqual([0, 0, 1_500]);
   });
 
   it("gives back every token due in the same millisecond, and none before its interval is over", async () => {
-    const memory = createMemoryTransport({ latencyMs: 500 });
-    const { transport, attempts } = recording(memory);
-    const mailer = createMailer({ transport, rateLimit: { maxPerInterval: 3, intervalMs: 1_000 } });
-    const startedAt = Date.now();
-    const sends = Array.from({ length: 7 }, () => mailer.send(message));
-    await vi.advanceTimersByTimeAsync(1_499);
-    expect(attempts).toHaveLength(3);
-    await vi.advanceTimersByTimeAsync(5_000);
-    await Promise.all(sends);
+    const { early, starts } = await windowStarts(3, 7);
+    expect(early).toBe(3);
     // Three finish together at 500 ms: all three tokens are back at 1,500 ms, then at 3,000 ms.
-    expect(attempts.map((attempt) => attempt.at - startedAt)).toEqual([
-      0, 0, 0, 1_500, 1_500, 1_500, 3_000,
-    ]);
+    expect(starts).toEqual([0, 0, 0, 1_500, 1_500, 1_500, 3_000]);
   });
 
   it("takes its defaults from transport.limits", async () => {
