@@ -228,14 +228,20 @@ export function normalizeMessage(
     issues.push({ path: "headers", message: "must be an object of header names to strings" });
   }
   const headers: Record<string, string> = {};
+  // Header names are case-insensitive: "X-Id" and "x-id" would put one field on the wire twice.
+  const names = new Set<string>();
   for (const [name, value] of Object.entries(headerMap ?? {})) {
     const path = `headers.${name}`;
     const lower = name.toLowerCase();
+    const repeated = names.has(lower);
+    names.add(lower);
     if (!FIELD_NAME.test(name)) {
       issues.push({
         path,
         message: "header name must be printable ASCII without spaces or colons",
       });
+    } else if (repeated) {
+      issues.push({ path, message: "header name given twice (names are case-insensitive)" });
     } else if (RESERVED_HEADERS.has(lower)) {
       issues.push({ path, message: `set "${name}" through the message field, not headers` });
     } else if (

@@ -147,6 +147,12 @@ describe("the smaller input holes (defect 10)", () => {
     ).toThrow(/from must be an address/);
   });
 
+  it("refuses a header name given twice in other letter cases (one field would be on the wire twice)", () => {
+    expect(issuesOf({ ...BASE, headers: { "X-Tag": "a", "x-TAG": "b", "X-Other": "c" } })).toEqual([
+      { path: "headers.x-TAG", message: "header name given twice (names are case-insensitive)" },
+    ]);
+  });
+
   it("refuses header lines over 998 octets (subject, custom headers, Message-ID, display name)", () => {
     const long = "a".repeat(992);
     expect(
