@@ -1,11 +1,12 @@
 // createOutboxFromEnv with MAILPATH_OTEL=on: the trace context of each enqueue is stored with
 // its job (through the propagation API and whatever propagator the app registered), against a
-// real redis-server and the emulator. The API is core's optional peer; the propagator and the
-// context manager here are the smallest that satisfy its interfaces.
+// real Redis (MAILPATH_TEST_REDIS_URL, or a private redis-server) and the emulator. The API is
+// core's optional peer; the propagator and the context manager here are the smallest that
+// satisfy its interfaces.
 import { createRequire } from "node:module";
 import { useEmulator } from "@mailpath/emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startRedisServer } from "../../outbox/test/support/redis-global-setup.js";
+import { testRedis } from "../../outbox/test/support/redis-global-setup.js";
 import { graphOutbox } from "./test-support/outbox.js";
 
 /** The parts of @opentelemetry/api used here (mailpath has neither it nor its types). */
@@ -53,7 +54,7 @@ let stopRedis: (() => Promise<void>) | undefined;
 let current: Context = api.ROOT_CONTEXT;
 
 beforeAll(async () => {
-  const server = await startRedisServer();
+  const server = await testRedis();
   redisUrl = server.url;
   stopRedis = server.stop;
   api.context.setGlobalContextManager({

@@ -2,7 +2,7 @@
 // a private one started here (never the machine's own Redis).
 import { useEmulator } from "@mailpath/emulator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startRedisServer } from "../../outbox/test/support/redis-global-setup.js";
+import { testRedis } from "../../outbox/test/support/redis-global-setup.js";
 import { createOutboxFromEnv } from "./outbox.js";
 import { graphOutbox } from "./test-support/outbox.js";
 
@@ -11,13 +11,9 @@ let redisUrl: string;
 let stopRedis: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
-  if (process.env.MAILPATH_TEST_REDIS_URL) {
-    redisUrl = process.env.MAILPATH_TEST_REDIS_URL;
-  } else {
-    const server = await startRedisServer();
-    redisUrl = server.url;
-    stopRedis = server.stop;
-  }
+  const server = await testRedis();
+  redisUrl = server.url;
+  stopRedis = server.stop;
 });
 afterAll(async () => {
   await stopRedis?.();

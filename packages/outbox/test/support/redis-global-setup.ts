@@ -69,13 +69,18 @@ export async function startRedisServer(
   };
 }
 
-export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+/**
+ * The Redis a test file uses: MAILPATH_TEST_REDIS_URL when set (left running), else a private
+ * `redis-server` started here (`stop` ends it).
+ */
+export async function testRedis(): Promise<{ url: string; stop: () => Promise<void> }> {
   const given = process.env.MAILPATH_TEST_REDIS_URL;
-  if (given) {
-    project.provide("redisUrl", given);
-    return async () => {};
-  }
-  const server = await startRedisServer();
+  if (given) return { url: given, stop: async () => {} };
+  return startRedisServer();
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const server = await testRedis();
   project.provide("redisUrl", server.url);
   return server.stop;
 }
