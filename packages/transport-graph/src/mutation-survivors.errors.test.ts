@@ -378,6 +378,21 @@ describe("failureToMailError", () => {
     expect(error.ambiguous).toBeUndefined();
   });
 
+  // Mutants (errors.ts:214–215): the code and the message each reach the classifier on
+  // their own: a TLS code under a plain message, and a TLS message without a code.
+  it("classifies by the error's code, and by its message when it has no code", () => {
+    const byCode = failureToMailError(
+      new RequestFailure("network", networkError("CERT_HAS_EXPIRED", "socket closed")),
+      context(),
+    );
+    expect(byCode.code).toBe("TLS_ERROR");
+    const byMessage = failureToMailError(
+      new RequestFailure("network", networkError(undefined, "certificate has expired")),
+      context(),
+    );
+    expect(byMessage.code).toBe("TLS_ERROR");
+  });
+
   it("an unclassified network failure is CONNECTION_FAILED and retryable; without words says 'request failed'", () => {
     const odd = failureToMailError(
       new RequestFailure("network", networkError(undefined, `something odd ${SECRET}`)),
