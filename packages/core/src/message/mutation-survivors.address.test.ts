@@ -221,3 +221,78 @@ describe("formatAddress", () => {
     );
   });
 });
+
+// Survivors of the first core-message run on this machine (2026-12-05): the non-ASCII path
+// (LOCAL_PART, DOMAIN_LABEL) where only ASCII addresses were tried, and the ASCII fast path
+// taking an address the full check refuses.
+describe("a non-ASCII address takes what an ASCII one does", () => {
+  it("dot-separated words of several letters in the local part", () => {
+    expectVerdicts({
+      valid: ["zoë.lovelace@contoso.com", "ada.lövelace.jr@contoso.com", "ü.ö@bücher.de"],
+      invalid: ["zoë..lovelace@contoso.com", "zoë.@contoso.com", "zoë.(x)@contoso.com"],
+    });
+  });
+
+  it("a one-character domain label, and digits inside a label", () => {
+    expectVerdicts({
+      valid: ["zoë@x.contoso.com", "ada@ä.de", "info@shop24-bücher.de", "info@bü3cher.de"],
+      invalid: ["ada@bü_cher.de", "zoë@x..contoso.com"],
+    });
+  });
+
+  it("a top level with digits that is not all digits", () => {
+    expectVerdicts({
+      valid: ["zoë@contoso.a1", "zoë@contoso.9a", "ada@contoso.a1", "ada@contoso.9a"],
+      invalid: ["zoë@contoso.91", "ada@contoso.91"],
+    });
+  });
+
+  it("an @, which the full check looks for as the ASCII one does", () => {
+    expectVerdicts({ valid: [], invalid: ["zoë.contoso.com", "bücher.de", "zoë@", "@bücher.de"] });
+  });
+});
+
+describe("the ASCII fast path refuses what the full check refuses", () => {
+  it("a local part of specials only, a dot with nothing after it, an underscore in the domain", () => {
+    expectVerdicts({
+      valid: [],
+      invalid: [
+        '""@contoso.com',
+        "()@contoso.com",
+        "@@contoso.com",
+        "ada..@contoso.com",
+        "ada.()@contoso.com",
+        "ada@con_toso.com",
+        "ada@x_y.com",
+        "ada@con toso.com",
+      ],
+    });
+  });
+});
+
+describe("a list with an unclosed quote", () => {
+  it("keeps a trailing backslash as it is (nothing after it to escape)", () => {
+    expect(reasons('bob@contoso.com, "Ada\\')).toEqual([
+      { address: "bob@contoso.com" },
+      '""Ada\\" is not a valid mail address',
+    ]);
+  });
+});
+
+describe("a quote on one side of a display name only", () => {
+  it("is kept as part of the name, at the start or at the end", () => {
+    expect(reasons('"Ada <ada@contoso.com>')).toEqual([
+      { address: "ada@contoso.com", name: '"Ada' },
+    ]);
+    expect(reasons('Ada" <ada@contoso.com>')).toEqual([
+      { address: "ada@contoso.com", name: 'Ada"' },
+    ]);
+  });
+});
+
+describe("an entry that is undefined", () => {
+  it("is refused with a reason, not a TypeError (an address list with a hole)", () => {
+    expect(reasons(undefined as never)).toEqual(["must be a string or { address, name? }"]);
+    expect(reasons(true as never)).toEqual(["must be a string or { address, name? }"]);
+  });
+});
