@@ -171,7 +171,7 @@ async function supervise() {
     const listFile = `scripts/mutation/survivors/${module}.md`;
     const accepted = existsSync(listFile)
       ? acceptedSurvivors(readFileSync(listFile, "utf8"))
-      : new Set();
+      : new Map();
     const verdict = judge(results, accepted, THRESHOLD);
     const tested = results.filter(
       (r) => r.status !== "CompileError" && r.status !== "RuntimeError" && r.status !== "Ignored",

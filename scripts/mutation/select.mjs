@@ -72,17 +72,21 @@ export function guaranteeFiles(modules) {
 /**
  * The survivors a module's list accepts (scripts/mutation/survivors/<module>.md): table rows
  * `| <file>:<line> | <mutator> | \`<replacement>\` | <reason> |`. A survivor is matched by
- * file, mutator and replacement, not by line, so the list survives edits above it.
+ * file, mutator and replacement, not by line, so the list survives edits above it; each row
+ * accepts one survivor, so a list of two `{ once: true }` → `{}` rows does not also accept a
+ * third such mutant that a change brings.
  * @param {string} markdown
- * @returns {Set<string>} keys as made by survivorKey
+ * @returns {Map<string, number>} how many rows each key (as made by survivorKey) has
  */
 export function acceptedSurvivors(markdown) {
-  const keys = new Set();
+  const rows = new Map();
   for (const line of markdown.split("\n")) {
     const row = /^\|\s*([^|\s]+?):\d+\s*\|\s*(\w+)\s*\|\s*`(.*)`\s*\|/.exec(line);
-    if (row) keys.add(survivorKey(row[1], row[2], row[3].replace(/\\\|/g, "|")));
+    if (!row) continue;
+    const key = survivorKey(row[1], row[2], row[3].replace(/\\\|/g, "|"));
+    rows.set(key, (rows.get(key) ?? 0) + 1);
   }
-  return keys;
+  return rows;
 }
 
 /** The key a survivor is listed under: file (package-relative or repository-relative), mutator, replacement. */
@@ -96,18 +100,23 @@ export function survivorKey(file, mutator, replacement) {
  * part, leaving out the survivors the module's list accepts. Under `threshold` fails; nothing
  * tested passes (there is nothing to judge).
  * @param {{status: string, key: string}[]} results
- * @param {Set<string>} accepted
+ * @param {Map<string, number>} accepted rows per key, from acceptedSurvivors
  * @param {number} threshold
  */
 export function judge(results, accepted, threshold) {
   let detected = 0;
   const undetected = [];
   let acceptedCount = 0;
+  // Rows not yet used: each accepts one survivor of its key.
+  const unused = new Map(accepted);
   for (const result of results) {
     if (result.status === "Killed" || result.status === "Timeout") detected++;
     else if (result.status === "Survived" || result.status === "NoCoverage") {
-      if (accepted.has(result.key)) acceptedCount++;
-      else undetected.push(result);
+      const rows = unused.get(result.key) ?? 0;
+      if (rows > 0) {
+        unused.set(result.key, rows - 1);
+        acceptedCount++;
+      } else undetected.push(result);
     }
   }
   const judged = detected + undetected.length;

@@ -147,7 +147,7 @@ describe("accepted survivors and the verdict", () => {
         result("NoCoverage", "BlockStatement", "{}"),
         result("Survived", "EqualityOperator", "a > b"),
       ],
-      new Set(),
+      new Map(),
       85,
     );
     assert.equal(verdict.score, 50);
@@ -173,9 +173,18 @@ describe("accepted survivors and the verdict", () => {
     assert.equal(verdict.pass, true);
   });
 
+  it("accepts one survivor per listed row: a second of the same kind counts", () => {
+    const verdict = judge([result("Survived"), result("Survived")], accepted, 85);
+    assert.equal(verdict.accepted, 1);
+    assert.equal(verdict.undetected.length, 1);
+    assert.equal(verdict.pass, false);
+    const twoRows = acceptedSurvivors(`${list}\n${list.split("\n")[3]}`);
+    assert.equal(judge([result("Survived"), result("Survived")], twoRows, 85).accepted, 2);
+  });
+
   it("passes when nothing was judged (compile errors only, or nothing tested)", () => {
-    assert.equal(judge([result("CompileError")], new Set(), 85).pass, true);
-    assert.equal(judge([], new Set(), 85).pass, true);
+    assert.equal(judge([result("CompileError")], new Map(), 85).pass, true);
+    assert.equal(judge([], new Map(), 85).pass, true);
   });
 });
 
