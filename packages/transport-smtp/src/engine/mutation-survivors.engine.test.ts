@@ -287,6 +287,7 @@ describe("resolveSmtpConnection", () => {
 
   it("refuses tls that is not an object", () => {
     const { issues } = resolve({ tls: "TLSv1.2" } as never);
+    expect(issues.toError("smtp", "SMTP").hint).toBe("Pass tls as { ca, minVersion, servername }.");
     expect(issues.toError("smtp", "SMTP").issues).toEqual([
       { path: "tls", message: "must be an object" },
     ]);
@@ -317,6 +318,9 @@ describe("resolveSmtpConnection", () => {
     );
     expect(resolve({ pool: { maxConnections: 0 } }).issues.toError("s", "S").hint).toBe(
       "Remove pool.maxConnections.",
+    );
+    expect(resolve({ pool: { maxMessages: 0 } }).issues.toError("s", "S").hint).toBe(
+      "Remove pool.maxMessages.",
     );
     expect(paths({ pool: { maxMessages: 0 } })).toEqual([
       "pool.maxMessages must be a positive integer",
