@@ -242,7 +242,14 @@ describe("a non-ASCII address takes what an ASCII one does", () => {
 
   it("a top level with digits that is not all digits", () => {
     expectVerdicts({
-      valid: ["zoë@contoso.a1", "zoë@contoso.9a", "ada@contoso.a1", "ada@contoso.9a"],
+      valid: [
+        "zoë@contoso.a1",
+        "zoë@contoso.9a",
+        "ada@contoso.a1",
+        "ada@contoso.9a",
+        "zoë@mail.2.contoso.com",
+        "ada@mail.2.contoso.com",
+      ],
       invalid: ["zoë@contoso.91", "ada@contoso.91"],
     });
   });
@@ -294,5 +301,15 @@ describe("an entry that is undefined", () => {
   it("is refused with a reason, not a TypeError (an address list with a hole)", () => {
     expect(reasons(undefined as never)).toEqual(["must be a string or { address, name? }"]);
     expect(reasons(true as never)).toEqual(["must be a string or { address, name? }"]);
+  });
+});
+
+describe("a list separated by semicolons only, and blank input", () => {
+  it("is split on the semicolons; white space alone is empty", () => {
+    expect(reasons("ada@contoso.com; bob@contoso.com")).toEqual([
+      { address: "ada@contoso.com" },
+      { address: "bob@contoso.com" },
+    ]);
+    expect(reasons("   ")).toEqual(["is empty"]);
   });
 });
