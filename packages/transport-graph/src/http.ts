@@ -30,6 +30,21 @@ class CarriedError extends GraphClientError {
   }
 }
 
+/**
+ * A token provider's failure as a MailError: a provider's own MailError as it is, anything
+ * else (a custom provider may throw anything) as AUTH_FAILED — without a token nothing can be
+ * sent, like a refused login on the SMTP path. send() and verify() both read it so.
+ */
+export function tokenProviderFailure(error: unknown): MailError {
+  if (MailError.isInstance(error)) return error;
+  return new MailError({
+    code: "AUTH_FAILED",
+    message: `The token provider failed: ${error instanceof Error ? error.message : String(error)}`,
+    hint: "The tokenProvider passed to createGraphTransport threw: check its credentials and logs.",
+    cause: error,
+  });
+}
+
 /** A request that got no HTTP response. */
 export class RequestFailure extends Error {
   constructor(
@@ -305,18 +320,7 @@ export class GraphHttp {
         options.onToken?.(token);
         return token;
       } catch (error) {
-        // A custom provider may throw anything: without a token nothing can be sent, so it
-        // reads as an authentication failure, like on the SMTP path.
-        throw new CarriedError(
-          MailError.isInstance(error)
-            ? error
-            : new MailError({
-                code: "AUTH_FAILED",
-                message: `The token provider failed: ${error instanceof Error ? error.message : String(error)}`,
-                hint: "The tokenProvider passed to createGraphTransport threw: check its credentials and logs.",
-                cause: error,
-              }),
-        );
+        throw new CarriedError(tokenProviderFailure(error));
       }
     };
     this.forceRefreshProvider = { getAccessToken: () => getToken(true) };

@@ -548,15 +548,23 @@ describe("verify()", () => {
   });
 
   // Mutant: verify's catch (BlockStatement): the provider's failure as this transport's
-  // MailError. (It is UNKNOWN here where send() says AUTH_FAILED for the same failure: reported,
-  // not asserted.)
-  it("maps a failing token provider to a MailError of this transport", async () => {
-    const error = await rejectedMailError(
-      verify(async () => {
-        throw new Error("no network");
-      }),
+  // MailError, with the code send() gives the same failure (it was UNKNOWN here once).
+  it("maps a failing token provider to AUTH_FAILED of this transport, as send() does", async () => {
+    const failing = async () => {
+      throw new Error("no network");
+    };
+    const error = await rejectedMailError(verify(failing));
+    expect(error).toMatchObject({ code: "AUTH_FAILED", retryable: false, transport: "graph" });
+    expect(error.message).toContain("no network");
+    const sent = await rejectedMailError(
+      createGraphTransport({
+        tokenProvider: { getToken: failing },
+        baseUrl: "https://graph.invalid",
+      }).send(
+        normalizeMessage({ from: "a@contoso.com", to: "b@contoso.com", subject: "s", text: "t" }),
+        { signal: new AbortController().signal },
+      ),
     );
-    expect(error.transport).toBe("graph");
-    expect(error.message).toBe("graph: no network");
+    expect(sent.code).toBe(error.code);
   });
 });

@@ -16,7 +16,13 @@ import {
   resolveAttachments,
 } from "./attachments.js";
 import { failureToMailError, type GraphStep, responseToMailError } from "./errors.js";
-import { GraphHttp, type GraphRequestSpec, type HttpResult, RequestFailure } from "./http.js";
+import {
+  GraphHttp,
+  type GraphRequestSpec,
+  type HttpResult,
+  RequestFailure,
+  tokenProviderFailure,
+} from "./http.js";
 import { chooseMode, estimateJsonBytes, fileAttachment, toGraphMessage } from "./json-message.js";
 import { createLargeMessageSender, succeeded } from "./large-message.js";
 import { buildMime } from "./mime-message.js";
@@ -244,7 +250,11 @@ export function createGraphTransport(options: GraphTransportOptions): GraphTrans
         token = await tokenProvider.getToken();
         rememberToken(token);
       } catch (error) {
-        throw failureToMailError(error, { transport: name, secrets: secretList(), step: "verify" });
+        throw failureToMailError(tokenProviderFailure(error), {
+          transport: name,
+          secrets: secretList(),
+          step: "verify",
+        });
       }
       const roles = tokenRoles(token);
       if (roles && !roles.includes("Mail.Send")) {
