@@ -355,6 +355,7 @@ describe("resolveSmtpConnection", () => {
     for (const proxy of ["socks5://proxy:1080", "not a url"]) {
       const { resolved, issues } = resolve({ proxy });
       expect(resolved).not.toHaveProperty("proxy");
+      expect(issues.toError("smtp", "SMTP").hint).toMatch(/^Set proxy to http:\/\//);
       expect(issues.toError("smtp", "SMTP").issues).toEqual([
         { path: "proxy", message: "must be an http:// proxy URL (HTTP CONNECT)" },
       ]);
