@@ -110,10 +110,46 @@ describe("redactSecrets: the base64 forms", () => {
   });
 });
 
+describe("redactSecrets: several forms in one text", () => {
+  it("redacts each word that holds one of the secret's forms, when several forms are there", () => {
+    // A reply echoing AUTH LOGIN's password and an AUTH PLAIN payload: two forms, two words.
+    const secret = "Correct-Horse-Battery-5taple";
+    const text = `535 ${b64(secret)} and ${b64(`\u0000me@contoso.com\u0000${secret}`)} end`;
+    expect(redactSecrets(text, [secret])).toBe("535 [redacted] and [redacted] end");
+  });
+});
+
 describe("scrubText: XOAUTH2", () => {
   it("needs 16 base64 characters after the start, and a word boundary before it", () => {
     expect(scrubText(`x dXNlcj1${"A".repeat(16)} y`)).toBe("x [redacted] y");
     expect(scrubText(`x dXNlcj1${"A".repeat(15)} y`)).toBe(`x dXNlcj1${"A".repeat(15)} y`);
     expect(scrubText(`xdXNlcj1${"A".repeat(16)}`)).toBe(`xdXNlcj1${"A".repeat(16)}`);
+  });
+});
+
+describe("scrubText: PEM private keys", () => {
+  it("ends an RSA or EC key at its END line and keeps the text after it", () => {
+    for (const kind of ["RSA ", "EC ", "ENCRYPTED "]) {
+      const key = `-----BEGIN ${kind}PRIVATE KEY-----\nMIIEow\n-----END ${kind}PRIVATE KEY-----`;
+      expect(scrubText(`tls: ${key} from smtp.office365.com`)).toBe(
+        `tls: [redacted ${kind}private key] from smtp.office365.com`,
+      );
+    }
+  });
+});
+
+describe("the paths no other test took", () => {
+  it("copies an Error whose message getter throws, with an empty message", () => {
+    const hostile = new Error("x");
+    Object.defineProperty(hostile, "message", {
+      get() {
+        throw new Error("no");
+      },
+    });
+    expect((safeCause(hostile) as Error).message).toBe("");
+  });
+
+  it("scrubs token-shaped text when no secrets are given", () => {
+    expect(redactSecrets(`401 Bearer ${TOKEN}`)).toBe("401 Bearer [redacted]");
   });
 });
