@@ -63,8 +63,12 @@ describe("DeadlineList", () => {
   it("no longer holds the process open once nothing is pending, and stops on dispose", () => {
     const list = new DeadlineList(60_000);
     const item = entry(() => {});
+    const before = vi.getTimerCount();
     list.add(item);
-    expect(process.getActiveResourcesInfo()).toContain("Timeout");
+    // One timer while an entry is pending (its ref and unref: mutation-survivors.deadline-list).
+    // Not process.getActiveResourcesInfo(): under fake timers it lists only the real timers of
+    // the worker, so it passed or failed with whatever else was running (seen under load).
+    expect(vi.getTimerCount() - before).toBe(1);
     list.remove(item);
     list.dispose();
     expect(vi.getTimerCount()).toBe(0);
