@@ -121,15 +121,25 @@ export function toGraphMessage(
   };
 }
 
-/** Bytes of the JSON body of a `sendMail` request for this message, before its attachments. */
+/** What the attachments add inside the message object: `,"attachments":[` and `]`. */
+const ATTACHMENTS_KEY_BYTES = Buffer.byteLength(',"attachments":[]');
+
+/**
+ * The size of the JSON body of a `sendMail` request for this message and its attachments
+ * (`{ message, saveToSentItems }`), before any attachment is read. An upper bound, since the
+ * transport sends the body in one request when this is at most 4 MB: exact, except that
+ * `saveToSentItems` is counted as `false` (one byte longer than `true`). Each attachment is
+ * counted as its serialized `fileAttachment` (escaped name, content type and content id,
+ * `isInline`, and the base64 of its size) and the comma between two.
+ */
 export function estimateJsonBytes(
   message: NormalizedMessage,
   attachments: readonly ResolvedAttachment[],
 ): number {
-  let bytes = Buffer.byteLength(JSON.stringify({ message: toGraphMessage(message) })) + 64;
-  for (const attachment of attachments) {
-    bytes += Math.ceil(attachment.size / 3) * 4;
-    bytes += Buffer.byteLength(attachment.name) + attachment.source.contentType.length + 160;
-  }
+  const body = { message: toGraphMessage(message), saveToSentItems: false };
+  let bytes = Buffer.byteLength(JSON.stringify(body));
+  if (attachments.length === 0) return bytes;
+  bytes += ATTACHMENTS_KEY_BYTES + attachments.length - 1;
+  for (const attachment of attachments) bytes += attachmentPostBytes(attachment);
   return bytes;
 }
