@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
+import { once } from "node:events";
 import { mkdtempSync } from "node:fs";
-import { writeFile } from "node:fs/promises";
+import { rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { Readable } from "node:stream";
 import type { NormalizedAttachment } from "@mailpath/core";
 import { describe, expect, it } from "vitest";
@@ -53,6 +54,11 @@ describe("resolveAttachments", () => {
     const spooled = resolved.items[1]!;
     expect(spooled.size).toBe(long.length);
     expect(spooled.path).toBeDefined();
+    // In a mailpath-graph-* directory of its own, directly in the temporary directory (an
+    // empty mkdtemp prefix would create it next to tmpdir, in its parent).
+    const spooledDir = dirname(spooled.path ?? "");
+    expect(dirname(spooledDir)).toBe(tmpdir());
+    expect(basename(spooledDir)).toMatch(/^mailpath-graph-.{6}$/);
     const chunks = await collect(readChunks(spooled));
     expect(createHash("sha256").update(Buffer.concat(chunks)).digest("hex")).toBe(
       createHash("sha256").update(long).digest("hex"),
@@ -66,14 +72,53 @@ describe("resolveAttachments", () => {
     await collect(stream);
     await expect(resolveAttachments([attachment(stream)])).rejects.toMatchObject({
       code: "INVALID_MESSAGE",
+      message: expect.stringContaining("attachments[0] is a stream that was already read"),
+      hint: expect.stringContaining("{ path } or bytes"),
+      issues: [{ path: "attachments[0].content", message: "stream already consumed" }],
     });
   });
 
+  // Mutant (attachments.ts:66): a stream that is only destroyed, or only ended, is consumed too.
+  it("refuses a stream that is only destroyed or only ended", async () => {
+    const destroyed = Readable.from([Buffer.from("x")]);
+    destroyed.destroy();
+    expect([destroyed.destroyed, destroyed.readableEnded]).toEqual([true, false]);
+    const ended = new Readable({ read() {}, autoDestroy: false });
+    ended.push("x");
+    ended.push(null);
+    ended.resume();
+    await once(ended, "end");
+    expect([ended.destroyed, ended.readableEnded]).toEqual([false, true]);
+    for (const stream of [destroyed, ended]) {
+      await expect(
+        resolveAttachments([attachment(Buffer.from("first")), attachment(stream)]),
+      ).rejects.toMatchObject({
+        code: "INVALID_MESSAGE",
+        issues: [{ path: "attachments[1].content", message: "stream already consumed" }],
+      });
+    }
+  });
+
+  // Mutant (attachments.ts:106): rm without force rejects once the directory is gone, and the
+  // transport awaits cleanup() after Graph accepted the message.
+  it("cleans up when a temporary directory is already gone", async () => {
+    const resolved = await resolveAttachments([
+      attachment(Readable.from([bytes(LARGE_ATTACHMENT_BYTES + 1)])),
+    ]);
+    const spooled = resolved.items[0]?.path;
+    if (spooled === undefined) throw new Error("the stream was not spooled to a file");
+    await rm(dirname(spooled), { recursive: true });
+    await expect(resolved.cleanup()).resolves.toBeUndefined();
+  });
+
   it("reports a missing file as INVALID_MESSAGE", async () => {
-    await expect(
-      resolveAttachments([attachment({ path: join(dir, "missing") })]),
-    ).rejects.toMatchObject({
+    const missing = join(dir, "missing");
+    await expect(resolveAttachments([attachment({ path: missing })])).rejects.toMatchObject({
       code: "INVALID_MESSAGE",
+      message: expect.stringContaining(`attachments[0]: cannot read ${missing} (ENOENT)`),
+      hint: "Check the attachment's path.",
+      issues: [{ path: "attachments[0].content.path", message: "cannot be read" }],
+      cause: expect.objectContaining({ code: "ENOENT" }),
     });
   });
 });
@@ -88,5 +133,26 @@ describe("readChunks", () => {
     );
     expect(chunks.map((chunk) => chunk.length)).toEqual([4096, 4096, 2065]);
     expect(Buffer.concat(chunks).equals(data)).toBe(true);
+  });
+
+  // Mutants (attachments.ts:161, 182): an extra empty chunk after an exact multiple of the
+  // chunk size would be uploaded as a 0-byte PUT with an invalid Content-Range.
+  it("yields no empty chunk for a size that is a multiple of the chunk size, or zero", async () => {
+    for (const size of [8192, 0]) {
+      const data = bytes(size);
+      const path = join(dir, `multiple-${size}.bin`);
+      await writeFile(path, data);
+      const expected = size === 0 ? [] : [4096, 4096];
+      for (const item of [
+        { source: attachment(data), name: "m", size, bytes: data },
+        { source: attachment({ path }), name: "m", size, path },
+      ]) {
+        const chunks = await collect(readChunks(item, 4096));
+        expect(
+          chunks.map((chunk) => chunk.length),
+          `${size}, ${"path" in item}`,
+        ).toEqual(expected);
+      }
+    }
   });
 });
