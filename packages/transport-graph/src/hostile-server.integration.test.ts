@@ -146,7 +146,11 @@ describe("upload sessions", () => {
     });
     const graph = await draftGraph(() => `${plain.url}/upload/draft-1?sig=s3cr3t`);
     const error = await rejectedMailError(send(transport(graph.url), large()));
-    expect(error).toMatchObject({ code: "SERVER_ERROR", retryable: false });
+    expect(error).toMatchObject({
+      code: "SERVER_ERROR",
+      retryable: false,
+      hint: expect.stringContaining("always https://"),
+    });
     expect(error.message).toMatch(/not https:\/\/ \(http:\/\/127\.0\.0\.1:\d+\)/);
     expect(error.message).not.toContain("s3cr3t");
     expect(plain.requests).toHaveLength(0);

@@ -76,7 +76,11 @@ describe("the 3 MB upload-session threshold (LARGE_ATTACHMENT_BYTES)", () => {
       ),
     );
     await transport.close();
-    expect(error).toMatchObject({ code: "MESSAGE_TOO_LARGE", retryable: false });
+    expect(error).toMatchObject({
+      code: "MESSAGE_TOO_LARGE",
+      retryable: false,
+      hint: expect.stringContaining("make it a few hundred bytes smaller or at least 3 MB"),
+    });
     expect(error.message).toContain(`${size} bytes`);
     expect(recorder.requests.filter((request) => request.method !== "GET")).toEqual([]);
     expect(emulator.messages()).toEqual([]);

@@ -5,6 +5,7 @@ import { mkdtemp, rm, truncate, writeFile } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Readable } from "node:stream";
 import { type MailMessage, normalizeMessage, type TokenProvider } from "@mailpath/core";
 import { rejectedMailError } from "@mailpath/core/testing";
 import { useEmulator } from "@mailpath/emulator";
@@ -129,7 +130,7 @@ describe("upload sessions against the emulator", () => {
   }, 60_000);
 
   // Mutants: `offset !== item.size` (ConditionalExpression false, EqualityOperator) and the
-  // INVALID_MESSAGE it throws: a file that shrinks during the upload is refused, not sent
+  // INVALID_MESSAGE it throws (with its hint): a file that shrinks during the upload is refused, not sent
   // short, and the draft is deleted.
   it("refuses an attachment file that shrinks while it is uploaded, and deletes the draft", async () => {
     const path = join(dir, "shrinking.bin");
@@ -152,6 +153,7 @@ describe("upload sessions against the emulator", () => {
       retryable: false,
       transport: "graph",
       messageId: sent.messageId,
+      hint: "Do not modify an attachment file while it is being sent.",
     });
     expect(error.message).toContain(`(${UPLOAD_CHUNK_BYTES + 1024 * 1024} of ${size} bytes)`);
     expect(recorder.requests.some((request) => request.method === "DELETE")).toBe(true);
@@ -282,7 +284,8 @@ describe("the draft and upload path against a scripted Graph", () => {
     expect(put?.headers.authorization).toBeUndefined();
   });
 
-  // Mutants: `typeof id !== "string"` (ConditionalExpression false) and its SERVER_ERROR.
+  // Mutants: `typeof id !== "string"` (ConditionalExpression false) and its SERVER_ERROR (with
+  // its hint).
   it("a draft answered without an id is a retryable SERVER_ERROR, and nothing more is asked", async () => {
     const { server, seen } = await draftGraph(undefined, () => ({}));
     const sent = message({ attachments: large() });
@@ -294,6 +297,7 @@ describe("the draft and upload path against a scripted Graph", () => {
       retryable: true,
       transport: "graph",
       messageId: sent.messageId,
+      hint: "Graph returned an unexpected answer: retry later.",
     });
     expect(error.message).toContain("without an id");
     expect(error.ambiguous).toBeUndefined();
@@ -320,7 +324,8 @@ describe("the draft and upload path against a scripted Graph", () => {
     expect(sessionError.message).toContain("without an uploadUrl");
   });
 
-  // Mutants: `typeof uploadUrl !== "string"` and its SERVER_ERROR; the draft is deleted.
+  // Mutants: `typeof uploadUrl !== "string"` and its SERVER_ERROR (with its hint); the draft is
+  // deleted.
   it("an upload session without an uploadUrl is a retryable SERVER_ERROR, and the draft is deleted", async () => {
     const { server, seen } = await draftGraph("draft-1", () => ({ nextExpectedRanges: ["0-"] }));
     const sent = message({ attachments: large() });
@@ -331,6 +336,7 @@ describe("the draft and upload path against a scripted Graph", () => {
       code: "SERVER_ERROR",
       retryable: true,
       messageId: sent.messageId,
+      hint: "Graph returned an unexpected answer: retry later.",
     });
     expect(error.message).toContain("without an uploadUrl");
     expect(seen.map((request) => request.method)).toEqual(["POST", "POST", "DELETE"]);
@@ -397,7 +403,8 @@ describe("the draft and upload path against a scripted Graph", () => {
 });
 
 describe("the transport around a send", () => {
-  // Mutants: `if (closed)` (ConditionalExpression false) and close()'s `closed = true`.
+  // Mutants: `if (closed)` (ConditionalExpression false), its hint, and close()'s
+  // `closed = true`.
   it("refuses to send after close(), without a request, and close() twice is fine", async () => {
     const recorder = recordingFetch();
     const transport = transportFor({ fetch: recorder.fetch });
@@ -405,7 +412,12 @@ describe("the transport around a send", () => {
     await transport.close();
     const sent = message();
     const error = await rejectedMailError(transport.send(sent, { signal: signal() }));
-    expect(error).toMatchObject({ code: "ABORTED", transport: "graph", messageId: sent.messageId });
+    expect(error).toMatchObject({
+      code: "ABORTED",
+      transport: "graph",
+      messageId: sent.messageId,
+      hint: "Create a new transport after close().",
+    });
     expect(error.message).toContain("closed");
     expect(recorder.requests).toEqual([]);
   });
@@ -420,16 +432,22 @@ describe("the transport around a send", () => {
     expect(receipt.accepted).toEqual(["ada@contoso.com"]);
   });
 
-  // Mutants: `if (signal.aborted)` and its step ("draft": never ambiguous).
-  it("an already aborted signal is ABORTED, not ambiguous, without a request", async () => {
+  // Mutants: `if (signal.aborted)` (ConditionalExpression false, its block emptied) and its
+  // step ("draft": never ambiguous). The HTTP layer refuses an aborted signal too, so what
+  // tells them apart is the attachment: read before any request under the mutants (a stream
+  // read to its end cannot be sent again), left unread here.
+  it("an already aborted signal is ABORTED, not ambiguous, without a request or a read", async () => {
     const recorder = recordingFetch();
     const transport = transportFor({ fetch: recorder.fetch });
     const controller = new AbortController();
     controller.abort();
-    const sent = message();
+    const stream = Readable.from([Buffer.from("attachment bytes")]);
+    const sent = message({ attachments: [{ filename: "notes.txt", content: stream }] });
     const error = await rejectedMailError(transport.send(sent, { signal: controller.signal }));
     expect(error).toMatchObject({ code: "ABORTED", messageId: sent.messageId });
     expect(error.ambiguous).toBeUndefined();
+    expect(stream.readableEnded).toBe(false);
+    expect(stream.readableDidRead).toBe(false);
     expect(recorder.requests).toEqual([]);
     expect(emulator.messages()).toEqual([]);
   });
