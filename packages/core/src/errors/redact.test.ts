@@ -139,6 +139,48 @@ describe("redactSecrets", () => {
     expect(redactSecrets(echoed, [token])).toBe("535 5.7.3 [redacted]");
   });
 
+  it("removes short passwords and passwords cut across base64 quanta (AUTH PLAIN after any user name)", () => {
+    // Under 9 bytes a password has no whole-quanta form of 8 characters; after "\0user\0" it
+    // starts inside a quantum. Both were echoed in clear before.
+    for (const secret of ["pass", "pass1", "hunter", "hunter2"]) {
+      for (const name of [user, `a${user}`, `ab${user}`]) {
+        const plain = b64(`\u0000${name}\u0000${secret}`);
+        expect(redactSecrets(`535 5.7.8 ${plain}`, [secret])).toBe("535 5.7.8 [redacted]");
+      }
+      expect(redactSecrets(`334 ${b64(secret)}`, [secret])).toBe("334 [redacted]");
+      const url = Buffer.from(`\u0000${secret}`).toString("base64url");
+      expect(redactSecrets(`bad ${url}.`, [secret])).toBe("bad [redacted].");
+    }
+  });
+
+  it("removes a password from any base64 echo of any AUTH PLAIN payload, cut anywhere (property)", () => {
+    const printable = fc.string({
+      unit: fc.integer({ min: 0x21, max: 0x7e }).map(String.fromCharCode),
+    });
+    fc.assert(
+      fc.property(
+        printable.filter((name) => name.length > 0),
+        printable.filter((secret) => secret.length >= 4),
+        fc.nat({ max: 3 }),
+        (name, secret, cut) => {
+          const payload = b64(`\u0000${name}\u0000${secret}`).slice(cut);
+          const redacted = redactSecrets(`535 5.7.8 ${payload} end`, [secret]);
+          // Nothing left in the reply decodes to the password, from any quantum start.
+          for (const word of redacted.split(" ")) {
+            for (let skip = 0; skip < 4; skip++) {
+              expect(Buffer.from(word.slice(skip), "base64").includes(Buffer.from(secret))).toBe(
+                false,
+              );
+            }
+          }
+          expect(redacted.startsWith("535 5.7.8 ")).toBe(true);
+          expect(redacted.endsWith(" end")).toBe(true);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
   it("leaves unrelated base64 alone and ignores secrets too short to match safely", () => {
     const other = b64("nothing secret in here at all");
     expect(redactSecrets(`250 ${other}`, [password, "abc", undefined])).toBe(`250 ${other}`);

@@ -150,6 +150,57 @@ function base64Forms(secret: string): string[] {
   return [...forms];
 }
 
+/** A secret too short for base64Forms to find at every alignment, with what finds it instead. */
+interface ShortSecret {
+  readonly bytes: Buffer;
+  /** Per alignment and alphabet, the base64 characters the secret's bits alone decide. */
+  readonly runs: readonly string[];
+}
+
+/**
+ * The base64 (and base64url) characters that only `bytes` decide, wherever they sit: for each of
+ * the three alignments, the longest run of characters that come out the same with the bytes
+ * around them all zeros and all ones. Even 4 bytes leave a run of 4 at every alignment, where
+ * their whole quanta may be none.
+ */
+function decidedRuns(bytes: Buffer): string[] {
+  const runs = new Set<string>();
+  for (let align = 0; align < 3; align++) {
+    const pad = (3 - ((align + bytes.length) % 3)) % 3;
+    const encode = (fill: number) =>
+      Buffer.concat([Buffer.alloc(align, fill), bytes, Buffer.alloc(pad, fill)]).toString("base64");
+    const low = encode(0);
+    const high = encode(0xff);
+    let run = "";
+    let start = 0;
+    for (let index = 0; index <= low.length; index++) {
+      if (index < low.length && low[index] === high[index]) continue;
+      if (index - start > run.length) run = low.slice(start, index);
+      start = index + 1;
+    }
+    runs.add(run);
+    runs.add(run.replace(/\+/g, "-").replace(/\//g, "_"));
+  }
+  return [...runs];
+}
+
+/**
+ * Whether the bytes of a base64 or base64url `word` hold one of the `short` secrets, read from
+ * each of the four places a base64 quantum can start (an echo may cut a payload anywhere). This
+ * catches what base64Forms cannot: a secret under 9 bytes, whose whole quanta at some alignment
+ * are under 8 characters (too short to match text safely), e.g. a 6-character password after an
+ * AUTH PLAIN's user name. Only a word holding one of the secret's decided runs is decoded.
+ */
+function holdsShortSecret(word: string, short: readonly ShortSecret[]): boolean {
+  const candidates = short.filter((secret) => secret.runs.some((run) => word.includes(run)));
+  if (candidates.length === 0) return false;
+  for (let skip = 0; skip < 4; skip++) {
+    const bytes = Buffer.from(skip === 0 ? word : word.slice(skip), "base64");
+    if (candidates.some((secret) => bytes.includes(secret.bytes))) return true;
+  }
+  return false;
+}
+
 /**
  * Replaces every occurrence of the given secrets, and of their base64 forms (a server that
  * echoes an AUTH PLAIN, AUTH LOGIN or XOAUTH2 payload), then scrubs token-shaped text.
@@ -160,9 +211,17 @@ function base64Forms(secret: string): string[] {
  */
 export function redactSecrets(text: string, secrets: readonly (string | undefined)[] = []): string {
   let result = text;
+  const short: ShortSecret[] = [];
   for (const secret of secrets) {
     if (typeof secret !== "string" || secret.length < 4) continue;
+    const bytes = Buffer.from(secret, "utf8");
     result = result.split(secret).join(REDACTED);
+    // From 9 bytes every alignment has 8 characters of whole quanta: base64Forms finds them.
+    // Shorter, only the words of a text that holds one of the secret's runs can hold it.
+    if (bytes.length < 9) {
+      const runs = decidedRuns(bytes);
+      if (runs.some((run) => result.includes(run))) short.push({ bytes, runs });
+    }
     const forms = base64Forms(secret).filter((form) => result.includes(form));
     if (forms.length > 0) {
       // The whole word goes: the characters around the form also carry bits of the secret.
@@ -170,6 +229,13 @@ export function redactSecrets(text: string, secrets: readonly (string | undefine
         forms.some((form) => word.includes(form)) ? REDACTED : word,
       );
     }
+  }
+  if (short.length > 0) {
+    // The fewest base64 characters that can carry the shortest of them (4 bytes: 6).
+    const shortest = Math.ceil((Math.min(...short.map((secret) => secret.bytes.length)) * 4) / 3);
+    result = result.replace(BASE64_WORD, (word) =>
+      word.length >= shortest && holdsShortSecret(word, short) ? REDACTED : word,
+    );
   }
   return scrubText(result);
 }
