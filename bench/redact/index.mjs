@@ -23,10 +23,14 @@ const inputs = {
   "unclosed private key": `-----BEGIN PRIVATE KEY-----${fill("-----END A")}`,
   "bad address": `${fill("ab.c-")}@contoso.com`,
   "server reply": `550 5.1.1 ${fill("<ada@contoso.com>: Recipient address rejected; ")}`,
+  // Every word decoded: each holds the short password's runs (an AUTH PLAIN echo, repeated).
+  "short password echoes": fill(`${Buffer.from("\u0000ada@contoso.com\u0000pa55").toString("base64")} `),
 };
 const secrets = [
   "Correct-Horse-Battery-5taple",
   "EwBwA8l6BAAURSN/FHlDW5xN74t6GIjV8pk6dEjOOBXKdABAA",
+  // A short password (under 9 bytes): words holding one of its quanta are decoded to look for it.
+  "pa55",
 ];
 
 // The first run is shown apart: V8 interprets a regex before it compiles it, and an error
