@@ -24,7 +24,9 @@ const inputs = {
   "bad address": `${fill("ab.c-")}@contoso.com`,
   "server reply": `550 5.1.1 ${fill("<ada@contoso.com>: Recipient address rejected; ")}`,
   // Every word decoded: each holds the short password's runs (an AUTH PLAIN echo, repeated).
-  "short password echoes": fill(`${Buffer.from("\u0000ada@contoso.com\u0000pa55").toString("base64")} `),
+  "short password echoes": fill(
+    `${Buffer.from("\u0000ada@contoso.com\u0000pa55").toString("base64")} `,
+  ),
 };
 const secrets = [
   "Correct-Horse-Battery-5taple",
