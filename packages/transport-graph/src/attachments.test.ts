@@ -1,13 +1,18 @@
 import { createHash } from "node:crypto";
 import { once } from "node:events";
 import { mkdtempSync } from "node:fs";
-import { rm, writeFile } from "node:fs/promises";
+import { appendFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { Readable } from "node:stream";
 import type { NormalizedAttachment } from "@mailpath/core";
 import { describe, expect, it } from "vitest";
-import { LARGE_ATTACHMENT_BYTES, readChunks, resolveAttachments } from "./attachments.js";
+import {
+  LARGE_ATTACHMENT_BYTES,
+  readAttachment,
+  readChunks,
+  resolveAttachments,
+} from "./attachments.js";
 
 const dir = mkdtempSync(join(tmpdir(), "graph-attachments-test-"));
 
@@ -119,6 +124,27 @@ describe("resolveAttachments", () => {
       hint: "Check the attachment's path.",
       issues: [{ path: "attachments[0].content.path", message: "cannot be read" }],
       cause: expect.objectContaining({ code: "ENOENT" }),
+    });
+  });
+});
+
+describe("readAttachment", () => {
+  it("reads a file of the size measured, and refuses one that changed size since", async () => {
+    const file = join(dir, "grows.bin");
+    await writeFile(file, bytes(1000));
+    const {
+      items: [item],
+    } = await resolveAttachments([attachment({ path: file }, "grows.bin")]);
+    if (!item) throw new Error("no attachment resolved");
+    expect(await readAttachment(item)).toEqual(bytes(1000));
+    // The size decided one request or an upload session: a longer body could pass 4 MB.
+    await appendFile(file, "x");
+    await expect(readAttachment(item)).rejects.toMatchObject({
+      code: "INVALID_MESSAGE",
+      retryable: false,
+      message:
+        "attachment grows.bin changed size while it was sent (1001 bytes read, 1000 measured).",
+      hint: "Do not modify an attachment file while it is being sent.",
     });
   });
 });

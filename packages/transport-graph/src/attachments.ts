@@ -145,7 +145,17 @@ export async function resolveAttachments(
 /** The whole content of a (small) attachment. */
 export async function readAttachment(attachment: ResolvedAttachment): Promise<Buffer> {
   if (attachment.bytes) return attachment.bytes;
-  return readFile(attachment.path!);
+  const bytes = await readFile(attachment.path!);
+  // The request's size was decided on the size measured before (one request under 4 MB, or an
+  // upload session): a file changed since would make a body over Graph's limit, or other bytes.
+  if (bytes.length !== attachment.size) {
+    throw new MailError({
+      code: "INVALID_MESSAGE",
+      message: `attachment ${attachment.name} changed size while it was sent (${bytes.length} bytes read, ${attachment.size} measured).`,
+      hint: "Do not modify an attachment file while it is being sent.",
+    });
+  }
+  return bytes;
 }
 
 /**
