@@ -7,8 +7,9 @@
 // attachment). A message whose fields need none of the encodings that make MIME hard — no
 // encoded words, no IDN, no stream or file content, no inline parts, no custom header — is
 // written here instead, as the same structure nodemailer writes (same fields in the same
-// order, the same transfer encoding choice), and handed to nodemailer as `raw`. Everything
-// else is composed by nodemailer as before: `toRawMessage` answers undefined.
+// order, the same transfer encoding choice), and handed to nodemailer's pool as it is (see
+// sendPrepared in smtp-engine.ts). Everything else is composed by nodemailer as before:
+// `toRawMessage` answers undefined.
 import { randomBytes } from "node:crypto";
 import type { Address, NormalizedAttachment, NormalizedMessage } from "@mailpath/core";
 
