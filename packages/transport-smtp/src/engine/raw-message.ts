@@ -104,13 +104,49 @@ export function toRawMessage(message: NormalizedMessage, date = new Date()): Buf
   const chunks: Chunk[] = [`${head.join("\r\n")}\r\n${body.head}\r\n\r\n`, ...body.content];
   const last = chunks[chunks.length - 1] as Chunk;
   if (!endsWithLineBreak(last)) chunks.push("\r\n");
-  return Buffer.concat(
-    chunks.map((chunk) => (typeof chunk === "string" ? Buffer.from(chunk, "latin1") : chunk)),
-  );
+  // Every chunk is written once, into the one Buffer of the message.
+  let size = 0;
+  for (const chunk of chunks) size += chunk.length;
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    at += typeof chunk === "string" ? out.write(chunk, at, "latin1") : chunk.writeTo(out, at);
+  }
+  return out;
 }
 
-/** ASCII text, or bytes already encoded (base64 lines): never copied into a string. */
-type Chunk = string | Buffer;
+/** Base64 input per line: 57 bytes make the 76 characters of a full line. */
+const BASE64_LINE_BYTES = (LINE / 4) * 3;
+
+/**
+ * Bytes to be written as base64 lines (76 characters, CRLF between lines, none after the last),
+ * straight into the message's Buffer: no encoded copy of the whole content is made first (for
+ * an attachment of 100 kB that was a string and two Buffers of ~137 kB each, per message).
+ */
+class Base64Lines {
+  /** The encoded size, line breaks included. */
+  readonly length: number;
+
+  constructor(private readonly bytes: Buffer) {
+    const encoded = Math.ceil(bytes.length / 3) * 4;
+    this.length = encoded + (encoded === 0 ? 0 : 2 * (Math.ceil(encoded / LINE) - 1));
+  }
+
+  /** Writes the lines at `at`; returns how many bytes it wrote (`length`). */
+  writeTo(out: Buffer, at: number): number {
+    const { bytes } = this;
+    let position = at;
+    for (let start = 0; start < bytes.length; start += BASE64_LINE_BYTES) {
+      if (start > 0) position += out.write("\r\n", position, "latin1");
+      const end = Math.min(start + BASE64_LINE_BYTES, bytes.length);
+      position += out.write(bytes.toString("base64", start, end), position, "latin1");
+    }
+    return position - at;
+  }
+}
+
+/** ASCII text, or bytes to be written as base64 lines. */
+type Chunk = string | Base64Lines;
 
 /** A MIME part: its header fields and its encoded content (neither with a final CRLF). */
 interface Part {
@@ -119,9 +155,8 @@ interface Part {
 }
 
 function endsWithLineBreak(chunk: Chunk): boolean {
-  return typeof chunk === "string"
-    ? chunk.endsWith("\r\n")
-    : chunk.length >= 2 && chunk[chunk.length - 2] === 13 && chunk[chunk.length - 1] === 10;
+  // Base64 lines have no line break after the last one.
+  return typeof chunk === "string" && chunk.endsWith("\r\n");
 }
 
 function multipart(subtype: "alternative" | "mixed", parts: readonly Part[]): Part | undefined {
@@ -152,7 +187,7 @@ function textPart(type: "text/plain" | "text/html", value: string): Part | null 
   if (NON_ASCII.test(value)) {
     return {
       head: `${contentType}Content-Transfer-Encoding: base64`,
-      content: [base64Lines(Buffer.from(lines.join("\r\n"), "utf8"))],
+      content: [new Base64Lines(Buffer.from(lines.join("\r\n"), "utf8"))],
     };
   }
   let long = false;
@@ -198,24 +233,6 @@ function quotedPrintableLine(line: string): string {
   return out + escaped.slice(start);
 }
 
-/** Base64 in lines of 76 (CRLF between them), written into one Buffer without strings per line. */
-function base64Lines(content: Buffer): Buffer {
-  const encoded = Buffer.from(content.toString("base64"), "latin1");
-  if (encoded.length <= LINE) return encoded;
-  const out = Buffer.allocUnsafe(encoded.length + 2 * (Math.ceil(encoded.length / LINE) - 1));
-  let at = 0;
-  for (let start = 0; start < encoded.length; start += LINE) {
-    if (start > 0) {
-      out[at++] = 13;
-      out[at++] = 10;
-    }
-    const end = Math.min(start + LINE, encoded.length);
-    out.set(encoded.subarray(start, end), at);
-    at += end - start;
-  }
-  return out;
-}
-
 function attachmentPart(attachment: NormalizedAttachment): Part | undefined {
   if (attachment.inline || attachment.contentId !== undefined) return undefined;
   const { filename, contentType, content } = attachment;
@@ -239,7 +256,7 @@ function attachmentPart(attachment: NormalizedAttachment): Part | undefined {
       `Content-Type: ${contentType}${name && `; name=${name}`}\r\n` +
       "Content-Transfer-Encoding: base64\r\n" +
       `Content-Disposition: attachment${name && `; filename=${name}`}`,
-    content: [base64Lines(bytes)],
+    content: [new Base64Lines(bytes)],
   };
 }
 
