@@ -4,7 +4,7 @@
 // the mutants it fails on.
 import { readdirSync } from "node:fs";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ServerResponse } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -21,7 +21,7 @@ import { LARGE_ATTACHMENT_BYTES, MAX_REQUEST_BYTES, resolveAttachments } from ".
 import { createGraphTransport, type GraphTransport } from "./index.js";
 import { attachmentPostBytes } from "./json-message.js";
 import { DEFAULT_SENDER } from "./test-support/emulator.js";
-import { type Loopback, startLoopback } from "./test-support/loopback.js";
+import { type Loopback, type SeenRequest, startScripted } from "./test-support/loopback.js";
 
 const emulator = useEmulator({ beforeAll, afterAll });
 const cleanups: (() => Promise<void>)[] = [];
@@ -52,38 +52,13 @@ function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => voi
   return { promise, resolve };
 }
 
-/** What a scripted server saw of one request, with its body. */
-interface SeenRequest {
-  readonly method: string;
-  readonly url: string;
-  readonly headers: IncomingMessage["headers"];
-  readonly body: string;
-  readonly bytes: number;
-}
-
-/** A loopback HTTPS server (certificate from the emulator's CA) answering with `answer`. */
+/** A scripted loopback server (test-support/loopback.ts), closed after the test. */
 async function scripted(
   answer: (request: SeenRequest, response: ServerResponse) => void,
 ): Promise<{ server: Loopback; seen: SeenRequest[] }> {
-  const seen: SeenRequest[] = [];
-  const server = await startLoopback(emulator, (request, response) => {
-    const parts: Buffer[] = [];
-    request.on("data", (part: Buffer) => parts.push(part));
-    request.on("end", () => {
-      const body = Buffer.concat(parts);
-      const entry = {
-        method: request.method ?? "",
-        url: request.url ?? "",
-        headers: request.headers,
-        body: body.toString("utf8"),
-        bytes: body.length,
-      };
-      seen.push(entry);
-      answer(entry, response);
-    });
-  });
-  cleanups.push(() => server.close());
-  return { server, seen };
+  const started = await startScripted(emulator, answer);
+  cleanups.push(() => started.server.close());
+  return started;
 }
 
 const json = (response: ServerResponse, status: number, body: unknown) => {

@@ -2,7 +2,7 @@
 // mutation testing): against the emulator's Graph, or a scripted Graph on loopback TLS where
 // an answer Graph never gives is needed. Each test fails on the mutants its comment names.
 import { mkdtemp, rm, truncate, writeFile } from "node:fs/promises";
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ServerResponse } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -19,7 +19,7 @@ import {
   emulatorTransport,
   recordingFetch,
 } from "./test-support/emulator.js";
-import { type Loopback, startLoopback } from "./test-support/loopback.js";
+import { type Loopback, type SeenRequest, startScripted } from "./test-support/loopback.js";
 
 const emulator = useEmulator({ beforeAll, afterAll });
 beforeEach(() => emulator.reset({ tenant: true }));
@@ -161,35 +161,13 @@ describe("upload sessions against the emulator", () => {
   }, 60_000);
 });
 
-/** What a scripted server saw of one request, with its body. */
-interface SeenRequest {
-  readonly method: string;
-  readonly url: string;
-  readonly headers: IncomingMessage["headers"];
-  readonly body: string;
-}
-
-/** A loopback HTTPS server (certificate from the emulator's CA) answering with `answer`. */
+/** A scripted loopback server (test-support/loopback.ts), closed after the test. */
 async function scripted(
   answer: (request: SeenRequest, response: ServerResponse) => void,
 ): Promise<{ server: Loopback; seen: SeenRequest[] }> {
-  const seen: SeenRequest[] = [];
-  const server = await startLoopback(emulator, (request, response) => {
-    const parts: Buffer[] = [];
-    request.on("data", (part: Buffer) => parts.push(part));
-    request.on("end", () => {
-      const entry = {
-        method: request.method ?? "",
-        url: request.url ?? "",
-        headers: request.headers,
-        body: Buffer.concat(parts).toString("utf8"),
-      };
-      seen.push(entry);
-      answer(entry, response);
-    });
-  });
-  cleanups.push(() => server.close());
-  return { server, seen };
+  const started = await startScripted(emulator, answer);
+  cleanups.push(() => started.server.close());
+  return started;
 }
 
 const json = (response: ServerResponse, status: number, body: unknown, headers = {}) => {

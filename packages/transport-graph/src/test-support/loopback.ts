@@ -85,3 +85,42 @@ export async function startLoopback(
     },
   };
 }
+
+/** What a scripted server saw of one request, with its whole body. */
+export interface SeenRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: IncomingMessage["headers"];
+  /** The body as UTF-8 text. */
+  readonly body: string;
+  /** The body's size in bytes. */
+  readonly bytes: number;
+}
+
+/**
+ * A loopback server (see `startLoopback`) that reads each request's whole body, records it in
+ * `seen`, then lets `answer` reply.
+ */
+export async function startScripted(
+  emulator: Emulator,
+  answer: (request: SeenRequest, response: ServerResponse) => void,
+): Promise<{ server: Loopback; seen: SeenRequest[] }> {
+  const seen: SeenRequest[] = [];
+  const server = await startLoopback(emulator, (request, response) => {
+    const parts: Buffer[] = [];
+    request.on("data", (part: Buffer) => parts.push(part));
+    request.on("end", () => {
+      const body = Buffer.concat(parts);
+      const entry = {
+        method: request.method ?? "",
+        url: request.url ?? "",
+        headers: request.headers,
+        body: body.toString("utf8"),
+        bytes: body.length,
+      };
+      seen.push(entry);
+      answer(entry, response);
+    });
+  });
+  return { server, seen };
+}
