@@ -12,8 +12,11 @@
 //   Targets: mailpath CPU/msg <= 1.10 x nodemailer's and <= every other peer's; throughput
 //   ratio mailpath/nodemailer >= 0.95. One more arm, not a peer and under no target:
 //   "nodemailer raw" sends bytes composed once before the rounds through the same kind of
-//   pool, so its CPU is nodemailer's SMTP dialogue and TLS alone: the floor of any client
-//   that sends through nodemailer, mailpath included.
+//   pool with `sendMail({ raw })`, so its CPU is nodemailer's Mail layer (which parses the
+//   bytes again into a MIME node), its SMTP dialogue and TLS. mailpath hands the bytes it
+//   writes to the pool's send directly (transport-smtp's smtp-engine.ts), below that arm; what
+//   no client that sends through nodemailer avoids is the pool, the dialogue's per-byte
+//   dot-stuffing stream (DataStream) and TLS.
 //
 //   Graph (LATENCY_MS on each emulator request, its 4-concurrent-requests limit on): mailpath
 //   (createMailer + createGraphTransport), the Graph client's default middleware chain and
