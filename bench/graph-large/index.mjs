@@ -17,7 +17,7 @@ import { normalizeMessage } from "@mailpath/core";
 import { DEFAULT_SENDER } from "@mailpath/emulator";
 import { createGraphTransport } from "@mailpath/transport-graph";
 import { forkEmulator } from "../emulator-process.mjs";
-import { verdict } from "../support/figures.mjs";
+import { loadavg, printTargets } from "../support/figures.mjs";
 import { sampleRss } from "../support/rss.mjs";
 
 const SIZE_MB = Number(process.env.SIZE_MB ?? 100);
@@ -85,8 +85,32 @@ try {
     "largest PUT (bytes)": stats.maxUploadChunkBytes,
     "delivered sha256 equal": attachment?.sha256 === sha256,
   });
+  const targets = [
+    {
+      target: "peak RSS growth <= 64 MB",
+      value: Math.round(growthMb * 10) / 10,
+      met: growthMb <= 64,
+    },
+    {
+      target: "delivered attachment's sha256 equal",
+      value: attachment?.sha256 === sha256 ? 1 : 0,
+      met: attachment?.sha256 === sha256,
+    },
+  ];
+  printTargets(targets, "");
   console.log(
-    `peak RSS growth ${Math.round(growthMb)} MB (target ≤ 64 MB): ${verdict(growthMb <= 64)}`,
+    JSON.stringify({
+      bench: "graph-large",
+      node: process.version,
+      load: loadavg(),
+      sizeMb: SIZE_MB,
+      seconds: Math.round(seconds * 100) / 100,
+      rssBeforeMb: Math.round(rss.before / MiB),
+      peakRssGrowthMb: Math.round(growthMb * 10) / 10,
+      largestPutBytes: stats.maxUploadChunkBytes,
+      targets,
+      met: targets.every((target) => target.met),
+    }),
   );
 } finally {
   await emulator.stop().catch(() => {});

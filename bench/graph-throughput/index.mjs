@@ -2,8 +2,12 @@
 // and its 4-concurrent-requests-per-mailbox limit on. The ceiling is 4 / 0.05 s = 80 messages/s.
 //
 //   A. mailpath: createGraphTransport + createMailer (its per-mailbox limiter takes
-//      maxConcurrency 4 from the transport's limits). Figures: messages/s as a fraction of the
-//      ceiling (target ≥ 0.95) and 429s received (target 0).
+//      maxConcurrency 4 from the transport's limits). Targets (issue 16): messages/s >= 0.99 of
+//      the reachable rate (4 slots / the mean time a send holds one, measured around
+//      transport.send: the 50 ms latency plus the emulator's own work), and 0 429s received.
+//      Also printed, under no target: the fraction of the nominal ceiling, which leaves the
+//      emulator's time out (the first round's line of >= 0.95 measured 0.91-0.93 with the
+//      slots busy 99% of the time).
 //   B. the Graph client's DEFAULT middleware chain (with its RetryHandler), every message fired
 //      at once without a limiter, as code built on the client alone would do. Figures: 429s,
 //      messages delivered, requests that failed after the RetryHandler gave up, total time.
@@ -19,7 +23,7 @@ import { createMailer } from "@mailpath/core";
 import { DEFAULT_SENDER } from "@mailpath/emulator";
 import { createGraphTransport } from "@mailpath/transport-graph";
 import { forkEmulator } from "../emulator-process.mjs";
-import { verdict } from "../support/figures.mjs";
+import { loadavg, printTargets } from "../support/figures.mjs";
 import { graphClientDefaultChain, sendMailBody, withBusyTime } from "../support/graph-clients.mjs";
 
 const MESSAGES = Number(process.env.MESSAGES ?? 1_000);
@@ -141,12 +145,46 @@ try {
     ),
   );
   if (client.failed > 0) console.log("graph client failures:", client.failures);
-  const ok = mailpath.fractionOfCeiling >= 0.95 && mailpath.throttled429 === 0;
+  const reachable = (CONCURRENCY_LIMIT * 1000) / mailpath.meanRequestMs;
+  const fractionOfReachable = mailpath.messagesPerSecond / reachable;
   console.log(
-    `mailpath: the 4 slots were busy ${round(mailpath.slotUtilization * 100)}% of the time; a send took ${round(mailpath.meanRequestMs)} ms on average (50 ms latency + the emulator's own work), so the reachable rate was ${round((CONCURRENCY_LIMIT * 1000) / mailpath.meanRequestMs)}/s`,
+    `mailpath: the 4 slots were busy ${round(mailpath.slotUtilization * 100)}% of the time; a send took ${round(mailpath.meanRequestMs)} ms on average (${LATENCY_MS} ms latency + the emulator's own work), so the reachable rate was ${round(reachable)}/s; ${round(mailpath.fractionOfCeiling)} of the nominal ceiling (no target)`,
   );
+  const targets = [
+    {
+      target: "mailpath rate >= 0.99 x reachable (slots / mean slot time)",
+      value: Math.round(fractionOfReachable * 1000) / 1000,
+      met: fractionOfReachable >= 0.99,
+    },
+    {
+      target: "mailpath 429s received = 0",
+      value: mailpath.throttled429,
+      met: mailpath.throttled429 === 0,
+    },
+  ];
+  printTargets(targets, "");
   console.log(
-    `mailpath: ${round(mailpath.fractionOfCeiling)} of the ceiling (target ≥ 0.95), ${mailpath.throttled429} 429s (target 0): ${verdict(ok)}`,
+    JSON.stringify({
+      bench: "graph-throughput",
+      node: process.version,
+      load: loadavg(),
+      mailpath: {
+        msgsPerSecond: round(mailpath.messagesPerSecond),
+        reachablePerSecond: round(reachable),
+        fractionOfCeiling: round(mailpath.fractionOfCeiling),
+        slotUtilization: round(mailpath.slotUtilization),
+        throttled429: mailpath.throttled429,
+        failed: mailpath.failed,
+      },
+      graphClientDefault: {
+        msgsPerSecond: round(client.messagesPerSecond),
+        throttled429: client.throttled429,
+        delivered: client.delivered,
+        failed: client.failed,
+      },
+      targets,
+      met: targets.every((target) => target.met),
+    }),
   );
 } finally {
   await emulator.stop().catch(() => {});
