@@ -115,13 +115,12 @@ export function toRawMessage(message: NormalizedMessage, date = new Date()): Buf
   return out;
 }
 
-/** Base64 input per line: 57 bytes make the 76 characters of a full line. */
-const BASE64_LINE_BYTES = (LINE / 4) * 3;
+const CR = 0x0d;
+const LF = 0x0a;
 
 /**
  * Bytes to be written as base64 lines (76 characters, CRLF between lines, none after the last),
- * straight into the message's Buffer: no encoded copy of the whole content is made first (for
- * an attachment of 100 kB that was a string and two Buffers of ~137 kB each, per message).
+ * straight into the message's Buffer: no wrapped copy of the encoding is made first.
  */
 class Base64Lines {
   /** The encoded size, line breaks included. */
@@ -132,16 +131,27 @@ class Base64Lines {
     this.length = encoded + (encoded === 0 ? 0 : 2 * (Math.ceil(encoded / LINE) - 1));
   }
 
-  /** Writes the lines at `at`; returns how many bytes it wrote (`length`). */
+  /**
+   * Writes the lines at `at`; returns how many bytes it wrote (`length`). The content is encoded
+   * in one call, at the end of the lines' space, then each line is moved down to its place and
+   * followed by CRLF: one encoding and one copy of the text, where a call per line (encode,
+   * write, write CRLF) cost 1.7x as much CPU for 100 kB on Node 20. A line never overwrites
+   * text not yet moved: line k starts 2 x (lines - 1 - k) bytes below where it was encoded.
+   */
   writeTo(out: Buffer, at: number): number {
-    const { bytes } = this;
-    let position = at;
-    for (let start = 0; start < bytes.length; start += BASE64_LINE_BYTES) {
-      if (start > 0) position += out.write("\r\n", position, "latin1");
-      const end = Math.min(start + BASE64_LINE_BYTES, bytes.length);
-      position += out.write(bytes.toString("base64", start, end), position, "latin1");
+    const end = at + this.length;
+    let from = end - Math.ceil(this.bytes.length / 3) * 4;
+    out.write(this.bytes.toString("base64"), from, "latin1");
+    let to = at;
+    // Lines before the last move; the last is already in place (no CRLF after it).
+    while (from !== to) {
+      out.copyWithin(to, from, from + LINE);
+      to += LINE;
+      from += LINE;
+      out[to++] = CR;
+      out[to++] = LF;
     }
-    return position - at;
+    return this.length;
   }
 }
 
