@@ -3,10 +3,12 @@
 // cap over the whole run. The emulator runs in a child process (../emulator-process.mjs), so
 // this process's CPU time is the clients' only.
 //
-//   SMTP (STARTTLS + AUTH into the emulator, the same 3 connections for everyone, the same
-//   IN_FLIGHT sends outstanding): mailpath (createMailer + createSmtpTransport), plain
-//   nodemailer (pool: true), @upyo/smtp (pool of 3) and emailjs (3 clients, one connection
-//   each, taken in turn). Three messages: text, html+text, text with a 100 kB attachment.
+//   SMTP (STARTTLS + AUTH into the emulator, the same 3 connections for everyone): mailpath
+//   (createMailer + createSmtpTransport), plain nodemailer (pool: true), @upyo/smtp (pool of 3)
+//   and emailjs (3 clients, one connection each, taken in turn), each with IN_FLIGHT sends
+//   outstanding but @upyo/smtp: its pool has no queue and opens a connection for every send
+//   that finds none idle (`poolSize` bounds only the idle ones it keeps), so with 32 sends
+//   outstanding it held 32 connections; it gets 3 outstanding, which keeps it to 3. Three messages: text, html+text, text with a 100 kB attachment.
 //   Rounds alternate the clients' order; per round and client: msgs/s and client CPU per
 //   message (process.cpuUsage / messages). Figures: medians and per-round ratios to mailpath.
 //   Targets: mailpath CPU/msg <= 1.10 x nodemailer's and <= every other peer's; throughput
@@ -203,13 +205,15 @@ async function smtpPart(emulator) {
   };
   for (const name of Object.keys(clients)) if (ONLY && !ONLY.includes(name)) delete clients[name];
   const names = Object.keys(clients);
+  /** Sends outstanding per client: as many as connections for the one without a queue (top). */
+  const inFlight = (name) => (name === "@upyo/smtp" ? CONNECTIONS : IN_FLIGHT);
 
   console.log(
-    `peers smtp: ${names.join(", ")}; ${CONNECTIONS} connections each, ${IN_FLIGHT} sends outstanding, ` +
+    `peers smtp: ${names.join(", ")}; ${CONNECTIONS} connections each, ${IN_FLIGHT} sends outstanding (@upyo/smtp ${CONNECTIONS}), ` +
       `${ROUNDS} rounds; load ${loadavg()}`,
   );
   for (const name of names) {
-    const result = await drive(WARM_UP, IN_FLIGHT, clients[name]("text"));
+    const result = await drive(WARM_UP, inFlight(name), clients[name]("text"));
     await emulator.reset();
     console.log(
       `  warm-up ${name}: ${WARM_UP} sent, failed ${result.failed} ${result.failed ? JSON.stringify(result.errors) : ""}`,
@@ -225,7 +229,7 @@ async function smtpPart(emulator) {
       // Rotate who goes first, so each sees the same drift of a shared machine.
       const order = names.map((_, i) => names[(i + round) % names.length]);
       for (const name of order) {
-        const result = await drive(count, IN_FLIGHT, clients[name](kind));
+        const result = await drive(count, inFlight(name), clients[name](kind));
         const delivered = await emulator.count();
         await emulator.reset();
         rates[name].push(result.perSecond);
