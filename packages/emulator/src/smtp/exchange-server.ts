@@ -2,6 +2,7 @@
 // capability list differ from Exchange's in ways clients (and our classifier) can see: it
 // advertises AUTH before STARTTLS, answers an early AUTH with a non-standard 538, and has no
 // enhanced status codes in its success replies. Each connection is adjusted as it is created.
+import { isAscii } from "node:buffer";
 import type { Socket } from "node:net";
 import { PassThrough } from "node:stream";
 import {
@@ -78,10 +79,12 @@ function parseAddressCommand(line: string): {
 // biome-ignore lint/suspicious/noControlCharactersInRegex: the ASCII range is the point
 const NON_ASCII = /[^\x00-\x7f]/;
 
-/** Whether any byte has the high bit set. */
+/**
+ * Whether any byte has the high bit set. Node's `isAscii` (native): iterating the Buffer in
+ * JS was an eighth of the emulator's CPU per message with a 100 kB attachment (bench/peers).
+ */
 function hasEightBit(raw: Buffer): boolean {
-  for (const byte of raw) if (byte > 0x7f) return true;
-  return false;
+  return !isAscii(raw);
 }
 
 /** smtp-server's protocol-error texts and the words Exchange answers the same mistakes with. */
