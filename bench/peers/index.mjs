@@ -31,7 +31,6 @@
 //   MESSAGES=500 ATTACHMENT_MESSAGES=100 ROUNDS=5 GRAPH_MESSAGES=240 GRAPH_ROUNDS=3 node bench/peers/index.mjs
 //   PART=smtp | PART=graph   only one part;   CLIENTS=mailpath,nodemailer   a subset of SMTP clients
 import { randomBytes } from "node:crypto";
-import { Readable } from "node:stream";
 import { createMailer } from "@mailpath/core";
 import { DEFAULT_PASSWORD, DEFAULT_SENDER } from "@mailpath/emulator";
 import { createGraphTransport } from "@mailpath/transport-graph";
@@ -44,7 +43,7 @@ import { forkEmulator } from "../emulator-process.mjs";
 import { drive } from "../support/drive.mjs";
 import { fixed, loadavg, median, printTargets, verdict } from "../support/figures.mjs";
 import { graphClientDefaultChain, sendMailBody, withBusyTime } from "../support/graph-clients.mjs";
-import { mailpathAndNodemailer } from "../support/smtp-clients.mjs";
+import { mailpathAndNodemailer, poolFloor } from "../support/smtp-clients.mjs";
 
 const MESSAGES = Number(process.env.MESSAGES ?? 500);
 const ATTACHMENT_MESSAGES = Number(process.env.ATTACHMENT_MESSAGES ?? 100);
@@ -68,7 +67,6 @@ const ATTACHMENT = randomBytes(100 * 1024);
 const RECIPIENT = "ada@contoso.com";
 /** The arm that is not a peer: pre-composed bytes through nodemailer's pool (see the top). */
 const FLOOR = "nodemailer pool floor";
-const FLOOR_MESSAGE_ID = "<pool-floor@bench.mailpath>";
 
 const cap = setTimeout(() => {
   console.error(`peers: time cap of ${LIMIT_MS} ms reached`);
@@ -196,25 +194,7 @@ async function smtpPart(emulator) {
     composed[kind] = await new MailComposer(plainMessage(kind, 0)).compile().build();
   }
   const envelope = { from: DEFAULT_SENDER, to: [RECIPIENT] };
-  // The floor arm goes through the plain nodemailer transport's pool, given each message as
-  // the pool's `send` reads one: envelope, Message-ID, and one stream of the bytes per try.
-  const pool = plain.transporter;
-  const floorSend = (raw) =>
-    new Promise((resolve, reject) => {
-      const message = {
-        getEnvelope: () => ({ from: envelope.from, to: [...envelope.to] }),
-        messageId: () => FLOOR_MESSAGE_ID,
-        getHeader: (key) => (key.toLowerCase() === "message-id" ? FLOOR_MESSAGE_ID : undefined),
-        createReadStream: () =>
-          new Readable({
-            read() {
-              this.push(raw);
-              this.push(null);
-            },
-          }),
-      };
-      pool.send({ data: {}, message }, (error, info) => (error ? reject(error) : resolve(info)));
-    });
+  const floorSend = poolFloor(plain, envelope);
   let turn = 0;
   const clients = {
     mailpath: (kind) => (index) => mailer.send(plainMessage(kind, index)),

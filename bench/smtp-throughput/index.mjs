@@ -4,8 +4,12 @@
 //
 //   Part 1 — limits lifted: mailpath (createMailer + createSmtpTransport) against plain
 //   nodemailer (pool: true, the same 3 connections and TLS settings), in one run, alternating
-//   rounds (plus the transport alone, without the mailer, to tell the two costs apart).
-//   Target: mailpath / nodemailer >= 0.95.
+//   rounds. Target: mailpath / nodemailer >= 0.95. Three more arms tell apart where mailpath's
+//   client CPU per message goes, each a step toward mailpath: bytes composed once handed to a
+//   nodemailer pool's own send (the floor of any client on that pool), the transport alone
+//   (validation, one-pass composition, the engine; one signal for every send), a mailer with
+//   no policy (each attempt's own signal, its timeout, events), then mailpath (retry, rate
+//   limiter, circuit breaker).
 //
 //   Part 2 — the emulator enforces 3 connections per mailbox and a message rate scaled to
 //   seconds (RATE messages per WINDOW_MS). mailpath paces itself from the transport's limits.
@@ -17,11 +21,12 @@ import { setMaxListeners } from "node:events";
 import { createMailer, normalizeMessage } from "@mailpath/core";
 import { DEFAULT_SENDER } from "@mailpath/emulator";
 import { createSmtpTransport } from "@mailpath/transport-smtp";
+import MailComposer from "nodemailer/lib/mail-composer/index.js";
 import { forkEmulator } from "../emulator-process.mjs";
 import { drive } from "../support/drive.mjs";
 import { fixed, loadavg, median, printTargets } from "../support/figures.mjs";
 import { scaledQuota } from "../support/scaled-quota.mjs";
-import { mailpathAndNodemailer } from "../support/smtp-clients.mjs";
+import { mailpathAndNodemailer, poolFloor } from "../support/smtp-clients.mjs";
 
 const MESSAGES = Number(process.env.MESSAGES ?? 2_000);
 const ROUNDS = Number(process.env.ROUNDS ?? 6);
@@ -70,10 +75,20 @@ try {
   const bare = createSmtpTransport({ ...connection, tls: { ca: emulator.ca } });
   const bareSignal = new AbortController().signal;
   setMaxListeners(IN_FLIGHT + 10, bareSignal);
+  const noPolicy = createMailer({
+    transport: createSmtpTransport({ ...connection, tls: { ca: emulator.ca } }),
+    retry: { maxAttempts: 1 },
+    rateLimit: false,
+    circuitBreaker: false,
+  });
+  const floorSend = poolFloor(plain, { from: DEFAULT_SENDER, to: ["ada@contoso.com"] });
+  const composed = await new MailComposer(message(0)).compile().build();
   const clients = {
     mailpath: (index) => mailer.send(message(index)),
     nodemailer: (index) => plain.sendMail(message(index)),
     transport: (index) => bare.send(normalizeMessage(message(index)), { signal: bareSignal }),
+    "pool floor": () => floorSend(composed),
+    "mailer, no policy": (index) => noPolicy.send(message(index)),
   };
 
   console.log(
@@ -85,8 +100,8 @@ try {
     await emulator.reset();
     console.log(`  warm-up ${name}: done`);
   }
-  const rates = { mailpath: [], nodemailer: [], transport: [] };
-  const cpuCosts = { mailpath: [], nodemailer: [], transport: [] };
+  const rates = Object.fromEntries(Object.keys(clients).map((name) => [name, []]));
+  const cpuCosts = Object.fromEntries(Object.keys(clients).map((name) => [name, []]));
   for (let round = 0; round < ROUNDS; round++) {
     // Alternate who goes first, so both see the same drift of a shared machine.
     const order = Object.entries(clients);
@@ -98,7 +113,7 @@ try {
       rates[name].push(result.perSecond);
       cpuCosts[name].push(result.cpuMsPerMessage);
       console.log(
-        `  round ${round + 1} ${name.padEnd(10)} ${fixed(result.perSecond).padStart(7)} msg/s ` +
+        `  round ${round + 1} ${name.padEnd(17)} ${fixed(result.perSecond).padStart(7)} msg/s ` +
           `(${fixed(result.seconds, 2)} s, client CPU ${fixed(result.cpuMsPerMessage, 3)} ms/msg, ` +
           `delivered ${delivered}, failed ${result.failed}` +
           `${result.failed ? ` ${JSON.stringify(result.errors)}` : ""})`,
@@ -131,7 +146,28 @@ try {
     `  client CPU per message (median): mailpath ${fixed(median(cpuCosts.mailpath), 3)} ms, ` +
       `nodemailer ${fixed(median(cpuCosts.nodemailer), 3)} ms, transport alone ${fixed(median(cpuCosts.transport), 3)} ms`,
   );
+  // Where mailpath's client CPU per message goes: each step adds one part to the one before.
+  const steps = [
+    ["pool floor", "bytes composed once, nodemailer's pool, SMTP dialogue, TLS"],
+    ["transport", "+ validation, one-pass composition, the engine (one shared signal)"],
+    ["mailer, no policy", "+ the mailer: each attempt's own signal, its timeout, events"],
+    ["mailpath", "+ retry loop, per-sender rate limiter, circuit breaker"],
+  ];
+  const breakdown = steps.map(([name, what], index) => {
+    const ms = median(cpuCosts[name]);
+    const added = index === 0 ? ms : ms - median(cpuCosts[steps[index - 1][0]]);
+    return { name, what, cpuMsPerMessage: Number(fixed(ms, 3)), addedMs: Number(fixed(added, 3)) };
+  });
+  console.log(
+    "  where mailpath's client CPU per message goes (medians; a step's cost is its difference):",
+  );
+  for (const step of breakdown) {
+    console.log(
+      `    ${step.name.padEnd(17)} ${fixed(step.cpuMsPerMessage, 3)} ms  (${step.addedMs >= 0 ? "+" : ""}${fixed(step.addedMs, 3)})  ${step.what}`,
+    );
+  }
   await mailer.close();
+  await noPolicy.close();
   await bare.close();
   plain.close();
   report.lifted = {
@@ -141,6 +177,11 @@ try {
     cpuMsPerMessage: Object.fromEntries(
       Object.entries(cpuCosts).map(([name, list]) => [name, Number(fixed(median(list), 3))]),
     ),
+    breakdown: breakdown.map(({ name, cpuMsPerMessage, addedMs }) => ({
+      name,
+      cpuMsPerMessage,
+      addedMs,
+    })),
     targets: [rateTarget],
   };
   report.paced = [];

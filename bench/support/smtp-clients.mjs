@@ -1,5 +1,6 @@
 // Shared by the SMTP benchmarks: mailpath and plain nodemailer set up alike against the
 // emulator's SMTP AUTH submission (STARTTLS on loopback, the emulator's CA).
+import { Readable } from "node:stream";
 import { createMailer } from "@mailpath/core";
 import { DEFAULT_PASSWORD, DEFAULT_SENDER } from "@mailpath/emulator";
 import { createSmtpTransport } from "@mailpath/transport-smtp";
@@ -44,4 +45,35 @@ export function mailpathAndNodemailer(emulator, { connections, inFlight }) {
     tls: { ca: emulator.ca, minVersion: "TLSv1.2", rejectUnauthorized: true },
   });
   return { connection, mailer, plain };
+}
+
+const FLOOR_MESSAGE_ID = "<pool-floor@bench.mailpath>";
+
+/**
+ * Sends bytes composed beforehand through a nodemailer transport's pool, handed to the pool's
+ * own `send` as it reads a message (envelope, Message-ID, one stream of the bytes per try):
+ * the least CPU any client that sends through nodemailer's pool can spend, and the way
+ * transport-smtp hands it its messages.
+ * @param {import("nodemailer").Transporter} transporter a nodemailer transport with `pool: true`
+ * @param {{ from: string, to: string[] }} envelope
+ * @returns {(raw: Buffer) => Promise<unknown>} sends `raw` once
+ */
+export function poolFloor(transporter, envelope) {
+  const pool = transporter.transporter;
+  return (raw) =>
+    new Promise((resolve, reject) => {
+      const message = {
+        getEnvelope: () => ({ from: envelope.from, to: [...envelope.to] }),
+        messageId: () => FLOOR_MESSAGE_ID,
+        getHeader: (key) => (key.toLowerCase() === "message-id" ? FLOOR_MESSAGE_ID : undefined),
+        createReadStream: () =>
+          new Readable({
+            read() {
+              this.push(raw);
+              this.push(null);
+            },
+          }),
+      };
+      pool.send({ data: {}, message }, (error, info) => (error ? reject(error) : resolve(info)));
+    });
 }
