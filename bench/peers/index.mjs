@@ -8,7 +8,8 @@
 //   and emailjs (3 clients, one connection each, taken in turn), each with IN_FLIGHT sends
 //   outstanding but @upyo/smtp: its pool has no queue and opens a connection for every send
 //   that finds none idle (`poolSize` bounds only the idle ones it keeps), so with 32 sends
-//   outstanding it held 32 connections; it gets 3 outstanding, which keeps it to 3. Three messages: text, html+text, text with a 100 kB attachment.
+//   outstanding it held 32 connections; it gets 3 outstanding, which keeps it to 3. Three
+//   messages: text, html+text, text with a 100 kB attachment.
 //   Rounds alternate the clients' order; per round and client: msgs/s and client CPU per
 //   message (process.cpuUsage / messages). Figures: medians and per-round ratios to mailpath.
 //   Targets: mailpath CPU/msg <= 1.10 x nodemailer's and <= every other peer's; throughput
@@ -284,10 +285,9 @@ async function smtpPart(emulator) {
         met: rateVsNodemailer >= 0.95,
       });
     }
-    const others = row.mailpath
-      ? names.filter((n) => n !== "mailpath" && n !== "nodemailer" && n !== FLOOR)
-      : [];
-    for (const name of others) {
+    // The peers proper: neither mailpath, nor nodemailer (under its own targets), nor the floor.
+    const peers = names.filter((n) => n !== "mailpath" && n !== "nodemailer" && n !== FLOOR);
+    for (const name of row.mailpath ? peers : []) {
       const value = median(cpu.mailpath.map((v, r) => v / cpu[name][r]));
       targets.push({
         target: `mailpath CPU/msg <= ${name}`,
@@ -300,9 +300,7 @@ async function smtpPart(emulator) {
     // Where the floor stands against each peer (no target: what a client on nodemailer can reach).
     const floor = {};
     if (row[FLOOR]) {
-      for (const name of names.filter(
-        (n) => n !== FLOOR && n !== "mailpath" && n !== "nodemailer",
-      )) {
+      for (const name of peers) {
         floor[name] = Number(fixed(median(cpu[FLOOR].map((v, r) => v / cpu[name][r])), 3));
         console.log(`    floor CPU/msg / ${name}: ${fixed(floor[name], 3)}`);
       }
