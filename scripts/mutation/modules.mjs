@@ -37,7 +37,10 @@ export const MODULES = {
     package: "core",
     files: ["src/routing/failover.ts", "src/routing/paths.ts", "src/routing/weighted.ts"],
   },
-  "core-mailer": { package: "core", files: ["src/mailer.ts"] },
+  "core-mailer": {
+    package: "core",
+    files: ["src/mailer.ts", "src/resilience/attempt-options.ts"],
+  },
   "core-message": {
     package: "core",
     files: ["src/message/normalize.ts", "src/message/address.ts", "src/message/content-type.ts"],

@@ -74,6 +74,11 @@ export {
 export { contentTypeFor } from "./message/content-type.js";
 export { defaultMessageId, type NormalizeOptions, normalizeMessage } from "./message/normalize.js";
 export {
+  type AbortListener,
+  type AbortSignalLike,
+  attemptAbortSignal,
+} from "./resilience/attempt-options.js";
+export {
   type BreakerState,
   type CircuitBreakerOptions,
   isPathFailure,

@@ -2,14 +2,10 @@ import { EventEmitter, setMaxListeners } from "node:events";
 import { Readable } from "node:stream";
 import type { Logger } from "./contract/logger.js";
 import type { AddressInput, MailMessage, NormalizedMessage } from "./contract/message.js";
-import type {
-  PathFailure,
-  Transport,
-  TransportReceipt,
-  TransportSendOptions,
-} from "./contract/transport.js";
+import type { PathFailure, Transport, TransportReceipt } from "./contract/transport.js";
 import { MailError } from "./errors/mail-error.js";
 import { normalizeMessage } from "./message/normalize.js";
+import { AttemptOptions } from "./resilience/attempt-options.js";
 import { type CircuitBreakerOptions, createBreaker } from "./resilience/circuit-breaker.js";
 import { checkDelays } from "./resilience/delays.js";
 import { createRateLimiter, type RateLimitOptions } from "./resilience/rate-limiter.js";
@@ -267,52 +263,6 @@ function asMailError(error: unknown, transport: string, duringSend = false): Mai
     ...(duringSend && { ambiguous: true }),
     hint: "A transport should only throw MailError; report this to its authors.",
   });
-}
-
-/**
- * The options one attempt hands its transport. `signal` is an own, enumerable property (a
- * transport that spreads the options keeps it), made when the transport first reads it: a
- * transport that never looks at it costs no AbortController. It is defined with one shared
- * accessor: a getter written in an object literal is a new closure per attempt, and V8 gives
- * every such object a map of its own, in old space, which kept each attempt's objects alive
- * until the next full GC (the pipeline spent most of its time in the garbage collector).
- */
-class AttemptOptions implements TransportSendOptions {
-  declare readonly signal: AbortSignal;
-  readonly retryAmbiguous: boolean;
-  readonly onPathFailure: (failure: PathFailure) => void;
-  declare readonly timeoutMs?: number;
-  #controller: AbortController | undefined;
-  #abortedWith: { reason: unknown } | undefined;
-  static readonly #signal: PropertyDescriptor = {
-    enumerable: true,
-    get(this: AttemptOptions): AbortSignal {
-      if (!this.#controller) {
-        this.#controller = new AbortController();
-        if (this.#abortedWith) this.#controller.abort(this.#abortedWith.reason);
-      }
-      return this.#controller.signal;
-    },
-  };
-
-  constructor(
-    retryAmbiguous: boolean,
-    onPathFailure: (failure: PathFailure) => void,
-    timeoutMs: number | undefined,
-  ) {
-    Object.defineProperty(this, "signal", AttemptOptions.#signal);
-    this.retryAmbiguous = retryAmbiguous;
-    this.onPathFailure = onPathFailure;
-    // Routing transports only: a plain transport sees no `timeoutMs`, as before.
-    if (timeoutMs !== undefined) (this as { timeoutMs?: number }).timeoutMs = timeoutMs;
-  }
-
-  /** Aborts the attempt: its signal now, or as made if the transport reads it later. */
-  abort(reason: unknown): void {
-    if (this.#abortedWith) return;
-    this.#abortedWith = { reason };
-    this.#controller?.abort(reason);
-  }
 }
 
 const NO_OPTIONS = {};

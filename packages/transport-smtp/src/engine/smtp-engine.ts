@@ -1,6 +1,8 @@
 import { Readable } from "node:stream";
 import { createSecureContext, type SecureContext } from "node:tls";
 import {
+  type AbortSignalLike,
+  attemptAbortSignal,
   MailError,
   type NormalizedMessage,
   smtpErrorToMailError,
@@ -127,7 +129,7 @@ export function createSmtpEngine(options: SmtpEngineOptions): SmtpEngine {
       phase: progress?.stream?.readableEnded ? "after-data" : "before-data",
     });
 
-  const abortError = (signal: AbortSignal, progress?: SmtpSendProgress): MailError =>
+  const abortError = (signal: AbortSignalLike, progress?: SmtpSendProgress): MailError =>
     new MailError({
       code: "ABORTED",
       message: `${name}: the send was aborted.`,
@@ -147,7 +149,9 @@ export function createSmtpEngine(options: SmtpEngineOptions): SmtpEngine {
 
   return {
     async send(message, sendOptions) {
-      const { signal } = sendOptions;
+      // Read, listened to and handed to the pool, which needs no more: no AbortController is
+      // made for an attempt of the mailer's. nodemailer's Mail gets the real signal.
+      const signal = attemptAbortSignal(sendOptions);
       if (closed) throw closedError();
       if (signal.aborted) throw abortError(signal);
       precheck?.(message);
@@ -166,7 +170,9 @@ export function createSmtpEngine(options: SmtpEngineOptions): SmtpEngine {
                   new PreparedMessage(raw, envelope, message.messageId, progress),
                   signal,
                 )
-              : await transporter.sendMail(nodemailerMail(message, raw, signal, progress));
+              : await transporter.sendMail(
+                  nodemailerMail(message, raw, sendOptions.signal, progress),
+                );
           return toSmtpReceipt(info, name, secrets());
         } catch (error) {
           if (signal.aborted) throw abortError(signal, progress);
@@ -324,12 +330,13 @@ function rawStream(raw: Buffer, progress: SmtpSendProgress): Readable {
  * bytes (a MIME node, its random boundary, the envelope's address parser) and the plugin steps
  * are skipped, and with them a fifth to a third of the client CPU of a short message
  * (bench/peers). The pool itself is unchanged: its queue, abort handling, requeue and reply
- * parsing.
+ * parsing. Of `data.signal` the pool reads `aborted` and `reason` and adds and removes one
+ * `abort` listener, so it gets the attempt's light signal (`attemptAbortSignal`).
  */
 function sendPrepared<T>(
   pool: Transport<T>,
   message: PreparedMessage,
-  signal: AbortSignal,
+  signal: AbortSignalLike,
 ): Promise<T> {
   const mail = { data: { signal }, message } as unknown as MailMessage<T>;
   return new Promise((resolve, reject) => {
