@@ -85,7 +85,7 @@ describe("attemptAbortSignal", () => {
 type Operation =
   | { op: "add"; listener: number; object: boolean; once: boolean }
   | { op: "remove"; listener: number; object: boolean }
-  | { op: "other type"; listener: number }
+  | { op: "other type"; listener: number; remove: boolean }
   | { op: "abort"; reason: string };
 
 const operation = fc.oneof(
@@ -100,7 +100,11 @@ const operation = fc.oneof(
     listener: fc.integer({ min: 0, max: 3 }),
     object: fc.boolean(),
   }),
-  fc.record({ op: fc.constant("other type" as const), listener: fc.integer({ min: 0, max: 3 }) }),
+  fc.record({
+    op: fc.constant("other type" as const),
+    listener: fc.integer({ min: 0, max: 3 }),
+    remove: fc.boolean(),
+  }),
   fc.record({ op: fc.constant("abort" as const), reason: fc.string({ maxLength: 3 }) }),
 );
 
@@ -122,10 +126,11 @@ function run(operations: Operation[], signal: AbortSignalLike, abort: (reason: s
       const listener = (step.object ? objects : functions)[step.listener] as AbortListener;
       signal.removeEventListener("abort", listener);
     } else if (step.op === "other type") {
-      (signal as unknown as EventTarget).addEventListener(
-        "other",
-        functions[step.listener] as () => void,
-      );
+      // Another event type: neither adds nor removes an abort listener.
+      const target = signal as unknown as EventTarget;
+      const listener = functions[step.listener] as (event: Event) => void;
+      if (step.remove) target.removeEventListener("other", listener);
+      else target.addEventListener("other", listener);
     } else {
       abort(step.reason);
       seen.push(`aborted:${signal.aborted}:${String(signal.reason)}`);

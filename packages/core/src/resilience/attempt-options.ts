@@ -82,9 +82,8 @@ class AttemptSignal implements AbortSignalLike {
     }
   }
 
-  /** Marks it aborted and calls the listeners added until now. */
+  /** Marks it aborted and calls the listeners added until now (AttemptOptions calls it once). */
   abort(reason: unknown): void {
-    if (this.#abortedWith) return;
     this.#abortedWith = { reason };
     const first = this.#listener;
     const more = this.#more;
