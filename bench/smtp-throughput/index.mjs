@@ -8,8 +8,8 @@
 //   client CPU per message goes, each a step toward mailpath: bytes composed once handed to a
 //   nodemailer pool's own send (the floor of any client on that pool), the transport alone
 //   (validation, one-pass composition, the engine; one signal for every send), a mailer with
-//   no policy (each attempt's own signal, its timeout, events), then mailpath (retry, rate
-//   limiter, circuit breaker).
+//   no policy (each attempt's options and abort, its timeout, events), then mailpath (retry,
+//   rate limiter, circuit breaker).
 //
 //   Part 2 — the emulator enforces 3 connections per mailbox and a message rate scaled to
 //   seconds (RATE messages per WINDOW_MS). mailpath paces itself from the transport's limits.
@@ -150,7 +150,7 @@ try {
   const steps = [
     ["pool floor", "bytes composed once, nodemailer's pool, SMTP dialogue, TLS"],
     ["transport", "+ validation, one-pass composition, the engine (one shared signal)"],
-    ["mailer, no policy", "+ the mailer: each attempt's own signal, its timeout, events"],
+    ["mailer, no policy", "+ the mailer: each attempt's options and abort, its timeout, events"],
     ["mailpath", "+ retry loop, per-sender rate limiter, circuit breaker"],
   ];
   const breakdown = steps.map(([name, what], index) => {
