@@ -42,8 +42,6 @@ export function attemptAbortSignal(options: TransportSendOptions): AbortSignalLi
   return options instanceof AttemptOptions ? AttemptOptions.abortSignalOf(options) : options.signal;
 }
 
-type Listener = AbortListener;
-
 /**
  * The light signal of one attempt: listeners in a field (most attempts have one) or a list.
  * Like an `AbortSignal`, it dispatches once, to the listeners added before the abort, each
@@ -51,8 +49,8 @@ type Listener = AbortListener;
  */
 class AttemptSignal implements AbortSignalLike {
   #abortedWith: { reason: unknown } | undefined;
-  #listener: Listener | undefined;
-  #more: Listener[] | undefined;
+  #listener: AbortListener | undefined;
+  #more: AbortListener[] | undefined;
 
   get aborted(): boolean {
     return this.#abortedWith !== undefined;
@@ -62,7 +60,7 @@ class AttemptSignal implements AbortSignalLike {
     return this.#abortedWith?.reason;
   }
 
-  addEventListener(type: string, listener: Listener | null): void {
+  addEventListener(type: string, listener: AbortListener | null): void {
     if (type !== "abort" || !listener || this.#abortedWith) return;
     if (this.#listener === undefined) {
       this.#listener = listener;
@@ -73,7 +71,7 @@ class AttemptSignal implements AbortSignalLike {
     else this.#more = [listener];
   }
 
-  removeEventListener(type: string, listener: Listener | null): void {
+  removeEventListener(type: string, listener: AbortListener | null): void {
     if (type !== "abort" || !listener) return;
     if (this.#listener === listener) this.#listener = this.#more?.shift();
     else if (this.#more) {
