@@ -8,7 +8,11 @@ import { normalizeMessage } from "./message/normalize.js";
 import { AttemptOptions } from "./resilience/attempt-options.js";
 import { type CircuitBreakerOptions, createBreaker } from "./resilience/circuit-breaker.js";
 import { checkDelays } from "./resilience/delays.js";
-import { createRateLimiter, type RateLimitOptions } from "./resilience/rate-limiter.js";
+import {
+  createRateLimiter,
+  type KeyState,
+  type RateLimitOptions,
+} from "./resilience/rate-limiter.js";
 import { decideRetry, type RetryOptions, resolveRetryOptions } from "./resilience/retry.js";
 import { type Deadline, DeadlineList, timeoutError } from "./resilience/timeout.js";
 import { createInstrumentation } from "./telemetry/instrumentation.js";
@@ -213,6 +217,12 @@ export interface Mailer {
  */
 const ABORT_GRACE_MS = 1_000;
 
+/** An attempt's entry in the mailer's deadline list: also how close() aborts it. */
+interface AttemptDeadline extends Deadline {
+  /** Aborts the attempt, as an abort of its send's signal does. */
+  readonly abort: () => void;
+}
+
 /** `ABORTED` for an abort whose reason is `reason`; `ambiguous` says whether a try may have been accepted. */
 function aborted(
   reason: unknown,
@@ -362,29 +372,45 @@ export function createMailer(options: MailerOptions): Mailer {
   const unsubscribe = router?.subscribe((event) =>
     breakerEvent(event.transport, event.state, event.retryAfterMs),
   );
-  const inFlight = new Set<Promise<unknown>>();
   // close()'s deadline: the signal of every send, or linked to it when the caller gave one.
   const closer = new AbortController();
   setMaxListeners(Number.POSITIVE_INFINITY, closer.signal);
-  // The abort handlers of the attempts in flight on close()'s signal.
+  // The abort handlers of the attempts in flight on close()'s signal, over a route (the others
+  // are in attemptDeadlines).
   const attemptsInFlight = new Set<() => void>();
   const deadlines = new Set<ReturnType<typeof setTimeout>>();
   let closing: Promise<void> | undefined;
 
   // Every attempt's timeout, under one timer (a route times each path attempt itself, from when
   // that path's limiter let it start).
-  const attemptDeadlines = router ? undefined : new DeadlineList(timeoutMs);
+  const attemptDeadlines = router ? undefined : new DeadlineList<AttemptDeadline>(timeoutMs);
+
+  // The transport's send, as a promise even if it throws.
+  const sendThrough = (
+    message: NormalizedMessage,
+    sendOptions: AttemptOptions,
+  ): Promise<TransportReceipt> => {
+    try {
+      return transport.send(message, sendOptions);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  };
 
   // One attempt: the send's signal and the timeout both abort it, and the transport sees one
   // signal. Written with listeners rather than Promise.race and AbortSignal.any: this runs for
   // every attempt and those allocate several promises and signals each. The attempt's
   // AbortController is made when the transport first reads `signal` (a transport that never
-  // looks at it costs none); an abort before that is handed to it as made. Rejects with a
-  // MailError only.
+  // looks at it costs none); an abort before that is handed to it as made. The rate limiter's
+  // `slot`, taken at once without its queue, is given back with the attempt's first outcome
+  // (what the limiter itself does for an attempt it ran). While the breaker is
+  // closed the attempt reports its outcome to it directly (no promise of the breaker's); open or
+  // half-open, it goes through the breaker's `run`. Rejects with a MailError only.
   const attemptOnce = (
     message: NormalizedMessage,
     signal: AbortSignal,
     onPathFailure: (failure: PathFailure) => void,
+    slot: KeyState | undefined,
   ): Promise<TransportReceipt> =>
     new Promise<TransportReceipt>((resolve, reject) => {
       const sendOptions = new AttemptOptions(
@@ -395,14 +421,16 @@ export function createMailer(options: MailerOptions): Mailer {
       let settled = false;
       let timedOut: MailError | undefined;
       let grace: ReturnType<typeof setTimeout> | undefined;
-      const finish = (settle: () => void) => {
-        if (settled) return;
+      // True once, for the first outcome: the attempt's timers and listeners are gone.
+      const finish = (): boolean => {
+        if (settled) return false;
         settled = true;
+        if (slot) limiter?.finished(slot);
         if (deadline) attemptDeadlines?.remove(deadline);
         clearTimeout(grace);
-        if (shared) attemptsInFlight.delete(onAbort);
-        else signal.removeEventListener("abort", onAbort);
-        settle();
+        if (!shared) signal.removeEventListener("abort", onAbort);
+        else if (!deadline) attemptsInFlight.delete(onAbort);
+        return true;
       };
       // The attempt is in flight: only the transport can tell whether the server took the
       // message. It is told to stop, and its answer decides; without one it is ambiguous.
@@ -410,44 +438,55 @@ export function createMailer(options: MailerOptions): Mailer {
         if (grace !== undefined) return;
         if (deadline) attemptDeadlines?.remove(deadline);
         sendOptions.abort(signal.reason);
-        grace = setTimeout(
-          () => finish(() => reject(aborted(signal.reason, transport.name, undefined, true))),
-          ABORT_GRACE_MS,
-        );
+        grace = setTimeout(() => {
+          if (finish()) reject(aborted(signal.reason, transport.name, undefined, true));
+        }, ABORT_GRACE_MS);
       };
-      const deadline: Deadline | undefined = attemptDeadlines && {
+      // Sends without a signal of their own share close()'s: rather than listeners on it, close()
+      // aborts them itself, found in the deadline list (or, over a route, in a Set).
+      const shared = signal === closer.signal;
+      const deadline: AttemptDeadline | undefined = attemptDeadlines && {
         due: 0,
         prev: undefined,
         next: undefined,
         listed: false,
+        abort: onAbort,
         expire: () => {
           timedOut = timeoutError(transport.name, message.messageId, timeoutMs);
           sendOptions.abort(timedOut);
-          const error = timedOut;
-          finish(() => reject(error));
+          if (finish()) reject(timedOut);
         },
       };
       if (deadline) attemptDeadlines?.add(deadline);
-      // Sends without a signal of their own share close()'s: a Set is cheaper than listeners on it.
-      const shared = signal === closer.signal;
-      if (shared) attemptsInFlight.add(onAbort);
-      else signal.addEventListener("abort", onAbort, { once: true });
-      // Converted inside the breaker: it counts a timeout, and leaves a transport's bug uncounted.
-      const call = () =>
-        transport.send(message, sendOptions).catch((error: unknown) => {
-          throw timedOut ?? asMailError(error, transport.name, true);
-        });
-      (breaker ? breaker.run(call) : call()).then(
-        (receipt) => finish(() => resolve(receipt)),
-        (error: MailError) =>
-          finish(() =>
-            reject(
-              signal.aborted
-                ? // The transport's word: ambiguous unless it says the server took nothing.
-                  aborted(signal.reason, transport.name, undefined, error.ambiguous === true)
-                : error,
-            ),
-          ),
+      if (!shared) signal.addEventListener("abort", onAbort, { once: true });
+      else if (!deadline) attemptsInFlight.add(onAbort);
+      const entered = breaker?.enter() ?? false;
+      const outcome =
+        entered || !breaker
+          ? sendThrough(message, sendOptions)
+          : // What the breaker counts: a timeout (whatever the transport answers after it), and
+            // a MailError; anything else is a transport's bug, UNKNOWN and not counted.
+            breaker.run(() =>
+              sendThrough(message, sendOptions).catch((error: unknown) => {
+                throw timedOut ?? asMailError(error, transport.name, true);
+              }),
+            );
+      outcome.then(
+        (receipt) => {
+          if (entered) breaker?.succeeded(receipt);
+          if (finish()) resolve(receipt);
+        },
+        (error: unknown) => {
+          const final = timedOut ?? asMailError(error, transport.name, true);
+          if (entered) breaker?.failed(final);
+          if (!finish()) return;
+          // After an abort, the transport's word: ambiguous unless it says the server took nothing.
+          reject(
+            signal.aborted
+              ? aborted(signal.reason, transport.name, undefined, final.ambiguous === true)
+              : final,
+          );
+        },
       );
     });
 
@@ -457,109 +496,153 @@ export function createMailer(options: MailerOptions): Mailer {
     return final;
   };
 
+  // Sends in progress, and close()'s wait for the last of them to end.
+  let sendsInProgress = 0;
+  let whenIdle: (() => void) | undefined;
+  const sendEnded = () => {
+    if (--sendsInProgress === 0) whenIdle?.();
+  };
+  const endSendWith = <T>(value: T): T => {
+    sendEnded();
+    return value;
+  };
+  const endSendWithError = (error: unknown): never => {
+    sendEnded();
+    throw error;
+  };
+
+  // A send's attempts. `unlink` drops its listeners on the caller's signal; `counted` says this
+  // call ends the send for close() (a traced send ends when its tracking does).
   const sendNormalized = async (
     message: NormalizedMessage,
     signal: AbortSignal,
     startedAt: number,
+    unlink: (() => void) | undefined,
+    counted: boolean,
   ): Promise<SendResult> => {
-    const key = message.from.address.toLowerCase();
-    const { messageId } = message;
-    // Tries (retries and routed paths) that may have been accepted: a later delivery is flagged.
-    let ambiguousAttempts = 0;
-    for (let attempt = 1; ; attempt++) {
-      let started = false;
-      const onPathFailure = ({ error, next }: PathFailure) => {
-        if (error.ambiguous) ambiguousAttempts++;
-        events.emit("retry", {
-          messageId,
-          transport: error.transport ?? transport.name,
-          attempt,
-          code: error.code,
-          delayMs: 0,
-          error,
-          nextTransport: next,
-        });
-      };
-      try {
-        const run = () => {
-          if (signal.aborted) throw signal.reason;
-          started = true;
-          // Nobody listens without a logger or telemetry: no payload to build.
-          if (events.listenerCount("attempt") > 0) {
-            events.emit("attempt", { messageId, transport: transport.name, attempt });
-          }
-          return attemptOnce(message, signal, onPathFailure);
-        };
-        const receipt = limiter ? await limiter.run(key, run, signal) : await run();
-        const result: SendResult = {
-          messageId,
-          transport: receipt.transport ?? transport.name,
-          accepted: receipt.accepted,
-          rejected: receipt.rejected,
-          ...(receipt.response !== undefined && { response: receipt.response }),
-          attempts: attempt,
-          ambiguousAttempts,
-          durationMs: now() - startedAt,
-        };
-        events.emit("sent", {
-          messageId,
-          transport: result.transport,
-          attempts: attempt,
-          accepted: result.accepted,
-          rejected: result.rejected,
-          ambiguousAttempts,
-          durationMs: result.durationMs,
-        });
-        return result;
-      } catch (caught) {
-        // Before the attempt started (waiting for a slot) an abort risks nothing new; once it
-        // started, attemptOnce rejected with a MailError that carries the attempt's ambiguity.
-        const error = started
-          ? (caught as MailError)
-          : aborted(signal.reason, transport.name, messageId, ambiguousAttempts > 0);
-        if (started && error.ambiguous) ambiguousAttempts++;
-        const decision =
-          error.code === "ABORTED"
-            ? ({ retry: false, reason: "aborted" } as const)
-            : // An open breaker fails fast; its retryAfterMs tells the caller when the path is tried again.
-              error.code === "CIRCUIT_OPEN"
-              ? ({ retry: false, reason: "circuit open" } as const)
-              : consumedStream(message)
-                ? ({ retry: false, reason: "a Readable attachment was consumed" } as const)
-                : decideRetry(error, attempt, retry);
-        if (!decision.retry) {
-          const final = error.with({
-            attempts: attempt,
+    try {
+      const key = message.from.address.toLowerCase();
+      const { messageId } = message;
+      // Tries (retries and routed paths) that may have been accepted: a later delivery is flagged.
+      let ambiguousAttempts = 0;
+      for (let attempt = 1; ; attempt++) {
+        let started = false;
+        const onPathFailure = ({ error, next }: PathFailure) => {
+          if (error.ambiguous) ambiguousAttempts++;
+          events.emit("retry", {
             messageId,
-            ...(error.transport === undefined && { transport: transport.name }),
-            // An earlier try may have been accepted even if this one surely was not.
-            ...(ambiguousAttempts > 0 && { ambiguous: true }),
+            transport: error.transport ?? transport.name,
+            attempt,
+            code: error.code,
+            delayMs: 0,
+            error,
+            nextTransport: next,
           });
-          throw failed(final, messageId, final.transport ?? transport.name, attempt);
-        }
-        const payload = {
-          messageId,
-          transport: error.transport ?? transport.name,
-          attempt,
-          code: error.code,
-          delayMs: decision.delayMs,
         };
-        if (error.code === "THROTTLED" || error.retryAfterMs !== undefined) {
-          events.emit("throttled", {
-            ...payload,
-            ...(error.retryAfterMs !== undefined && { retryAfterMs: error.retryAfterMs }),
-          });
-        }
-        events.emit("retry", { ...payload, error });
         try {
-          await wait(decision.delayMs, signal);
-        } catch (reason) {
-          const final = aborted(reason, transport.name, messageId, ambiguousAttempts > 0).with({
+          const run = (slot?: KeyState) => {
+            started = true;
+            // Nobody listens without a logger or telemetry: no payload to build.
+            if (events.listenerCount("attempt") > 0) {
+              events.emit("attempt", { messageId, transport: transport.name, attempt });
+            }
+            return attemptOnce(message, signal, onPathFailure, slot);
+          };
+          if (signal.aborted) throw signal.reason;
+          // A free slot is taken at once; otherwise the limiter's line is waited in.
+          const slot = limiter?.tryTake(key);
+          const receipt =
+            limiter && !slot
+              ? // The limiter rejects with the abort's reason if aborted while waiting.
+                await limiter.run(key, () => run(), signal)
+              : await run(slot);
+          const via = receipt.transport ?? transport.name;
+          const durationMs = now() - startedAt;
+          // Two literals rather than a conditional spread, which copies through a temporary.
+          const result: SendResult =
+            receipt.response === undefined
+              ? {
+                  messageId,
+                  transport: via,
+                  accepted: receipt.accepted,
+                  rejected: receipt.rejected,
+                  attempts: attempt,
+                  ambiguousAttempts,
+                  durationMs,
+                }
+              : {
+                  messageId,
+                  transport: via,
+                  accepted: receipt.accepted,
+                  rejected: receipt.rejected,
+                  response: receipt.response,
+                  attempts: attempt,
+                  ambiguousAttempts,
+                  durationMs,
+                };
+          events.emit("sent", {
+            messageId,
+            transport: result.transport,
             attempts: attempt,
+            accepted: result.accepted,
+            rejected: result.rejected,
+            ambiguousAttempts,
+            durationMs: result.durationMs,
           });
-          throw failed(final, messageId, transport.name, attempt);
+          return result;
+        } catch (caught) {
+          // Before the attempt started (waiting for a slot) an abort risks nothing new; once it
+          // started, attemptOnce rejected with a MailError that carries the attempt's ambiguity.
+          const error = started
+            ? (caught as MailError)
+            : aborted(signal.reason, transport.name, messageId, ambiguousAttempts > 0);
+          if (started && error.ambiguous) ambiguousAttempts++;
+          const decision =
+            error.code === "ABORTED"
+              ? ({ retry: false, reason: "aborted" } as const)
+              : // An open breaker fails fast; its retryAfterMs tells the caller when the path is tried again.
+                error.code === "CIRCUIT_OPEN"
+                ? ({ retry: false, reason: "circuit open" } as const)
+                : consumedStream(message)
+                  ? ({ retry: false, reason: "a Readable attachment was consumed" } as const)
+                  : decideRetry(error, attempt, retry);
+          if (!decision.retry) {
+            const final = error.with({
+              attempts: attempt,
+              messageId,
+              ...(error.transport === undefined && { transport: transport.name }),
+              // An earlier try may have been accepted even if this one surely was not.
+              ...(ambiguousAttempts > 0 && { ambiguous: true }),
+            });
+            throw failed(final, messageId, final.transport ?? transport.name, attempt);
+          }
+          const payload = {
+            messageId,
+            transport: error.transport ?? transport.name,
+            attempt,
+            code: error.code,
+            delayMs: decision.delayMs,
+          };
+          if (error.code === "THROTTLED" || error.retryAfterMs !== undefined) {
+            events.emit("throttled", {
+              ...payload,
+              ...(error.retryAfterMs !== undefined && { retryAfterMs: error.retryAfterMs }),
+            });
+          }
+          events.emit("retry", { ...payload, error });
+          try {
+            await wait(decision.delayMs, signal);
+          } catch (reason) {
+            const final = aborted(reason, transport.name, messageId, ambiguousAttempts > 0).with({
+              attempts: attempt,
+            });
+            throw failed(final, messageId, transport.name, attempt);
+          }
         }
       }
+    } finally {
+      unlink?.();
+      if (counted) sendEnded();
     }
   };
 
@@ -572,60 +655,71 @@ export function createMailer(options: MailerOptions): Mailer {
       hint: "ambiguous: false means no attempt can have been accepted: send it again (with a new mailer, or keep it for later). ambiguous: true means the server may have taken it.",
     });
 
+  // Everything of a send before its attempts: throws (send() rejects with it) before any I/O.
+  const startSend = (message: MailMessage, sendOptions: SendOptions): Promise<SendResult> => {
+    if (closing) {
+      throw new MailError({
+        code: "ABORTED",
+        message: "The mailer is closed; create a new one to send.",
+        transport: transport.name,
+      });
+    }
+    const startedAt = now();
+    const normalized = validated(message, options.from);
+    const maxRecipients = transport.limits?.maxRecipientsPerMessage;
+    if (maxRecipients !== undefined && normalized.recipients.length > maxRecipients) {
+      throw new MailError({
+        code: "INVALID_MESSAGE",
+        message: `The message has ${normalized.recipients.length} recipients; transport "${transport.name}" allows ${maxRecipients} per message.`,
+        hint: "Split the recipients over several messages, or use a distribution list.",
+        transport: transport.name,
+        messageId: normalized.messageId,
+        issues: [{ path: "to", message: `more than ${maxRecipients} recipients (to + cc + bcc)` }],
+      });
+    }
+    const callerSignal = sendOptions.signal;
+    if (callerSignal?.aborted) {
+      throw aborted(callerSignal.reason, transport.name, normalized.messageId, false).with({
+        attempts: 0,
+      });
+    }
+    // The send's signal: close()'s deadline, and the caller's abort when there is one.
+    let signal = closer.signal;
+    let unlink: (() => void) | undefined;
+    if (callerSignal) {
+      const controller = new AbortController();
+      const onCallerAbort = () => controller.abort(callerSignal.reason);
+      const onClose = () => controller.abort(closer.signal.reason);
+      callerSignal.addEventListener("abort", onCallerAbort, { once: true });
+      closer.signal.addEventListener("abort", onClose, { once: true });
+      signal = controller.signal;
+      unlink = () => {
+        callerSignal.removeEventListener("abort", onCallerAbort);
+        closer.signal.removeEventListener("abort", onClose);
+      };
+    }
+    sendsInProgress++;
+    if (!instrumentation) return sendNormalized(normalized, signal, startedAt, unlink, true);
+    // A traced send ends for close() when its tracking has (its span ended, its metrics recorded).
+    let tracked: Promise<SendResult>;
+    try {
+      tracked = instrumentation.trackSend(normalized, () =>
+        sendNormalized(normalized, signal, startedAt, unlink, false),
+      );
+    } catch (error) {
+      sendEnded();
+      throw error;
+    }
+    return tracked.then(endSendWith, endSendWithError);
+  };
+
   const mailer: Mailer = {
-    async send(message, sendOptions = {}) {
-      if (closing) {
-        throw new MailError({
-          code: "ABORTED",
-          message: "The mailer is closed; create a new one to send.",
-          transport: transport.name,
-        });
-      }
-      const startedAt = now();
-      const normalized = validated(message, options.from);
-      const maxRecipients = transport.limits?.maxRecipientsPerMessage;
-      if (maxRecipients !== undefined && normalized.recipients.length > maxRecipients) {
-        throw new MailError({
-          code: "INVALID_MESSAGE",
-          message: `The message has ${normalized.recipients.length} recipients; transport "${transport.name}" allows ${maxRecipients} per message.`,
-          hint: "Split the recipients over several messages, or use a distribution list.",
-          transport: transport.name,
-          messageId: normalized.messageId,
-          issues: [
-            { path: "to", message: `more than ${maxRecipients} recipients (to + cc + bcc)` },
-          ],
-        });
-      }
-      const callerSignal = sendOptions.signal;
-      if (callerSignal?.aborted) {
-        throw aborted(callerSignal.reason, transport.name, normalized.messageId, false).with({
-          attempts: 0,
-        });
-      }
-      // The send's signal: close()'s deadline, and the caller's abort when there is one.
-      let signal = closer.signal;
-      let unlink: (() => void) | undefined;
-      if (callerSignal) {
-        const controller = new AbortController();
-        const onCallerAbort = () => controller.abort(callerSignal.reason);
-        const onClose = () => controller.abort(closer.signal.reason);
-        callerSignal.addEventListener("abort", onCallerAbort, { once: true });
-        closer.signal.addEventListener("abort", onClose, { once: true });
-        signal = controller.signal;
-        unlink = () => {
-          callerSignal.removeEventListener("abort", onCallerAbort);
-          closer.signal.removeEventListener("abort", onClose);
-        };
-      }
-      const promise = instrumentation
-        ? instrumentation.trackSend(normalized, () => sendNormalized(normalized, signal, startedAt))
-        : sendNormalized(normalized, signal, startedAt);
-      inFlight.add(promise);
+    send(message, sendOptions = {}) {
+      // Not an async function: every send would pay for one more promise and await.
       try {
-        return await promise;
-      } finally {
-        inFlight.delete(promise);
-        unlink?.();
+        return startSend(message, sendOptions);
+      } catch (error) {
+        return Promise.reject(error);
       }
     },
     async verify() {
@@ -643,10 +737,13 @@ export function createMailer(options: MailerOptions): Mailer {
       } catch (error) {
         return Promise.reject(error);
       }
-      if (deadlineMs !== undefined && inFlight.size > 0) {
+      if (deadlineMs !== undefined && sendsInProgress > 0) {
         const abortAll = () => {
           if (closer.signal.aborted) return;
           closer.abort(closedBeforeDone(deadlineMs));
+          // Every attempt in flight not yet aborted is in the deadline list (those of sends with
+          // a signal of their own were just aborted through it; again does nothing).
+          for (const entry of attemptDeadlines?.pending() ?? []) entry.abort();
           for (const abort of attemptsInFlight) abort();
         };
         if (deadlineMs === 0) abortAll();
@@ -656,7 +753,7 @@ export function createMailer(options: MailerOptions): Mailer {
         }
       }
       closing ??= (async () => {
-        await Promise.allSettled([...inFlight]);
+        if (sendsInProgress > 0) await new Promise<void>((resolve) => (whenIdle = resolve));
         for (const timer of deadlines) clearTimeout(timer);
         deadlines.clear();
         attemptDeadlines?.dispose();

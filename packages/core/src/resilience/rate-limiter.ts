@@ -186,7 +186,8 @@ class CompletionWindow {
  * go through); the others wait in `queue`, a p-queue of concurrency 1 whose one running task is
  * the head of the line waiting for a slot, so they start in order.
  */
-interface KeyState {
+export interface KeyState {
+  readonly key: string;
   readonly queue: PQueue;
   readonly window?: CompletionWindow;
   active: number;
@@ -218,6 +219,7 @@ export class KeyedRateLimiter {
     let state = this.keys.get(key);
     if (!state) {
       const created: KeyState = {
+        key,
         queue: new PQueue({ concurrency: 1 }),
         active: 0,
         slotFreed: undefined,
@@ -256,35 +258,45 @@ export class KeyedRateLimiter {
     } else if (!state.window) this.forget(key, state);
   }
 
+  /**
+   * The task in a slot has ended: its slot is free now, and the window's token comes back one
+   * interval from now.
+   * @param state - what `tryTake` returned (or the slot `run` took).
+   */
+  finished(state: KeyState): void {
+    state.window?.releaseLater();
+    this.freeSlot(state.key, state);
+  }
+
   /** Runs `task` in a slot already taken (and with a token, when there is a window). */
-  private start<T>(key: string, state: KeyState, task: () => Promise<T>): Promise<T> {
-    // The window's token comes back one interval after the task ends.
-    const done = () => {
-      state.window?.releaseLater();
-      this.freeSlot(key, state);
-    };
+  private start<T>(state: KeyState, task: () => Promise<T>): Promise<T> {
     let running: Promise<T>;
     try {
       running = task();
     } catch (error) {
-      done();
+      this.finished(state);
       return Promise.reject(error);
     }
     return running.then(
       (value) => {
-        done();
+        this.finished(state);
         return value;
       },
       (error: unknown) => {
-        done();
+        this.finished(state);
         throw error;
       },
     );
   }
 
-  /** Runs `task` when `key` has a free slot. Rejects with `signal.reason` if aborted while waiting. */
-  run<T>(key: string, task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-    if (signal?.aborted) return Promise.reject(signal.reason);
+  /**
+   * Takes a slot of `key` (and a token, when there is a window) if one is free now and nobody
+   * waits before: the common case, with no queue and no promise. Whoever takes it calls
+   * `finished` with it, once, when its task ends.
+   * @param key - the sender mailbox.
+   * @returns the slot taken, or `undefined`: then wait for one with `run`.
+   */
+  tryTake(key: string): KeyState | undefined {
     const state = this.stateOf(key);
     const { queue, window } = state;
     if (
@@ -294,8 +306,18 @@ export class KeyedRateLimiter {
       (!window || window.tryAcquire())
     ) {
       state.active++;
-      return this.start(key, state, task);
+      return state;
     }
+    return undefined;
+  }
+
+  /** Runs `task` when `key` has a free slot. Rejects with `signal.reason` if aborted while waiting. */
+  run<T>(key: string, task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const taken = this.tryTake(key);
+    if (taken) return this.start(taken, task);
+    const state = this.stateOf(key);
+    const { queue, window } = state;
     // `signal` only cancels the *wait* for a slot. Given to p-queue it would also reject a task
     // already running, and free its slot while it still runs; a running task is told by the
     // signal itself and has the last word (an attempt in flight must say whether the server took
@@ -330,7 +352,7 @@ export class KeyedRateLimiter {
         }
       }
       phase = "running";
-      resolveStarted(this.start(key, state, task));
+      resolveStarted(this.start(state, task));
     };
     void queue.add(head).then(() => {
       if (queue.size === 0 && queue.pending === 0) this.forget(key, state);

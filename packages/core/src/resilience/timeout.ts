@@ -84,7 +84,7 @@ export interface Deadline {
  * every send. The timer holds the process open while a deadline is pending, as the per-attempt
  * timers did, and not after.
  */
-export class DeadlineList {
+export class DeadlineList<D extends Deadline = Deadline> {
   private first: Deadline | undefined;
   private last: Deadline | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -93,7 +93,7 @@ export class DeadlineList {
 
   constructor(private readonly delayMs: number) {}
 
-  add(entry: Deadline): void {
+  add(entry: D): void {
     entry.due = performance.now() + this.delayMs;
     entry.listed = true;
     entry.next = undefined;
@@ -119,6 +119,14 @@ export class DeadlineList {
     // Nothing pending: the timer (armed for a due time that is gone) may fire, and does nothing;
     // it no longer keeps the process alive.
     if (this.first === undefined) this.timer?.unref();
+  }
+
+  /** The entries pending now, oldest first: a copy, so that the caller may remove them. */
+  pending(): D[] {
+    const entries: D[] = [];
+    // Only `add` puts entries in the list, all of type D.
+    for (let entry = this.first; entry !== undefined; entry = entry.next) entries.push(entry as D);
+    return entries;
   }
 
   private arm(due: number): void {
