@@ -437,6 +437,27 @@ describe("createMailer with a transport that breaks the contract", () => {
     const error = await rejectedMailError(createMailer({ transport }).send(message));
     expect(error).toMatchObject({ code: "UNKNOWN", transport: "broken", attempts: 1 });
   });
+
+  it("fails an attempt whose send() throws instead of rejecting as UNKNOWN, ambiguous, and gives its slot back", async () => {
+    let calls = 0;
+    const transport: Transport = {
+      specificationVersion: "v1",
+      name: "throws",
+      limits: { maxConcurrency: 1 },
+      send: (): Promise<TransportReceipt> => {
+        calls++;
+        throw new TypeError("boom");
+      },
+    };
+    const mailer = createMailer({ transport, retry: { maxAttempts: 1 } });
+    const first = await rejectedMailError(mailer.send(message));
+    expect(first).toMatchObject({ code: "UNKNOWN", ambiguous: true, attempts: 1 });
+    // The one concurrency slot came back: a second send is attempted too, at once.
+    const second = await rejectedMailError(mailer.send(message));
+    expect(second).toMatchObject({ code: "UNKNOWN", attempts: 1 });
+    expect(calls).toBe(2);
+    await mailer.close();
+  });
 });
 
 describe("createMailer never lets a raw error or a secret out", () => {
