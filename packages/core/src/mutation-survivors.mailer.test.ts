@@ -5,6 +5,7 @@
 // MailError's message is "one sentence for people" and its hint "what to change"), not for
 // their wording, which is not a guarantee.
 import { getEventListeners } from "node:events";
+import { BasicTracerProvider } from "@opentelemetry/sdk-trace-base";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Transport, TransportReceipt, TransportSendOptions } from "./contract/transport.js";
 import { MailError } from "./errors/mail-error.js";
@@ -558,6 +559,176 @@ describe("close() with a deadline", () => {
     const mailer = createMailer({ transport: createMemoryTransport() });
     await mailer.close();
     await mailer.close({ timeoutMs: 60_000 });
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
+// The attempt's fast path (issue 16): a rate-limit slot taken without the limiter's queue is
+// given back by the attempt's first outcome, once; the breaker hears each attempt once; close()
+// counts sends instead of keeping their promises. Found by `node scripts/mutation/ci.mjs` on
+// 5199db2.
+describe("the attempt's own bookkeeping", () => {
+  /** A transport of one concurrent attempt whose attempts hang until answered by hand. */
+  function oneAtATime() {
+    const answers: ((receipt: TransportReceipt) => void)[] = [];
+    const { transport, signals } = probe(
+      () => new Promise<TransportReceipt>((resolve) => answers.push(resolve)),
+    );
+    const limited: Transport = { ...transport, limits: { maxConcurrency: 1 } };
+    const receipt = { accepted: ["ada@contoso.com"], rejected: [] };
+    return { transport: limited, signals, answer: (index: number) => answers[index]?.(receipt) };
+  }
+
+  // Mutations: the timeout's `if (finish()) reject(…)` made `if (true)` (the slot stayed taken
+  // until the late answer), finish()'s `if (settled) return false` made false (the late answer
+  // gave the slot back a second time: two attempts at once on a limit of one).
+  it("gives a slot back when its attempt times out, and not again when the late answer comes", async () => {
+    const { transport, signals, answer } = oneAtATime();
+    const mailer = createMailer({ transport, timeoutMs: 100, retry: { maxAttempts: 1 } });
+    const timedOut = rejectedMailError(mailer.send(message));
+    // Waits in the limiter's line for the one slot.
+    const second = mailer.send(message);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(signals).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(99);
+    expect(await timedOut).toMatchObject({ code: "TIMEOUT" });
+    expect(signals).toHaveLength(2);
+    answer(0);
+    await vi.advanceTimersByTimeAsync(1);
+    const third = mailer.send(message);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(signals).toHaveLength(2);
+    answer(1);
+    await expect(second).resolves.toMatchObject({ attempts: 1 });
+    await vi.advanceTimersByTimeAsync(1);
+    expect(signals).toHaveLength(3);
+    answer(2);
+    await expect(third).resolves.toMatchObject({ attempts: 1 });
+    await mailer.close();
+  });
+
+  // Mutation: the grace timer's `if (finish()) reject(…)` made `if (true)`: an aborted attempt
+  // the transport never answered kept its slot for good.
+  it("gives a slot back when an aborted attempt's grace runs out", async () => {
+    const { transport, signals, answer } = oneAtATime();
+    const mailer = createMailer({ transport, retry: { maxAttempts: 1 } });
+    const controller = new AbortController();
+    const aborted = rejectedMailError(mailer.send(message, { signal: controller.signal }));
+    await vi.advanceTimersByTimeAsync(1);
+    controller.abort();
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(await aborted).toMatchObject({ code: "ABORTED", ambiguous: true });
+    const next = mailer.send(message);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(signals).toHaveLength(2);
+    answer(1);
+    await expect(next).resolves.toMatchObject({ attempts: 1 });
+    await mailer.close();
+  });
+
+  // Mutation: `if (entered) breaker?.failed(final)` made `if (true)`: a send refused with
+  // CIRCUIT_OPEN while the half-open trial was in flight counted as a success and closed the
+  // breaker before the trial said anything.
+  it("leaves a half-open breaker to its trial when another send is refused meanwhile", async () => {
+    const answers: ((receipt: TransportReceipt) => void)[] = [];
+    const { transport } = probe((index) =>
+      index === 0 ? busy() : new Promise<TransportReceipt>((resolve) => answers.push(resolve)),
+    );
+    const mailer = createMailer({
+      transport,
+      retry: { maxAttempts: 1 },
+      circuitBreaker: { volumeThreshold: 1, resetTimeoutMs: 1_000 },
+    });
+    const states: string[] = [];
+    mailer.on("breaker:open", () => states.push("open"));
+    mailer.on("breaker:halfOpen", () => states.push("halfOpen"));
+    mailer.on("breaker:close", () => states.push("close"));
+    await rejectedMailError(mailer.send(message));
+    await vi.advanceTimersByTimeAsync(1_000);
+    const trial = mailer.send(message);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(await rejectedMailError(mailer.send(message))).toMatchObject({ code: "CIRCUIT_OPEN" });
+    expect(states).toEqual(["open", "halfOpen"]);
+    answers[0]?.({ accepted: ["ada@contoso.com"], rejected: [] });
+    await expect(trial).resolves.toMatchObject({ attempts: 1 });
+    expect(states).toEqual(["open", "halfOpen", "close"]);
+    await mailer.close();
+  });
+
+  // Mutation: `if (entered) breaker?.succeeded(receipt)` made `if (false)`: an attempt started
+  // while the breaker was closed that delivered once it had gone half-open left it half-open
+  // (opossum closes it on any success then).
+  it("closes a half-open breaker when an attempt started before it opened delivers", async () => {
+    const answers: ((receipt: TransportReceipt) => void)[] = [];
+    const { transport } = probe((index) =>
+      index === 1 ? busy() : new Promise<TransportReceipt>((resolve) => answers.push(resolve)),
+    );
+    const mailer = createMailer({
+      transport,
+      retry: { maxAttempts: 1 },
+      circuitBreaker: { volumeThreshold: 1, errorThresholdPercentage: 40, resetTimeoutMs: 1_000 },
+    });
+    const states: string[] = [];
+    mailer.on("breaker:open", () => states.push("open"));
+    mailer.on("breaker:halfOpen", () => states.push("halfOpen"));
+    mailer.on("breaker:close", () => states.push("close"));
+    const early = mailer.send(message);
+    await vi.advanceTimersByTimeAsync(1);
+    // 1 failure in 2 fires: 50% opens it.
+    await rejectedMailError(mailer.send(message));
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(states).toEqual(["open", "halfOpen"]);
+    answers[0]?.({ accepted: ["ada@contoso.com"], rejected: [] });
+    await expect(early).resolves.toMatchObject({ attempts: 1 });
+    expect(states).toEqual(["open", "halfOpen", "close"]);
+    await mailer.close();
+  });
+
+  // Mutations: sendNormalized's `if (counted) sendEnded()` made `if (true)`, or a traced send
+  // called with counted `true`: each traced send ended twice, and close() stopped waiting while
+  // a send was still in flight (an untraced one must end once too).
+  it.each([
+    ["traced", () => ({ tracer: new BasicTracerProvider().getTracer("test") })],
+    ["with telemetry that records nothing (no provider)", () => ({})],
+  ])("close() waits for every send in flight, %s", async (_, telemetry) => {
+    const answers: ((receipt: TransportReceipt) => void)[] = [];
+    const { transport } = probe(
+      () => new Promise<TransportReceipt>((resolve) => answers.push(resolve)),
+    );
+    const mailer = createMailer({ transport, telemetry: telemetry() });
+    const first = mailer.send(message);
+    const second = mailer.send(message);
+    await vi.advanceTimersByTimeAsync(1);
+    answers[0]?.({ accepted: ["ada@contoso.com"], rejected: [] });
+    await first;
+    let closed = false;
+    const closing = mailer.close().then(() => {
+      closed = true;
+    });
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(closed).toBe(false);
+    answers[1]?.({ accepted: ["ada@contoso.com"], rejected: [] });
+    await second;
+    await closing;
+    expect(closed).toBe(true);
+  });
+
+  // Mutations: over a route (no deadline list), the attempt's `attemptsInFlight.add` made
+  // false (close() could not abort it), or finish()'s `attemptsInFlight.delete` made false
+  // (close() aborted finished attempts too, each arming a 1 s grace timer left after close()).
+  it("close({ timeoutMs: 0 }) aborts a route's attempt in flight, and only that one", async () => {
+    const { transport, signals } = probe((index, options) =>
+      index === 0
+        ? Promise.resolve({ accepted: ["ada@contoso.com"], rejected: [] })
+        : tookNothing(options),
+    );
+    const mailer = createMailer({ transport: failover([transport]) });
+    await mailer.send(message);
+    const sending = rejectedMailError(mailer.send(message));
+    await vi.advanceTimersByTimeAsync(1);
+    await mailer.close({ timeoutMs: 0 });
+    expect(signals[1]?.aborted).toBe(true);
+    expect(await sending).toMatchObject({ code: "ABORTED", ambiguous: false });
     expect(vi.getTimerCount()).toBe(0);
   });
 });
