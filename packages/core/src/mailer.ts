@@ -700,17 +700,20 @@ export function createMailer(options: MailerOptions): Mailer {
     }
     sendsInProgress++;
     if (!instrumentation) return sendNormalized(normalized, signal, startedAt, unlink, true);
-    // A traced send ends for close() when its tracking has (its span ended, its metrics recorded).
-    let tracked: Promise<SendResult>;
+    // A traced send ends for close() when its tracking has (its span ended, its metrics
+    // recorded); one that nothing records, when its attempts have.
+    let traced = false;
+    let sending: Promise<SendResult>;
     try {
-      tracked = instrumentation.trackSend(normalized, () =>
-        sendNormalized(normalized, signal, startedAt, unlink, false),
-      );
+      sending = instrumentation.trackSend(normalized, (tracked) => {
+        traced = tracked;
+        return sendNormalized(normalized, signal, startedAt, unlink, !tracked);
+      });
     } catch (error) {
       sendEnded();
       throw error;
     }
-    return tracked.then(endSendWith, endSendWithError);
+    return traced ? sending.then(endSendWith, endSendWithError) : sending;
   };
 
   const mailer: Mailer = {

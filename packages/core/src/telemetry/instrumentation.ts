@@ -31,8 +31,15 @@ interface SentLike {
 
 /** The mailer-side hooks. */
 export interface Instrumentation {
-  /** Runs one validated send inside its span (active for the transport), recording its metrics. */
-  trackSend<T extends SentLike>(message: NormalizedMessage, run: () => Promise<T>): Promise<T>;
+  /**
+   * Runs one validated send inside its span (active for the transport), recording its metrics.
+   * `run` is called at once, told whether the send is tracked: when it is not (nothing records
+   * it), what trackSend returns is `run`'s own promise.
+   */
+  trackSend<T extends SentLike>(
+    message: NormalizedMessage,
+    run: (tracked: boolean) => Promise<T>,
+  ): Promise<T>;
   /** Stops the observable instruments and the event subscriptions. */
   close(): void;
 }
@@ -545,7 +552,7 @@ export function createInstrumentation(input: {
       }
       // Nothing to record for this send (no recording span, no metrics): the logger, if any,
       // is fed by the events alone.
-      if (!span && !instruments) return run();
+      if (!span && !instruments) return run(false);
       const sender = recordAddresses ? address.toLowerCase() : domainOf(address);
       return tracked(message, run, startedAt, sender, span, context, scope);
     },
@@ -560,7 +567,7 @@ export function createInstrumentation(input: {
 
   async function tracked<T extends SentLike>(
     message: NormalizedMessage,
-    run: () => Promise<T>,
+    run: (tracked: boolean) => Promise<T>,
     startedAt: number,
     sender: string,
     span: Span | undefined,
@@ -580,8 +587,8 @@ export function createInstrumentation(input: {
       // The send span is the active one while the transport works, so spans of instrumented
       // clients (undici, net) nest under it.
       const result = await (otel && context !== undefined
-        ? otel.context.with(context, run)
-        : run());
+        ? otel.context.with(context, () => run(true))
+        : run(true));
       endAttempt(state, "sent", () => responseAttributes(result.response));
       if (instruments) {
         const labels = labelsOf(result.transport, "sent");
