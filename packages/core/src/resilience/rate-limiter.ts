@@ -298,6 +298,11 @@ export class KeyedRateLimiter {
    */
   tryTake(key: string): KeyState | undefined {
     const state = this.stateOf(key);
+    return this.takeFree(state) ? state : undefined;
+  }
+
+  /** Takes a slot (and a token) of `state` if one is free now and nobody waits before. */
+  private takeFree(state: KeyState): boolean {
     const { queue, window } = state;
     if (
       state.active < this.limits.concurrency &&
@@ -306,17 +311,16 @@ export class KeyedRateLimiter {
       (!window || window.tryAcquire())
     ) {
       state.active++;
-      return state;
+      return true;
     }
-    return undefined;
+    return false;
   }
 
   /** Runs `task` when `key` has a free slot. Rejects with `signal.reason` if aborted while waiting. */
   run<T>(key: string, task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     if (signal?.aborted) return Promise.reject(signal.reason);
-    const taken = this.tryTake(key);
-    if (taken) return this.start(taken, task);
     const state = this.stateOf(key);
+    if (this.takeFree(state)) return this.start(state, task);
     const { queue, window } = state;
     // `signal` only cancels the *wait* for a slot. Given to p-queue it would also reject a task
     // already running, and free its slot while it still runs; a running task is told by the
