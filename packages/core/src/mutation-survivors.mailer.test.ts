@@ -568,6 +568,15 @@ describe("close() with a deadline", () => {
 // counts sends instead of keeping their promises. Found by `node scripts/mutation/ci.mjs` on
 // 5199db2.
 describe("the attempt's own bookkeeping", () => {
+  /** The breaker's state changes, in order, as the mailer reports them. */
+  function breakerStates(mailer: Mailer): string[] {
+    const states: string[] = [];
+    mailer.on("breaker:open", () => states.push("open"));
+    mailer.on("breaker:halfOpen", () => states.push("halfOpen"));
+    mailer.on("breaker:close", () => states.push("close"));
+    return states;
+  }
+
   /** A transport of one concurrent attempt whose attempts hang until answered by hand. */
   function oneAtATime() {
     const answers: ((receipt: TransportReceipt) => void)[] = [];
@@ -639,10 +648,7 @@ describe("the attempt's own bookkeeping", () => {
       retry: { maxAttempts: 1 },
       circuitBreaker: { volumeThreshold: 1, resetTimeoutMs: 1_000 },
     });
-    const states: string[] = [];
-    mailer.on("breaker:open", () => states.push("open"));
-    mailer.on("breaker:halfOpen", () => states.push("halfOpen"));
-    mailer.on("breaker:close", () => states.push("close"));
+    const states = breakerStates(mailer);
     await rejectedMailError(mailer.send(message));
     await vi.advanceTimersByTimeAsync(1_000);
     const trial = mailer.send(message);
@@ -668,10 +674,7 @@ describe("the attempt's own bookkeeping", () => {
       retry: { maxAttempts: 1 },
       circuitBreaker: { volumeThreshold: 1, errorThresholdPercentage: 40, resetTimeoutMs: 1_000 },
     });
-    const states: string[] = [];
-    mailer.on("breaker:open", () => states.push("open"));
-    mailer.on("breaker:halfOpen", () => states.push("halfOpen"));
-    mailer.on("breaker:close", () => states.push("close"));
+    const states = breakerStates(mailer);
     const early = mailer.send(message);
     await vi.advanceTimersByTimeAsync(1);
     // 1 failure in 2 fires: 50% opens it.

@@ -183,6 +183,19 @@ async function drive(arm: Arm, operations: readonly Operation[]): Promise<unknow
   return [ended, trace];
 }
 
+/** Runs `operations` through opossum, then through both of our paths, checking each arm's end. */
+async function throughEveryArm(
+  options: Required<CircuitBreakerOptions>,
+  operations: readonly Operation[],
+  check: (arm: Arm, ended: unknown[]) => void,
+): Promise<void> {
+  for (const arm of [oracle(options), ours(options, false), ours(options, true)]) {
+    vi.setSystemTime(0);
+    const [ended] = (await drive(arm, operations)) as [unknown[]];
+    check(arm, ended);
+  }
+}
+
 describe("TransportBreaker against opossum's own fire", () => {
   it("ends every call, changes state and counts as opossum does, on both of its paths", async () => {
     await fc.assert(
@@ -230,11 +243,9 @@ describe("TransportBreaker against opossum's own fire", () => {
         { kind: "wait", ms: 5_000 },
         { kind: "settle", pick: 0 },
       ];
-      for (const arm of [oracle(options), ours(options, false), ours(options, true)]) {
-        vi.setSystemTime(0);
-        await drive(arm, operations);
+      await throughEveryArm(options, operations, (arm) => {
         expect(arm.states, arm.name).toEqual(states);
-      }
+      });
     },
   );
 
@@ -261,12 +272,10 @@ describe("TransportBreaker against opossum's own fire", () => {
       { kind: "wait", ms: 600 },
       { kind: "settle", pick: 0 },
     ];
-    for (const arm of [oracle(options), ours(options, false), ours(options, true)]) {
-      vi.setSystemTime(0);
-      await drive(arm, operations);
+    await throughEveryArm(options, operations, (arm) => {
       expect(arm.states, arm.name).toEqual(["open", "halfOpen", "open"]);
       expect(arm.counts(), arm.name).toEqual({ fires: 10, failures: 2 });
-    }
+    });
   });
 
   it("opens, goes half-open and closes again in the oracle's sequences (the property is not vacuous)", async () => {
@@ -286,9 +295,7 @@ describe("TransportBreaker against opossum's own fire", () => {
       { kind: "start", outcome: "success" },
       { kind: "settle", pick: 0 },
     ];
-    for (const arm of [oracle(options), ours(options, false), ours(options, true)]) {
-      vi.setSystemTime(0);
-      const [ended] = (await drive(arm, operations)) as [unknown[]];
+    await throughEveryArm(options, operations, (arm, ended) => {
       expect(arm.states, arm.name).toEqual(["open", "halfOpen", "close"]);
       expect(ended, arm.name).toEqual([
         { error: "CONNECTION_FAILED" },
@@ -296,6 +303,6 @@ describe("TransportBreaker against opossum's own fire", () => {
         { error: "open" },
         { value: "sent 3" },
       ]);
-    }
+    });
   });
 });
