@@ -10,11 +10,13 @@ import nodemailer from "nodemailer";
  * mailpath (createMailer + createSmtpTransport) and plain nodemailer (pool: true), each with a
  * pool of `connections` connections to the emulator as DEFAULT_SENDER.
  * @param {{ smtp: { host: string, port: number }, ca: string }} emulator from forkEmulator()
- * @param {{ connections: number, inFlight: number }} options
+ * @param {{ connections: number, inFlight: number, maxMessages?: number }} options
+ *   `maxMessages`: messages per pooled connection before it is replaced, for both (default:
+ *   each library's own, 100 for both)
  * @returns {{ connection: object, mailer: import("@mailpath/core").Mailer, plain: import("nodemailer").Transporter }}
  *   `connection` (host, port, auth) for more clients of the same mailbox
  */
-export function mailpathAndNodemailer(emulator, { connections, inFlight }) {
+export function mailpathAndNodemailer(emulator, { connections, inFlight, maxMessages }) {
   const connection = {
     host: emulator.smtp.host,
     port: emulator.smtp.port,
@@ -24,7 +26,7 @@ export function mailpathAndNodemailer(emulator, { connections, inFlight }) {
     transport: createSmtpTransport({
       ...connection,
       tls: { ca: emulator.ca },
-      pool: { maxConnections: connections },
+      pool: { maxConnections: connections, ...(maxMessages !== undefined && { maxMessages }) },
       // Lifted like nodemailer's (which does not pace): the pool still opens at most
       // `connections` connections, but the mailer keeps its queue full like a caller of plain
       // nodemailer does.
@@ -40,6 +42,7 @@ export function mailpathAndNodemailer(emulator, { connections, inFlight }) {
     ...connection,
     pool: true,
     maxConnections: connections,
+    ...(maxMessages !== undefined && { maxMessages }),
     secure: false,
     requireTLS: true,
     tls: { ca: emulator.ca, minVersion: "TLSv1.2", rejectUnauthorized: true },
