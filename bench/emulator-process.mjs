@@ -11,6 +11,9 @@ import { fileURLToPath } from "node:url";
 if (process.argv.includes("--child")) {
   const { emulatorCredentials, startEmulator } = await import("@mailpath/emulator");
   let emulator;
+  // The parent is gone (it exited without `stop`, or crashed): so is this process. Its servers
+  // would otherwise keep it alive, and its timers on the CPU, under every later measurement.
+  process.on("disconnect", () => process.exit(0));
   process.on("message", async (request) => {
     const reply = (value, error) => process.send({ id: request.id, value, error });
     try {
