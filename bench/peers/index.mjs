@@ -40,7 +40,7 @@
 //   Each client warms up on each kind before that kind's rounds (untimed).
 //
 //   pnpm --filter @mailpath/bench peers                     (after `pnpm build`)
-//   MESSAGES=500 ATTACHMENT_MESSAGES=200 ROUNDS=5 GRAPH_MESSAGES=240 GRAPH_ROUNDS=3 node bench/peers/index.mjs
+//   MESSAGES=500 ATTACHMENT_MESSAGES=200 ROUNDS=7 GRAPH_MESSAGES=240 GRAPH_ROUNDS=3 node bench/peers/index.mjs
 //   PART=smtp | PART=graph   only one part;   CLIENTS=mailpath,nodemailer   a subset of SMTP clients
 import { randomBytes } from "node:crypto";
 import { createMailer } from "@mailpath/core";
@@ -61,9 +61,11 @@ const MESSAGES = Number(process.env.MESSAGES ?? 500);
 // 200: rounds of 100 such messages lasted 0.2 s and one client's swung by 2x between rounds
 // (a median ratio to emailjs of 0.80 in one run, 1.13 in the next; 0.82 over 7 rounds of 200).
 const ATTACHMENT_MESSAGES = Number(process.env.ATTACHMENT_MESSAGES ?? 200);
-// Five: now and then one round of a client costs a third more CPU per message than its others
-// (seen on every client; a major GC or a reconnect falls in it), which moved a median of three.
-const ROUNDS = Number(process.env.ROUNDS ?? 5);
+// Seven: now and then one round of a client costs a third more CPU per message than its others
+// (seen on every client; a major GC or a reconnect falls in it), which moved a median of three;
+// on a noisier machine of the same kind a client's rounds ran from 0.22 to 0.43 ms, and with
+// five rounds one median ratio sat at 1.001 where the other runs gave 0.75-0.89.
+const ROUNDS = Number(process.env.ROUNDS ?? 7);
 /** Untimed messages per client before each kind's rounds (text, html+text; then attachments). */
 const WARM_UP = Number(process.env.WARM_UP ?? 1_500);
 const ATTACHMENT_WARM_UP = Number(process.env.ATTACHMENT_WARM_UP ?? 150);
