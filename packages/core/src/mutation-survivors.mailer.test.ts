@@ -577,15 +577,23 @@ describe("the attempt's own bookkeeping", () => {
     return states;
   }
 
-  /** A transport of one concurrent attempt whose attempts hang until answered by hand. */
-  function oneAtATime() {
+  /**
+   * A transport whose attempts hang until answered by hand (`answer(n)` delivers the n-th that
+   * hangs), but those `failing(index)` picks, which fail at once as busy.
+   */
+  function answeredByHand(failing: (index: number) => boolean = () => false) {
     const answers: ((receipt: TransportReceipt) => void)[] = [];
-    const { transport, signals } = probe(
-      () => new Promise<TransportReceipt>((resolve) => answers.push(resolve)),
+    const { transport, signals } = probe((index) =>
+      failing(index) ? busy() : new Promise<TransportReceipt>((resolve) => answers.push(resolve)),
     );
-    const limited: Transport = { ...transport, limits: { maxConcurrency: 1 } };
     const receipt = { accepted: ["ada@contoso.com"], rejected: [] };
-    return { transport: limited, signals, answer: (index: number) => answers[index]?.(receipt) };
+    return { transport, signals, answer: (index: number) => answers[index]?.(receipt) };
+  }
+
+  /** The same, with one attempt at a time. */
+  function oneAtATime() {
+    const { transport, ...rest } = answeredByHand();
+    return { transport: { ...transport, limits: { maxConcurrency: 1 } } as Transport, ...rest };
   }
 
   // Mutations: the timeout's `if (finish()) reject(…)` made `if (true)` (the slot stayed taken
@@ -639,10 +647,7 @@ describe("the attempt's own bookkeeping", () => {
   // CIRCUIT_OPEN while the half-open trial was in flight counted as a success and closed the
   // breaker before the trial said anything.
   it("leaves a half-open breaker to its trial when another send is refused meanwhile", async () => {
-    const answers: ((receipt: TransportReceipt) => void)[] = [];
-    const { transport } = probe((index) =>
-      index === 0 ? busy() : new Promise<TransportReceipt>((resolve) => answers.push(resolve)),
-    );
+    const { transport, answer } = answeredByHand((index) => index === 0);
     const mailer = createMailer({
       transport,
       retry: { maxAttempts: 1 },
@@ -655,7 +660,7 @@ describe("the attempt's own bookkeeping", () => {
     await vi.advanceTimersByTimeAsync(1);
     expect(await rejectedMailError(mailer.send(message))).toMatchObject({ code: "CIRCUIT_OPEN" });
     expect(states).toEqual(["open", "halfOpen"]);
-    answers[0]?.({ accepted: ["ada@contoso.com"], rejected: [] });
+    answer(0);
     await expect(trial).resolves.toMatchObject({ attempts: 1 });
     expect(states).toEqual(["open", "halfOpen", "close"]);
     await mailer.close();
@@ -665,10 +670,7 @@ describe("the attempt's own bookkeeping", () => {
   // while the breaker was closed that delivered once it had gone half-open left it half-open
   // (opossum closes it on any success then).
   it("closes a half-open breaker when an attempt started before it opened delivers", async () => {
-    const answers: ((receipt: TransportReceipt) => void)[] = [];
-    const { transport } = probe((index) =>
-      index === 1 ? busy() : new Promise<TransportReceipt>((resolve) => answers.push(resolve)),
-    );
+    const { transport, answer } = answeredByHand((index) => index === 1);
     const mailer = createMailer({
       transport,
       retry: { maxAttempts: 1 },
@@ -681,7 +683,7 @@ describe("the attempt's own bookkeeping", () => {
     await rejectedMailError(mailer.send(message));
     await vi.advanceTimersByTimeAsync(1_000);
     expect(states).toEqual(["open", "halfOpen"]);
-    answers[0]?.({ accepted: ["ada@contoso.com"], rejected: [] });
+    answer(0);
     await expect(early).resolves.toMatchObject({ attempts: 1 });
     expect(states).toEqual(["open", "halfOpen", "close"]);
     await mailer.close();
@@ -694,15 +696,12 @@ describe("the attempt's own bookkeeping", () => {
     ["traced", () => ({ tracer: new BasicTracerProvider().getTracer("test") })],
     ["with telemetry that records nothing (no provider)", () => ({})],
   ])("close() waits for every send in flight, %s", async (_, telemetry) => {
-    const answers: ((receipt: TransportReceipt) => void)[] = [];
-    const { transport } = probe(
-      () => new Promise<TransportReceipt>((resolve) => answers.push(resolve)),
-    );
+    const { transport, answer } = answeredByHand();
     const mailer = createMailer({ transport, telemetry: telemetry() });
     const first = mailer.send(message);
     const second = mailer.send(message);
     await vi.advanceTimersByTimeAsync(1);
-    answers[0]?.({ accepted: ["ada@contoso.com"], rejected: [] });
+    answer(0);
     await first;
     let closed = false;
     const closing = mailer.close().then(() => {
@@ -710,7 +709,7 @@ describe("the attempt's own bookkeeping", () => {
     });
     await vi.advanceTimersByTimeAsync(1_000);
     expect(closed).toBe(false);
-    answers[1]?.({ accepted: ["ada@contoso.com"], rejected: [] });
+    answer(1);
     await second;
     await closing;
     expect(closed).toBe(true);
