@@ -23,10 +23,8 @@ import { everyPolicy, message, noopTransport as noop, registerSdkWhenAsked } fro
 
 const SENDS = Number(process.env.SENDS ?? 200_000);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 64);
-// Seven: a process's CPU per send swings by up to 1.8x from one second to the next on this
-// machine kind (the direct arm, which runs no mailer code, measured 1.57 or 2.83 us; within
-// one process, rounds of 2.5, 2.6, 2.7 then 4.1 us), so a median of three moved with one slow
-// round; the more rounds, the likelier each arm has one that nothing from outside reached.
+// Seven: the more rounds, the likelier each arm has one that nothing from outside reached (see
+// the best rounds below; within one process, rounds of 2.5, 2.6, 2.7, then 4.1 us per send).
 const ROUNDS = Number(process.env.ROUNDS ?? 7);
 const ARMS = ["direct", "bare", "no-breaker", "pipeline", "telemetry"];
 /** The mailer options of each mailer arm (the breakdown steps toward every policy on). */
@@ -165,10 +163,7 @@ const breakdown = steps.map(([arm, what], index) => ({
   arm,
   what,
   cpuUsPerSend: bestCpu(results[arm]),
-  addedUs:
-    index === 0
-      ? bestCpu(results[arm])
-      : bestCpu(results[arm]) - bestCpu(results[steps[index - 1][0]]),
+  addedUs: bestCpu(results[arm]) - (index === 0 ? 0 : bestCpu(results[steps[index - 1][0]])),
 }));
 console.log(
   "  where the pipeline's CPU per send goes (best rounds; a step's cost is its difference):",
